@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { resolveConfig } from './config/resolve-config.js';
+import { UsageError } from './config/usage-error.js';
+import { healthcheck } from './cli/healthcheck.js';
+import { helpText } from './cli/help.js';
+import { handOverPid1 } from './cli/pid1.js';
+import { createLogger } from './log/logger.js';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function main(): Promise<number> {
+  const invocation = resolveConfig(process.env, process.argv.slice(2));
+  switch (invocation.command) {
+    case 'help':
+      process.stdout.write(`${helpText(version)}\n`);
+      return 0;
+    case 'version':
+      process.stdout.write(`${version}\n`);
+      return 0;
+    case 'healthcheck': {
+      const result = await healthcheck(invocation.host, invocation.publicPort, invocation.timeoutMs);
+      (result.code === 0 ? process.stdout : process.stderr).write(`${result.line}\n`);
+      return result.code;
+    }
+    case 'run': {
+      const reaper = handOverPid1();
+      const log = await createLogger(invocation.config.logLevel);
+      const { runSupervisor } = await import('./cli/run-supervisor.js');
+      try {
+        return await runSupervisor(invocation.config, log, reaper, version);
+      } finally {
+        log.flush();
+      }
+    }
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // Open handles (the gateway's pipes, timers) must not keep a finished supervisor alive.
+    process.exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`openclaw-supervisor: ${error.message}\n`);
+      process.exit(error.exitCode);
+    }
+    process.stderr.write(`openclaw-supervisor: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,20 @@
+import { SETTINGS } from '../config/settings.js';
+
+export function helpText(version: string): string {
+  const rows = Object.values(SETTINGS).map((s) => `  --${s.flag.padEnd(26)} ${s.env.padEnd(38)} ${s.help}`);
+  return [
+    `openclaw-supervisor ${version}: runs the OpenClaw gateway behind a front door on $PORT`,
+    '',
+    'Usage:',
+    '  openclaw-supervisor [flags]                       run the pinned openclaw gateway',
+    '  openclaw-supervisor [flags] -- <command> [args]   run another gateway command (e.g. -- node dist/index.js gateway)',
+    '  openclaw-supervisor healthcheck [--timeout-ms N]  exit 0 when /readyz answers 200 (Docker HEALTHCHECK)',
+    '',
+    'Settings (flag, environment variable; flags win):',
+    ...rows,
+    '',
+    'The token comes from OPENCLAW_GATEWAY_TOKEN or the token file; never from a flag. Without either,',
+    'one is generated and kept in <state dir>/gateway-token (mode 0600).',
+    'Exit codes: 0 stopped, 1 crash loop or start failure, 2 bad input, 78 gateway refused its config, 127 command not found.',
+  ].join('\n');
+}

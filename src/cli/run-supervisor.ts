@@ -1,0 +1,160 @@
+import { onExit } from 'signal-exit';
+import type { Config } from '../config/config.js';
+import { loadToken } from '../config/load-token.js';
+import { UsageError } from '../config/usage-error.js';
+import { FrontDoor } from '../front-door/front-door.js';
+import { buildChildEnv } from '../gateway/child-env.js';
+import { buildGatewayCommand } from '../gateway/gateway-command.js';
+import { writeGatewayConfig } from '../gateway/gateway-config.js';
+import { GatewayRunner } from '../gateway/gateway-runner.js';
+import { restartsOf } from '../gateway/lifecycle.js';
+import { CommandNotFound, locateRuntime, resolveExecutable } from '../gateway/locate-gateway.js';
+import { createRedactor } from '../log/redact.js';
+import type { SupervisorLogger } from '../log/logger.js';
+import { diagnoseSignal } from '../shutdown/diagnose-signal.js';
+import { readMemoryEvidence, readRailwayEvidence } from '../shutdown/gather-evidence.js';
+import { gracefulStop } from '../shutdown/graceful-stop.js';
+import type { ReaperStatus } from './pid1.js';
+
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+const SIGNAL_NUMBERS: Record<(typeof STOP_SIGNALS)[number], number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/** Runs until stopped; resolves with the process exit code. */
+export async function runSupervisor(config: Config, log: SupervisorLogger, reaper: ReaperStatus, version: string): Promise<number> {
+  const { logger } = log;
+  const startedAt = Date.now();
+  const env = process.env;
+
+  // Everything that can be wrong with the input is found before we listen or spawn.
+  const runtime = locateRuntime();
+  const command = buildGatewayCommand(config.gatewayCommand, runtime.openclawBinary, config.gatewayPort);
+  const childPath = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${env['PATH'] ?? ''}` : (env['PATH'] ?? '');
+  const resolved = resolveExecutable(command.file, childPath, process.cwd());
+  if (resolved.found === null) throw new CommandNotFound(command.file, resolved.tried);
+  const token = await loadToken(config.token, config.stateDir);
+  log.addSecrets([token.value]);
+  const redact = createRedactor([token.value]);
+
+  logger.info(
+    {
+      event: 'supervisor.starting',
+      version,
+      node: process.version,
+      reaper,
+      publicAddress: { host: config.host, port: config.publicPort },
+      gatewayPort: config.gatewayPort,
+      stateDir: config.stateDir,
+      tokenOrigin: token.origin,
+      tokenFile: token.path,
+      drainTimeoutMs: config.drainTimeoutMs,
+      drainTimeoutSource: config.drainTimeoutSource,
+      stopTimeoutMs: config.stopTimeoutMs,
+      startupTimeoutMs: config.startupTimeoutMs,
+      restart: config.restart,
+      trustedProxies: config.trustedProxies,
+      allowedOrigins: config.allowedOrigins,
+    },
+    `openclaw-supervisor ${version} starting: open http://localhost:${config.publicPort}/ once the gateway is ready; token ${describeToken(token)}`,
+  );
+  if (reaper === 'no-tini' || reaper === 'no-execve') {
+    logger.warn({ event: 'supervisor.no_reaper', reason: reaper }, 'running as PID 1 without tini (install tini, use Node >= 22.15): orphaned processes will not be reaped');
+  }
+  warnAboutRailwayDraining(env, logger);
+
+  const configPath = await writeGatewayConfig({ stateDir: config.stateDir, userConfigPath: env['OPENCLAW_CONFIG_PATH'] ?? null, allowedOrigins: config.allowedOrigins });
+  const runner = new GatewayRunner({
+    command,
+    env: buildChildEnv({ parentEnv: env, token: token.value, stateDir: config.stateDir, configPath, nodeBinDir: runtime.nodeBinDir }),
+    gatewayPort: config.gatewayPort,
+    startupTimeoutMs: config.startupTimeoutMs,
+    stopTimeoutMs: config.stopTimeoutMs,
+    restart: config.restart,
+    logger,
+    redact,
+  });
+  const frontDoor = new FrontDoor({
+    host: config.host,
+    port: config.publicPort,
+    gatewayPort: config.gatewayPort,
+    trustedProxies: config.trustedProxies,
+    logger,
+    gatewayState: () => runner.lifecycle.state,
+  });
+  try {
+    const bound = await frontDoor.listen();
+    logger.info({ event: 'supervisor.listening', address: bound.address, port: bound.port, sinceStartMs: Date.now() - startedAt }, `front door listening on [${bound.address}]:${bound.port}`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(`cannot listen on ${config.host}:${config.publicPort} (${code}): ${code === 'EADDRINUSE' ? 'another process uses PORT; pick another PORT' : 'check HOST and PORT'}`, 1);
+  }
+
+  // Last chance: whatever ends this process, the gateway's group must not outlive it.
+  onExit(() => runner.kill(), { alwaysLast: true });
+
+  return new Promise<number>((resolve) => {
+    let stopping: Promise<void> | null = null;
+    const finish = (code: number, reason: string): void => {
+      logger.info({ event: 'supervisor.exited', code, reason, uptimeMs: Date.now() - startedAt }, `exiting with code ${code} (${reason})`);
+      resolve(code);
+    };
+
+    const onSignal = (signal: (typeof STOP_SIGNALS)[number]): void => {
+      if (stopping !== null) {
+        if (signal === 'SIGHUP') return;
+        logger.warn({ event: 'supervisor.signal', signal, repeated: true }, `second ${signal}: stopping now`);
+        runner.kill();
+        void frontDoor.cutRemaining().finally(() => finish(128 + SIGNAL_NUMBERS[signal], `second ${signal}`));
+        return;
+      }
+      const lifecycle = runner.lifecycle;
+      const now = Date.now();
+      const evidence = {
+        signal,
+        uptimeMs: now - startedAt,
+        gatewayState: lifecycle.state,
+        everReady: lifecycle.everReady,
+        msSinceLastReady: lifecycle.state === 'ready' ? 0 : lifecycle.lastReadyAt === null ? null : now - lifecycle.lastReadyAt,
+        restarts: restartsOf(lifecycle),
+        recentFailures: runner.recentFailures(now),
+        lastExit: lifecycle.lastExit && { code: lifecycle.lastExit.code, signal: lifecycle.lastExit.signal },
+        fromTerminal: signal === 'SIGINT' && process.stdin.isTTY === true,
+        railway: readRailwayEvidence(env),
+        memory: readMemoryEvidence(),
+      };
+      const diagnosis = diagnoseSignal(evidence);
+      logger.warn({ event: 'supervisor.signal', ...diagnosis, evidence }, `${signal} received; probable cause: ${diagnosis.probableCause}: ${diagnosis.explanation}`);
+      logger.info({ event: 'supervisor.stopping', signal, drainTimeoutMs: config.drainTimeoutMs }, 'stopping gracefully');
+      stopping = gracefulStop(frontDoor, runner, config, logger);
+    };
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+
+    void runner.run().then(async (code) => {
+      if (stopping !== null) {
+        await stopping;
+        finish(0, 'stopped on signal');
+        return;
+      }
+      // The gateway is gone for good (crash loop or refusal): let the platform's policy act.
+      frontDoor.startDrain();
+      await frontDoor.cutRemaining();
+      finish(code, code === 78 ? 'gateway refused its configuration' : 'gateway crash loop');
+    });
+  });
+}
+
+function describeToken(token: { origin: string; path: string | null }): string {
+  if (token.origin === 'generated') return `generated and stored in ${token.path}`;
+  if (token.origin === 'stored') return `read from ${token.path} (generated earlier)`;
+  return token.origin === 'file' ? `read from ${token.path}` : 'from OPENCLAW_GATEWAY_TOKEN';
+}
+
+function warnAboutRailwayDraining(env: NodeJS.ProcessEnv, logger: SupervisorLogger['logger']): void {
+  const onRailway = env['RAILWAY_DEPLOYMENT_ID'] !== undefined || env['RAILWAY_ENVIRONMENT_NAME'] !== undefined;
+  const draining = env['RAILWAY_DEPLOYMENT_DRAINING_SECONDS'];
+  if (onRailway && (draining === undefined || Number(draining) === 0)) {
+    logger.warn(
+      { event: 'supervisor.no_draining_time', drainingSeconds: draining ?? null },
+      'Railway will SIGKILL this container right after SIGTERM (drainingSeconds is 0): set drainingSeconds in railway.toml (e.g. 30) or RAILWAY_DEPLOYMENT_DRAINING_SECONDS so that sessions can drain',
+    );
+  }
+}

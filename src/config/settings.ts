@@ -1,0 +1,120 @@
+import { isIP } from 'node:net';
+import { UsageError } from './usage-error.js';
+
+/**
+ * Every setting the supervisor takes: its environment variable, its flag and how it is parsed.
+ * One table so that the parser, `--help` and the README cannot drift apart.
+ */
+export interface SettingSpec<T> {
+  readonly key: string;
+  readonly env: string;
+  readonly flag: string;
+  readonly help: string;
+  readonly parse: (raw: string, origin: string) => T;
+}
+
+export function invalid(origin: string, raw: string, allowed: string): UsageError {
+  return new UsageError(`${origin}=${JSON.stringify(raw)} is invalid: ${allowed}`);
+}
+
+export function parseInteger(raw: string, origin: string, min: number, max: number, what: string): number {
+  const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalid(origin, raw, `expected ${what} (an integer from ${min} to ${max})`);
+  }
+  return value;
+}
+
+const port = (raw: string, origin: string): number => parseInteger(raw, origin, 1, 65535, 'a TCP port');
+const positiveMs = (raw: string, origin: string): number =>
+  parseInteger(raw, origin, 1, 2_147_483_647, 'a duration in milliseconds greater than 0');
+const count = (raw: string, origin: string): number => parseInteger(raw, origin, 1, 1000, 'a count');
+const text = (raw: string, origin: string): string => {
+  if (raw.trim() === '') throw invalid(origin, raw, 'expected a non-empty value');
+  return raw.trim();
+};
+const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function host(raw: string, origin: string): string {
+  const value = raw.trim().replace(/^\[(.*)\]$/, '$1');
+  if (value === '' || (isIP(value) === 0 && !/^[a-zA-Z0-9.-]+$/.test(value))) {
+    throw invalid(origin, raw, 'expected an IP address or host name, e.g. :: (all interfaces, IPv4 and IPv6) or 0.0.0.0');
+  }
+  return value;
+}
+
+function cidrList(raw: string, origin: string): string[] {
+  const entries = list(raw);
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw invalid(origin, raw, `"${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, fd00::/8)`);
+    }
+  }
+  return entries;
+}
+
+function originList(raw: string, origin: string): string[] {
+  const entries = list(raw);
+  for (const entry of entries) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== entry.replace(/\/$/, '')) {
+      throw invalid(origin, raw, `"${entry}" is not an origin like https://example.up.railway.app ("*" is not allowed)`);
+    }
+  }
+  return entries.map((entry) => entry.replace(/\/$/, ''));
+}
+
+function logLevel(raw: string, origin: string): LogLevel {
+  const value = raw.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw invalid(origin, raw, `expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return value as LogLevel;
+}
+
+function factor(raw: string, origin: string): number {
+  const value = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= 1 && value <= 10)) throw invalid(origin, raw, 'expected a number from 1 to 10');
+  return value;
+}
+
+const spec = <T>(s: SettingSpec<T>): SettingSpec<T> => s;
+
+export const SETTINGS = {
+  publicPort: spec({ key: 'publicPort', env: 'PORT', flag: 'port', help: 'public port the supervisor listens on (default 8080)', parse: port }),
+  host: spec({ key: 'host', env: 'HOST', flag: 'host', help: 'public address to listen on (default ::, all interfaces, IPv4 and IPv6)', parse: host }),
+  gatewayPort: spec({ key: 'gatewayPort', env: 'SUPERVISOR_GATEWAY_PORT', flag: 'gateway-port', help: 'internal loopback port of the gateway (default 18789)', parse: port }),
+  tokenFile: spec({ key: 'tokenFile', env: 'OPENCLAW_GATEWAY_TOKEN_FILE', flag: 'token-file', help: 'file holding the gateway token (wins over OPENCLAW_GATEWAY_TOKEN)', parse: text }),
+  stateDir: spec({ key: 'stateDir', env: 'OPENCLAW_STATE_DIR', flag: 'state-dir', help: 'gateway state directory (default $RAILWAY_VOLUME_MOUNT_PATH/.openclaw, else ~/.openclaw)', parse: text }),
+  startupTimeoutMs: spec({ key: 'startupTimeoutMs', env: 'SUPERVISOR_STARTUP_TIMEOUT_MS', flag: 'startup-timeout-ms', help: 'how long the gateway may take to become ready (default 180000)', parse: positiveMs }),
+  stopTimeoutMs: spec({ key: 'stopTimeoutMs', env: 'SUPERVISOR_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', help: 'grace period between SIGTERM and SIGKILL for the gateway group (default 10000)', parse: positiveMs }),
+  drainTimeoutMs: spec({ key: 'drainTimeoutMs', env: 'SUPERVISOR_DRAIN_TIMEOUT_MS', flag: 'drain-timeout-ms', help: 'deadline for the whole graceful stop (default: RAILWAY_DEPLOYMENT_DRAINING_SECONDS - 2 s, else 8000)', parse: positiveMs }),
+  logLevel: spec({ key: 'logLevel', env: 'SUPERVISOR_LOG_LEVEL', flag: 'log-level', help: 'trace, debug, info (default), warn, error, fatal or silent', parse: logLevel }),
+  restartDelayMs: spec({ key: 'restartDelayMs', env: 'SUPERVISOR_RESTART_DELAY_MS', flag: 'restart-delay-ms', help: 'first restart delay after a crash (default 1000; jittered up to 2x)', parse: positiveMs }),
+  restartMaxDelayMs: spec({ key: 'restartMaxDelayMs', env: 'SUPERVISOR_RESTART_MAX_DELAY_MS', flag: 'restart-max-delay-ms', help: 'cap of the restart delay (default 30000)', parse: positiveMs }),
+  restartFactor: spec({ key: 'restartFactor', env: 'SUPERVISOR_RESTART_FACTOR', flag: 'restart-factor', help: 'growth factor of the restart delay (default 2)', parse: factor }),
+  restartStableMs: spec({ key: 'restartStableMs', env: 'SUPERVISOR_RESTART_STABLE_MS', flag: 'restart-stable-ms', help: 'ready this long and the backoff resets (default 60000)', parse: positiveMs }),
+  restartLimitBurst: spec({ key: 'restartLimitBurst', env: 'SUPERVISOR_RESTART_LIMIT_BURST', flag: 'restart-limit-burst', help: 'failures within the interval that make a crash loop (default 5)', parse: count }),
+  restartLimitIntervalMs: spec({ key: 'restartLimitIntervalMs', env: 'SUPERVISOR_RESTART_LIMIT_INTERVAL_MS', flag: 'restart-limit-interval-ms', help: 'window of the crash-loop count (default 300000)', parse: positiveMs }),
+  trustedProxies: spec({ key: 'trustedProxies', env: 'SUPERVISOR_TRUSTED_PROXIES', flag: 'trusted-proxies', help: 'CIDR list of peers whose X-Forwarded-* headers are kept (default none)', parse: cidrList }),
+  allowedOrigins: spec({ key: 'allowedOrigins', env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', help: 'origins allowed to open the Control UI (default https://$RAILWAY_PUBLIC_DOMAIN)', parse: originList }),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type SettingValues = { [K in SettingKey]?: ReturnType<(typeof SETTINGS)[K]['parse']> };

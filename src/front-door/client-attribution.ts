@@ -1,0 +1,65 @@
+import net from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Headers the front door derives itself; what a client sends under these names is replaced. */
+const ATTRIBUTION_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded'];
+
+export type TrustCheck = (address: string) => boolean;
+
+/** `::ffff:203.0.113.7` (an IPv4 peer of a dual-stack socket) → `203.0.113.7`. */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+}
+
+export function createTrustCheck(cidrs: readonly string[]): TrustCheck {
+  if (cidrs.length === 0) return () => false;
+  const list = new net.BlockList();
+  for (const cidr of cidrs) {
+    const [address = '', prefix] = cidr.split('/');
+    const type = net.isIPv6(address) ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return (address) => {
+    const normalized = normalizeAddress(address);
+    const type = net.isIPv6(normalized) ? 'ipv6' : 'ipv4';
+    return net.isIP(normalized) !== 0 && list.check(normalized, type);
+  };
+}
+
+export interface Peer {
+  readonly address: string;
+  readonly trusted: boolean;
+}
+
+const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+
+/**
+ * The headers to send upstream: hop-by-hop headers dropped, X-Forwarded-* rebuilt from the real
+ * peer. A trusted proxy's X-Forwarded-* are kept and its own address appended; anyone else's are
+ * replaced, so a client on the internet can never claim to be loopback.
+ */
+export function forwardedHeaders(incoming: IncomingHttpHeaders, peer: Peer, keepUpgrade: boolean): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+  for (const token of (first(incoming.connection) ?? '').split(',')) hopByHop.add(token.trim().toLowerCase());
+  if (keepUpgrade) {
+    hopByHop.delete('upgrade');
+    hopByHop.delete('connection');
+  }
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || hopByHop.has(name) || (!peer.trusted && ATTRIBUTION_HEADERS.includes(name))) continue;
+    headers[name] = value;
+  }
+  if (keepUpgrade) {
+    headers['connection'] = 'Upgrade';
+    headers['upgrade'] = first(incoming.upgrade) ?? 'websocket';
+  }
+  const chain = peer.trusted ? first(incoming['x-forwarded-for']) : undefined;
+  headers['x-forwarded-for'] = chain ? `${chain}, ${peer.address}` : peer.address;
+  headers['x-forwarded-proto'] = (peer.trusted && first(incoming['x-forwarded-proto'])) || 'http';
+  const host = (peer.trusted && first(incoming['x-forwarded-host'])) || first(incoming.host);
+  if (host) headers['x-forwarded-host'] = host;
+  return headers;
+}

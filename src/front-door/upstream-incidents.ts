@@ -1,0 +1,31 @@
+import type { Logger } from '../log/logger.js';
+
+/**
+ * Logs forwarding failures once per incident instead of once per request: the first failure opens
+ * an incident, the next success closes it with the number of requests it cost.
+ */
+export class UpstreamIncidents {
+  #failedRequests = 0;
+  #since = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  failed(kind: 'http' | 'websocket', error: Error & { code?: string }): void {
+    if (this.#failedRequests++ === 0) {
+      this.#since = Date.now();
+      this.logger.error(
+        { event: 'front_door.upstream_error', kind, code: error.code ?? null, error: error.message },
+        `forwarding to the gateway failed (${error.code ?? error.message}); clients get 502 until it answers again`,
+      );
+    }
+  }
+
+  succeeded(): void {
+    if (this.#failedRequests === 0) return;
+    this.logger.info(
+      { event: 'front_door.upstream_recovered', failedRequests: this.#failedRequests, durationMs: Date.now() - this.#since },
+      `the gateway answers again after ${this.#failedRequests} failed requests`,
+    );
+    this.#failedRequests = 0;
+  }
+}

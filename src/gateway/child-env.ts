@@ -1,0 +1,38 @@
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Inherited, these make the gateway believe systemd supervises it (GATEWAY-FACTS). */
+const SYSTEMD_MARKERS = ['INVOCATION_ID', 'JOURNAL_STREAM', 'SYSTEMD_EXEC_PID', 'OPENCLAW_SYSTEMD_UNIT'];
+
+/**
+ * Only what the gateway needs: host `exec` commands inherit its environment, so supervisor-only
+ * settings and the token file path stay out.
+ */
+function isSupervisorOnly(name: string): boolean {
+  return name.startsWith('SUPERVISOR_') || name === 'OPENCLAW_GATEWAY_TOKEN_FILE' || SYSTEMD_MARKERS.includes(name);
+}
+
+export interface ChildEnvInput {
+  readonly parentEnv: Env;
+  readonly token: string;
+  readonly stateDir: string;
+  readonly configPath: string;
+  /** Directory put first on PATH, so that `node` is the Node 24 the gateway needs. */
+  readonly nodeBinDir: string | null;
+}
+
+export function buildChildEnv({ parentEnv, token, stateDir, configPath, nodeBinDir }: ChildEnvInput): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parentEnv)) {
+    if (value !== undefined && !isSupervisorOnly(name)) env[name] = value;
+  }
+  if (nodeBinDir !== null) env['PATH'] = env['PATH'] ? `${nodeBinDir}:${env['PATH']}` : nodeBinDir;
+  return {
+    ...env,
+    OPENCLAW_GATEWAY_TOKEN: token,
+    OPENCLAW_STATE_DIR: stateDir,
+    OPENCLAW_CONFIG_PATH: configPath,
+    OPENCLAW_SUPERVISOR_MODE: 'external',
+    OPENCLAW_NO_RESPAWN: '1',
+    NO_COLOR: '1',
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The gateway's lifecycle as one explicit state and one transition function; everything else asks
+ * the state instead of keeping booleans of its own.
+ *
+ *   idle ─spawned→ starting ─ready→ ready
+ *   starting|ready ─exited→ backoff ─spawned→ starting        (a restart)
+ *   starting|ready ─stop_requested→ stopping ─exited→ stopped
+ *   idle|backoff ─stop_requested→ stopped
+ *   backoff ─gave_up→ failed                                   (crash loop or config refusal)
+ */
+export type GatewayState = 'idle' | 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped' | 'failed';
+
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly at: number;
+}
+
+export type LifecycleEvent =
+  | { readonly type: 'spawned'; readonly pid: number; readonly at: number }
+  | { readonly type: 'ready'; readonly at: number }
+  | { readonly type: 'exited'; readonly exit: ExitInfo }
+  | { readonly type: 'stop_requested'; readonly at: number }
+  | { readonly type: 'gave_up'; readonly at: number };
+
+export interface Lifecycle {
+  readonly state: GatewayState;
+  readonly pid: number | null;
+  readonly spawnedAt: number | null;
+  readonly readyAt: number | null;
+  readonly lastReadyAt: number | null;
+  readonly everReady: boolean;
+  readonly spawns: number;
+  readonly lastExit: ExitInfo | null;
+}
+
+export const INITIAL_LIFECYCLE: Lifecycle = {
+  state: 'idle',
+  pid: null,
+  spawnedAt: null,
+  readyAt: null,
+  lastReadyAt: null,
+  everReady: false,
+  spawns: 0,
+  lastExit: null,
+};
+
+const ALLOWED: Readonly<Record<LifecycleEvent['type'], readonly GatewayState[]>> = {
+  spawned: ['idle', 'backoff'],
+  ready: ['starting'],
+  exited: ['starting', 'ready', 'stopping'],
+  stop_requested: ['idle', 'starting', 'ready', 'backoff', 'stopping', 'stopped', 'failed'],
+  gave_up: ['backoff'],
+};
+
+export function transition(current: Lifecycle, event: LifecycleEvent): Lifecycle {
+  if (!ALLOWED[event.type].includes(current.state)) {
+    throw new Error(`gateway lifecycle: event ${event.type} is not allowed in state ${current.state}`);
+  }
+  switch (event.type) {
+    case 'spawned':
+      return { ...current, state: 'starting', pid: event.pid, spawnedAt: event.at, readyAt: null, spawns: current.spawns + 1 };
+    case 'ready':
+      return { ...current, state: 'ready', readyAt: event.at, lastReadyAt: event.at, everReady: true };
+    case 'exited': {
+      const lastReadyAt = current.state === 'ready' ? event.exit.at : current.lastReadyAt;
+      const state = current.state === 'stopping' ? 'stopped' : 'backoff';
+      return { ...current, state, pid: null, readyAt: null, lastReadyAt, lastExit: event.exit };
+    }
+    case 'stop_requested': {
+      if (current.state === 'starting' || current.state === 'ready') return { ...current, state: 'stopping' };
+      if (current.state === 'idle' || current.state === 'backoff') return { ...current, state: 'stopped' };
+      return current;
+    }
+    case 'gave_up':
+      return { ...current, state: 'failed' };
+  }
+}
+
+/** Restarts so far: every spawn after the first. */
+export const restartsOf = (lifecycle: Lifecycle): number => Math.max(0, lifecycle.spawns - 1);

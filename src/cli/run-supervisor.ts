@@ -5,7 +5,7 @@ import { UsageError } from '../config/usage-error.js';
 import { FrontDoor } from '../front-door/front-door.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { buildGatewayCommand } from '../gateway/gateway-command.js';
-import { writeGatewayConfig } from '../gateway/gateway-config.js';
+import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from '../gateway/gateway-config.js';
 import { GatewayRunner } from '../gateway/gateway-runner.js';
 import { restartsOf } from '../gateway/lifecycle.js';
 import { CommandNotFound, locateRuntime, resolveExecutable } from '../gateway/locate-gateway.js';
@@ -61,10 +61,21 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   }
   warnAboutRailwayDraining(env, logger);
 
-  const configPath = await writeGatewayConfig({ stateDir: config.stateDir, userConfigPath: env['OPENCLAW_CONFIG_PATH'] ?? null, allowedOrigins: config.allowedOrigins });
+  const gatewayConfig = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
+    trustedProxies: [...LOOPBACK_PROXIES, ...config.trustedProxies],
+    allowedOrigins: config.allowedOrigins,
+  });
+  logConfigMode(gatewayConfig, logger);
   const runner = new GatewayRunner({
     command,
-    env: buildChildEnv({ parentEnv: env, token: token.value, stateDir: config.stateDir, configPath, nodeBinDir: runtime.nodeBinDir }),
+    env: buildChildEnv({
+      parentEnv: env,
+      token: token.value,
+      stateDir: config.stateDir,
+      configPath: gatewayConfig.configPath,
+      includeRoots: gatewayConfig.includeRoots,
+      nodeBinDir: runtime.nodeBinDir,
+    }),
     gatewayPort: config.gatewayPort,
     startupTimeoutMs: config.startupTimeoutMs,
     stopTimeoutMs: config.stopTimeoutMs,
@@ -140,6 +151,18 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
       finish(code, code === 78 ? 'gateway refused its configuration' : 'gateway crash loop');
     });
   });
+}
+
+function logConfigMode(prepared: PreparedConfig, logger: SupervisorLogger['logger']): void {
+  const fields = { event: 'gateway.config_prepared', mode: prepared.mode, configPath: prepared.configPath, userConfigPath: prepared.userConfigPath };
+  if (prepared.mode === 'overlay') {
+    logger.warn(
+      fields,
+      `${prepared.userConfigPath} is JSON5 or read-only, so the supervisor adds gateway.trustedProxies through ${prepared.configPath}, which includes it; the gateway will refuse config edits from the Control UI: edit ${prepared.userConfigPath} directly`,
+    );
+  } else {
+    logger.info(fields, `gateway config ${prepared.mode}: ${prepared.configPath}`);
+  }
 }
 
 function describeToken(token: { origin: string; path: string | null }): string {

@@ -35,10 +35,17 @@ export interface Peer {
 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
+const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
+
 /**
- * The headers to send upstream: hop-by-hop headers dropped, X-Forwarded-* rebuilt from the real
- * peer. A trusted proxy's X-Forwarded-* are kept and its own address appended; anyone else's are
- * replaced, so a client on the internet can never claim to be loopback.
+ * The headers to send upstream: hop-by-hop headers dropped and the client attribution rebuilt.
+ * The gateway trusts only loopback (plus SUPERVISOR_TRUSTED_PROXIES) and takes the client from
+ * X-Forwarded-For, right to left (measured on 2026.9.6), so:
+ * - a local client (loopback peer, no trusted chain) is sent with no forwarding header at all, as
+ *   the gateway would see it directly (an X-Forwarded-For of 127.0.0.1 would be refused with 403);
+ * - anyone else gets X-Forwarded-For built from the real peer; a trusted proxy's chain is kept and
+ *   the peer appended, an untrusted peer's claims are dropped, so the internet never looks local.
+ * X-Real-IP and Forwarded are never passed: the gateway does not read them, only refuses them alone.
  */
 export function forwardedHeaders(incoming: IncomingHttpHeaders, peer: Peer, keepUpgrade: boolean): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
@@ -49,14 +56,15 @@ export function forwardedHeaders(incoming: IncomingHttpHeaders, peer: Peer, keep
     hopByHop.delete('connection');
   }
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || hopByHop.has(name) || (!peer.trusted && ATTRIBUTION_HEADERS.includes(name))) continue;
+    if (value === undefined || hopByHop.has(name) || ATTRIBUTION_HEADERS.includes(name)) continue;
     headers[name] = value;
   }
   if (keepUpgrade) {
     headers['connection'] = 'Upgrade';
     headers['upgrade'] = first(incoming.upgrade) ?? 'websocket';
   }
-  const chain = peer.trusted ? first(incoming['x-forwarded-for']) : undefined;
+  const chain = peer.trusted ? first(incoming['x-forwarded-for'])?.trim() : undefined;
+  if (!chain && isLoopback(peer.address)) return headers;
   headers['x-forwarded-for'] = chain ? `${chain}, ${peer.address}` : peer.address;
   headers['x-forwarded-proto'] = (peer.trusted && first(incoming['x-forwarded-proto'])) || 'http';
   const host = (peer.trusted && first(incoming['x-forwarded-host'])) || first(incoming.host);

@@ -16,11 +16,13 @@ export interface ChildEnvInput {
   readonly token: string;
   readonly stateDir: string;
   readonly configPath: string;
+  /** Directories the gateway may `$include` config from (our overlay includes the user's file). */
+  readonly includeRoots: readonly string[];
   /** Directory put first on PATH, so that `node` is the Node 24 the gateway needs. */
   readonly nodeBinDir: string | null;
 }
 
-export function buildChildEnv({ parentEnv, token, stateDir, configPath, nodeBinDir }: ChildEnvInput): Record<string, string> {
+export function buildChildEnv({ parentEnv, token, stateDir, configPath, includeRoots, nodeBinDir }: ChildEnvInput): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(parentEnv)) {
     if (value !== undefined && !isSupervisorOnly(name)) env[name] = value;
@@ -31,8 +33,11 @@ export function buildChildEnv({ parentEnv, token, stateDir, configPath, nodeBinD
     OPENCLAW_GATEWAY_TOKEN: token,
     OPENCLAW_STATE_DIR: stateDir,
     OPENCLAW_CONFIG_PATH: configPath,
+    ...(includeRoots.length > 0 ? { OPENCLAW_INCLUDE_ROOTS: [env['OPENCLAW_INCLUDE_ROOTS'], ...includeRoots].filter(Boolean).join(':') } : {}),
+    // external: a restart request (SIGUSR2, Control UI update, restart-class config change) makes it
+    // exit 0 for us to respawn. OPENCLAW_NO_RESPAWN=1 would override that with an in-process restart
+    // whose ~2-4 s port outage our readiness cannot see (measured on 2026.9.6), so it is left unset.
     OPENCLAW_SUPERVISOR_MODE: 'external',
-    OPENCLAW_NO_RESPAWN: '1',
     NO_COLOR: '1',
   };
 }

@@ -1,26 +1,100 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
-export interface GatewayConfigInput {
-  readonly stateDir: string;
-  readonly userConfigPath: string | null;
+/** The front door on loopback is the gateway's only direct client that may attribute others. */
+export const LOOPBACK_PROXIES = ['127.0.0.1', '::1'];
+
+export interface RequiredGatewayConfig {
+  /** gateway.trustedProxies must hold these (loopback + SUPERVISOR_TRUSTED_PROXIES, so the gateway skips the same hops we do). */
+  readonly trustedProxies: readonly string[];
+  /** gateway.controlUi.allowedOrigins must hold these. */
   readonly allowedOrigins: readonly string[];
 }
 
-/** Only the front door on loopback may attribute clients; never a private range wholesale. */
-export const TRUSTED_PROXIES = ['127.0.0.1', '::1'];
+type JsonObject = Record<string, unknown>;
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Writes the supervisor's config overlay and returns its path (placeholder until research lands). */
-export async function writeGatewayConfig(input: GatewayConfigInput): Promise<string> {
-  const dir = join(input.stateDir, 'supervisor');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, 'openclaw.json');
-  const overlay = {
-    gateway: {
-      trustedProxies: TRUSTED_PROXIES,
-      ...(input.allowedOrigins.length > 0 ? { controlUi: { allowedOrigins: input.allowedOrigins } } : {}),
-    },
-  };
-  await writeFile(path, `${JSON.stringify(overlay, null, 2)}\n`, { mode: 0o600 });
-  return path;
+/**
+ * Adds what the supervisor needs to a parsed config without removing anything: array entries are
+ * unioned, other values untouched. Returns null when the config's shape is not one we may edit
+ * (a non-object `gateway`, a non-array list, a root `$include`).
+ */
+export function withRequiredKeys(config: unknown, required: RequiredGatewayConfig): { config: JsonObject; changed: boolean } | null {
+  if (!isObject(config) || '$include' in config) return null;
+  const gateway = config['gateway'] ?? {};
+  if (!isObject(gateway)) return null;
+  const controlUi = gateway['controlUi'] ?? {};
+  if (!isObject(controlUi)) return null;
+  const proxies = gateway['trustedProxies'] ?? [];
+  const origins = controlUi['allowedOrigins'] ?? [];
+  if (!Array.isArray(proxies) || !Array.isArray(origins)) return null;
+
+  const missingProxies = required.trustedProxies.filter((entry) => !proxies.includes(entry));
+  const missingOrigins = required.allowedOrigins.filter((entry) => !origins.includes(entry));
+  if (missingProxies.length === 0 && missingOrigins.length === 0) return { config, changed: false };
+  const nextGateway: JsonObject = { ...gateway, trustedProxies: [...proxies, ...missingProxies] };
+  if (required.allowedOrigins.length > 0) nextGateway['controlUi'] = { ...controlUi, allowedOrigins: [...origins, ...missingOrigins] };
+  return { config: { ...config, gateway: nextGateway }, changed: true };
+}
+
+export interface PreparedConfig {
+  /** OPENCLAW_CONFIG_PATH for the gateway. */
+  readonly configPath: string;
+  /** OPENCLAW_INCLUDE_ROOTS additions (overlay mode includes the user's file from its own folder). */
+  readonly includeRoots: readonly string[];
+  /**
+   * created: no config existed; ours is the gateway's own file from now on (the Control UI edits it).
+   * updated / unchanged: the user's JSON config, with the required entries added when missing.
+   * overlay: the user's file is JSON5 or not ours to edit: a generated file `$include`s it and adds
+   * the entries; the user's file is never written, and the gateway refuses config writes from the UI.
+   */
+  readonly mode: 'created' | 'updated' | 'unchanged' | 'overlay';
+  readonly userConfigPath: string;
+}
+
+/**
+ * Makes sure the gateway trusts only the loopback front door (and the configured proxies) for client
+ * attribution, without losing or overwriting any of the user's config values.
+ */
+export async function prepareGatewayConfig(stateDir: string, userConfigPath: string | null, required: RequiredGatewayConfig): Promise<PreparedConfig> {
+  const path = userConfigPath ?? join(stateDir, 'openclaw.json');
+  let text: string | null;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    text = null;
+  }
+  if (text === null) {
+    const created = withRequiredKeys({}, required);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFile(path, `${JSON.stringify(created?.config ?? {}, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    return { configPath: path, includeRoots: [], mode: 'created', userConfigPath: path };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined; // JSON5 with comments: not ours to rewrite
+  }
+  const merged = parsed === undefined ? null : withRequiredKeys(parsed, required);
+  if (merged !== null && !merged.changed) return { configPath: path, includeRoots: [], mode: 'unchanged', userConfigPath: path };
+  if (merged !== null) {
+    try {
+      await copyFile(path, `${path}.supervisor-backup`);
+      const temporary = `${path}.supervisor-tmp`;
+      await writeFile(temporary, `${JSON.stringify(merged.config, null, 2)}\n`, { mode: 0o600 });
+      await rename(temporary, path);
+      return { configPath: path, includeRoots: [], mode: 'updated', userConfigPath: path };
+    } catch {
+      // read-only (a mounted secret, an image layer): fall through to the overlay
+    }
+  }
+  const overlayDir = join(stateDir, 'supervisor');
+  await mkdir(overlayDir, { recursive: true, mode: 0o700 });
+  const overlayPath = join(overlayDir, 'openclaw.overlay.json');
+  // $include concatenates arrays (included first), so the user's entries stay and ours are added.
+  const overlay = { $include: path, ...withRequiredKeys({}, required)?.config };
+  await writeFile(overlayPath, `${JSON.stringify(overlay, null, 2)}\n`, { mode: 0o600 });
+  return { configPath: overlayPath, includeRoots: [dirname(path)], mode: 'overlay', userConfigPath: path };
 }

@@ -9,8 +9,11 @@ const STDERR_TAIL_LINES = 20;
 
 /** `[gateway] ready` on stdout; not `spawn broker ready pid=N` (GATEWAY-FACTS). */
 const READY_LINE = /\[gateway\] ready$/;
-/** `[gateway] received SIGTERM; shutting down` (measured on 2026.9.6). */
-const SIGNAL_LINE = /\[gateway\] received (SIG[A-Z0-9]+)/;
+/**
+ * `[gateway] received SIGTERM; shutting down` (measured on 2026.9.6). Only stop signals: the
+ * gateway signals itself SIGUSR2 for config-reload restarts.
+ */
+const SIGNAL_LINE = /\[gateway\] received (SIGTERM|SIGINT); shutting down$/;
 
 export interface GatewayProcess {
   readonly pid: number;

@@ -51,8 +51,10 @@ async function generatedToken(stateDir: string): Promise<LoadedToken> {
     await writeFile(path, `${created}\n`, { mode: 0o600, flag: 'wx' });
     return { value: created, origin: 'generated', path };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const { code: errorCode, syscall } = error as NodeJS.ErrnoException;
+    // EEXIST from mkdir (not from writeFile's wx) means the state dir is a file, not a kept token.
+    if (errorCode !== 'EEXIST' || syscall === 'mkdir') {
+      const code = errorCode === 'EEXIST' ? 'ENOTDIR' : (errorCode ?? 'error');
       throw new UsageError(`the state dir ${JSON.stringify(stateDir)} is not writable (${code}), so no token can be kept there: set OPENCLAW_GATEWAY_TOKEN or OPENCLAW_STATE_DIR`);
     }
   }

@@ -49,6 +49,7 @@ export class FrontDoor {
   readonly #inflight = new Set<ServerResponse>();
   readonly #tunnels = new Set<Tunnel>();
   readonly #changeWaiters: Array<() => void> = [];
+  readonly #untrustedForwarders = new Set<string>();
   #draining = false;
   #counts = { httpCompleted: 0, httpRejected: 0, httpCut: 0, websocketsClosed: 0, websocketsCut: 0 };
 
@@ -138,9 +139,21 @@ export class FrontDoor {
     for (const resolve of this.#changeWaiters.splice(0)) resolve();
   }
 
-  #peer(socket: Socket | Duplex): Peer {
-    const address = normalizeAddress((socket as Socket).remoteAddress);
-    return { address, trusted: this.#trust(address) };
+  #peer(req: IncomingMessage): Peer {
+    const address = normalizeAddress(req.socket.remoteAddress);
+    const trusted = this.#trust(address);
+    if (!trusted && req.headers['x-forwarded-for'] !== undefined) this.#noteUntrustedForwarder(address);
+    return { address, trusted };
+  }
+
+  /** Once per peer (a few at most): how to find the address of a platform proxy to trust. */
+  #noteUntrustedForwarder(address: string): void {
+    if (this.#untrustedForwarders.has(address) || this.#untrustedForwarders.size >= 16) return;
+    this.#untrustedForwarders.add(address);
+    this.#options.logger.info(
+      { event: 'front_door.forwarded_headers_replaced', peer: address },
+      `X-Forwarded-For from ${address} replaced: that peer is not in SUPERVISOR_TRUSTED_PROXIES (add its range if it is your platform's proxy)`,
+    );
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -179,7 +192,7 @@ export class FrontDoor {
       }
       this.#changed();
     });
-    forwardHttp(req, res, this.#peer(req.socket), this.#upstream);
+    forwardHttp(req, res, this.#peer(req), this.#upstream);
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -201,7 +214,7 @@ export class FrontDoor {
       return;
     }
     (socket as Socket).setNoDelay?.(true);
-    openTunnel(req, socket, head, this.#peer(socket), this.#upstream, {
+    openTunnel(req, socket, head, this.#peer(req), this.#upstream, {
       onOpen: (tunnel) => this.#tunnels.add(tunnel),
       onEnd: (tunnel, end) => {
         if (!this.#tunnels.delete(tunnel)) return;

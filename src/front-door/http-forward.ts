@@ -43,7 +43,9 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Pee
       res.destroy();
       return;
     }
-    if (req.destroyed) return;
+    // The client went away (its response was destroyed), so nobody waits for a 502. Not
+    // `req.destroyed`: Node destroys a request once its body is read, i.e. before any upstream error.
+    if (res.destroyed) return;
     upstream.incidents.failed('http', error);
     sendJson(res, 502, { error: 'bad_gateway', message: 'the gateway did not answer; retry shortly' }, { 'retry-after': '1', connection: 'close' });
   });

@@ -50,7 +50,11 @@ function payloadLength(header: Buffer): number {
 
 /** An unmasked close frame, as a server sends it (RFC 6455 §5.5.1). */
 export function encodeCloseFrame(code: number, reason: string): Buffer {
-  const text = Buffer.from(reason, 'utf8').subarray(0, 123);
+  const utf8 = Buffer.from(reason, 'utf8');
+  // At most 123 bytes (a control frame carries 125), cut before a character, never inside one.
+  let end = Math.min(utf8.length, 123);
+  while (end < utf8.length && end > 0 && (utf8[end]! & 0xc0) === 0x80) end--;
+  const text = utf8.subarray(0, end);
   const frame = Buffer.alloc(4 + text.length);
   frame[0] = 0x88;
   frame[1] = 2 + text.length;

@@ -30,7 +30,8 @@ export function buildGatewayCommand(userCommand: readonly string[] | null, defau
   if (file === undefined || file === '') throw new UsageError('the gateway command after -- is empty');
   for (const arg of args) {
     const name = arg.split('=')[0] ?? arg;
-    const reason = OWNED_FLAGS[name];
+    // Own keys only: an argument such as `constructor` or `toString` is not an owned flag.
+    const reason = Object.hasOwn(OWNED_FLAGS, name) ? OWNED_FLAGS[name] : undefined;
     if (reason !== undefined) {
       throw new UsageError(`the gateway command sets ${name}, which the supervisor owns: ${reason}. Remove it from the command after --`);
     }

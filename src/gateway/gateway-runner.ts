@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { GatewayCommand } from './gateway-command.js';
 import { INITIAL_LIFECYCLE, transition, type ExitInfo, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
 import { isLoopbackPortFree } from './port-check.js';
+import { groupMembers } from './process-group.js';
 import { backoffOptions, classifyExit, delayBounds, describeExit, failuresInWindow, isCrashLoop, type ExitOutcome } from './restart-policy.js';
 import { spawnGateway, type GatewayProcess } from './spawn-gateway.js';
 import { waitUntilReady } from './wait-until-ready.js';
@@ -42,6 +43,8 @@ type AttemptResult = 'stopped' | 'stable-failure';
 export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
   #lifecycle: Lifecycle = INITIAL_LIFECYCLE;
   #child: GatewayProcess | null = null;
+  /** The latest gateway, kept after its exit: processes it left in its group must still be killable. */
+  #lastChild: GatewayProcess | null = null;
   #failures: number[] = [];
   #sentSignal: NodeJS.Signals | null = null;
   #stopping: Promise<void> | null = null;
@@ -125,9 +128,12 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
     return this.#stopping;
   }
 
-  /** The second signal: SIGKILL the group now. */
+  /**
+   * The second signal, and the supervisor's exit: SIGKILL the group now, also when its leader has
+   * already exited but left processes (e.g. a grandchild that ignores SIGTERM) behind.
+   */
   kill(): void {
-    this.#child?.signalGroup('SIGKILL');
+    (this.#child ?? this.#lastChild)?.signalGroup('SIGKILL');
   }
 
   async #stop(deadlineAt: number): Promise<void> {
@@ -176,6 +182,7 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
       onSignalLine: (signal) => this.#onGatewaySignal(signal),
     });
     this.#child = child;
+    this.#lastChild = child;
     const spawnedAt = Date.now();
     this.#apply({ type: 'spawned', pid: child.pid, at: spawnedAt });
     logger.info({ event: 'gateway.spawned', gatewayPid: child.pid, command: [command.file, ...command.args], spawns: this.#lifecycle.spawns }, `gateway spawned (pid ${child.pid})`);
@@ -236,6 +243,7 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
   }
 
   #recordExit(exit: ExitInfo, outcome: ExitOutcome, child: GatewayProcess): void {
+    this.#killLeftovers(child);
     const wasReady = this.#lifecycle.readyAt !== null;
     const spawnedAt = this.#lifecycle.spawnedAt ?? exit.at;
     this.#child = null;
@@ -246,6 +254,14 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
     } else {
       this.#options.logger.error({ ...fields, stderrTail: child.stderrTail() }, `gateway exited (${describeExit(exit)}, ${outcome})${wasReady ? '' : ' before it was ready'}`);
     }
+  }
+
+  /** Workers of the gateway's group that outlived it (one ignoring SIGTERM, say) must not linger. */
+  #killLeftovers(child: GatewayProcess): void {
+    const leftovers = groupMembers(child.pid);
+    if (leftovers.length === 0) return;
+    child.signalGroup('SIGKILL');
+    this.#options.logger.warn({ event: 'gateway.group_leftovers', gatewayPid: child.pid, pids: leftovers }, `${leftovers.length} process(es) of the gateway's group outlived it: SIGKILL to the group`);
   }
 
   #onGatewaySignal(signal: string): void {

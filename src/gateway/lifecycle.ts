@@ -6,7 +6,8 @@
  *   starting|ready ─exited→ backoff ─spawned→ starting        (a restart)
  *   starting|ready ─stop_requested→ stopping ─exited→ stopped
  *   idle|backoff ─stop_requested→ stopped
- *   backoff ─gave_up→ failed                                   (crash loop or config refusal)
+ *   idle|backoff ─gave_up→ failed                              (crash loop or config refusal; from idle when
+ *                                                              no attempt ever spawned, e.g. its port was taken)
  */
 export type GatewayState = 'idle' | 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped' | 'failed';
 
@@ -50,7 +51,7 @@ const ALLOWED: Readonly<Record<LifecycleEvent['type'], readonly GatewayState[]>>
   ready: ['starting'],
   exited: ['starting', 'ready', 'stopping'],
   stop_requested: ['idle', 'starting', 'ready', 'backoff', 'stopping', 'stopped', 'failed'],
-  gave_up: ['backoff'],
+  gave_up: ['idle', 'backoff'],
 };
 
 export function transition(current: Lifecycle, event: LifecycleEvent): Lifecycle {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from './ports.js';
+import { descendantsOf } from './proc.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
@@ -43,6 +44,14 @@ export interface RunningSupervisor {
   signal(signal: NodeJS.Signals): void;
   /** SIGKILLs the supervisor and the gateway group if still alive (test cleanup). */
   kill(): Promise<void>;
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 export const TEST_TOKEN = 'tok-Secret-4242-abcdef-XYZ';
@@ -144,16 +153,13 @@ export async function startSupervisor(options: StartOptions = {}): Promise<Runni
       child.kill(signal);
     },
     kill: async () => {
-      for (const record of records) {
-        const pid = record['gatewayPid'];
-        if (typeof pid === 'number') {
-          try {
-            process.kill(-pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
-      }
+      // Everything this run started: the process tree under the child, and the gateway groups
+      // (a group can outlive its tree). Logged pids are only ours to signal without a wrapper:
+      // inside a PID namespace they are the namespace's numbers, not this machine's.
+      const targets = descendantsOf(child.pid ?? -1).map((p) => p.pid);
+      const groups = options.wrap ? [] : records.map((record) => record['gatewayPid']).filter((pid): pid is number => typeof pid === 'number');
+      for (const pid of targets) signalQuietly(pid, 'SIGKILL');
+      for (const pgid of groups) signalQuietly(-pgid, 'SIGKILL');
       if (!done) child.kill('SIGKILL');
       await exited;
     },

@@ -1,0 +1,112 @@
+// Starts the built supervisor (dist/cli.js) exactly as a user would, with its own ports and state
+// dir, and keeps its JSON log with the bench-side arrival time of each record, so that a benchmark
+// can read both the supervisor's own timestamps and when the outside world learnt of an event.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from './ports.mjs';
+import { start, trackGroup, untrackGroup } from './procs.mjs';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli.js');
+export const FAKE_GATEWAY = join(ROOT, 'test', 'fixtures', 'fake-gateway.mjs');
+const TOKEN = 'bench-token-0123456789abcdef';
+
+/**
+ * @param {object} options
+ * @param {string[] | null} [options.gateway] command after `--`; null: the pinned real openclaw
+ * @param {Record<string,string>} [options.env] extra environment (FAKE_*, SUPERVISOR_*)
+ */
+export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWAY], env = {} } = {}) {
+  const port = await freePort();
+  const gatewayPort = await freePort();
+  const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bench-state-'));
+  const args = [CLI, ...(gateway === null ? [] : ['--', ...gateway])];
+  const proc = start(process.execPath, args, {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      PORT: String(port),
+      SUPERVISOR_GATEWAY_PORT: String(gatewayPort),
+      OPENCLAW_STATE_DIR: stateDir,
+      OPENCLAW_GATEWAY_TOKEN: TOKEN,
+      ...env,
+    },
+  });
+  /** @type {{ record: any, at: number }[]} */
+  const records = [];
+  const waiters = new Set();
+  const gatewayGroups = new Set();
+  proc.onLine((line, at) => {
+    let record;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      return;
+    }
+    records.push({ record, at });
+    // The gateway runs in a process group of its own: it must be killed even if the supervisor dies.
+    if (record.event === 'gateway.spawned') {
+      trackGroup(record.gatewayPid);
+      gatewayGroups.add(record.gatewayPid);
+    }
+    if (record.event === 'gateway.exited') {
+      untrackGroup(record.gatewayPid);
+      gatewayGroups.delete(record.gatewayPid);
+    }
+    for (const waiter of waiters) waiter();
+  });
+  void proc.exited.then(() => setTimeout(() => waiters.forEach((waiter) => waiter()), 50));
+  let exited = false;
+  void proc.exited.then(() => setTimeout(() => (exited = true), 50));
+
+  const sup = {
+    proc,
+    pid: proc.pid,
+    port,
+    gatewayPort,
+    stateDir,
+    token: TOKEN,
+    records,
+    startedAt: proc.startedAt,
+    /** Resolves with `{ record, at }` of the first record of `event` matching `test`. */
+    waitFor(event, test = () => true, timeoutMs = 15_000) {
+      return new Promise((resolveWait, rejectWait) => {
+        const check = () => {
+          const found = records.find((entry) => entry.record.event === event && test(entry.record));
+          if (found || exited) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            if (found) resolveWait(found);
+            else rejectWait(new Error(`supervisor exited before ${event}; last lines:\n${proc.output.slice(-12).join('\n')}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          rejectWait(new Error(`no ${event} within ${timeoutMs} ms; last lines:\n${proc.output.slice(-12).join('\n')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    events: (event) => records.filter((entry) => entry.record.event === event),
+    /** SIGTERM (the graceful stop under test elsewhere), then SIGKILL of everything left. */
+    async stop(signal = 'SIGTERM', graceMs = 10_000) {
+      const result = await proc.stop(signal, graceMs);
+      for (const pgid of gatewayGroups) {
+        try {
+          process.kill(-pgid, 'SIGKILL');
+        } catch {
+          // gone with the supervisor
+        }
+        untrackGroup(pgid);
+      }
+      rmSync(stateDir, { recursive: true, force: true });
+      return result;
+    },
+  };
+  return sup;
+}
+
+/** pino's `time` (ISO, ms resolution) as epoch ms. */
+export const recordTime = (record) => Date.parse(record.time);

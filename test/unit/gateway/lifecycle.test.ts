@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  INITIAL_LIFECYCLE,
+  restartsOf,
+  transition,
+  type ExitInfo,
+  type GatewayState,
+  type Lifecycle,
+  type LifecycleEvent,
+} from '../../../src/gateway/lifecycle.js';
+
+const STATES: readonly GatewayState[] = ['idle', 'starting', 'ready', 'backoff', 'stopping', 'stopped', 'failed'];
+
+const EXIT: ExitInfo = { code: 1, signal: null, at: 5_000 };
+const EVENTS: Readonly<Record<LifecycleEvent['type'], LifecycleEvent>> = {
+  spawned: { type: 'spawned', pid: 4242, at: 1_000 },
+  ready: { type: 'ready', at: 2_000 },
+  exited: { type: 'exited', exit: EXIT },
+  stop_requested: { type: 'stop_requested', at: 6_000 },
+  gave_up: { type: 'gave_up', at: 7_000 },
+};
+
+/** Every legal (state, event) pair and the state it leads to; every other pair must throw. */
+const LEGAL: ReadonlyArray<[GatewayState, LifecycleEvent['type'], GatewayState]> = [
+  ['idle', 'spawned', 'starting'],
+  ['backoff', 'spawned', 'starting'],
+  ['starting', 'ready', 'ready'],
+  ['starting', 'exited', 'backoff'],
+  ['ready', 'exited', 'backoff'],
+  ['stopping', 'exited', 'stopped'],
+  ['idle', 'stop_requested', 'stopped'],
+  ['starting', 'stop_requested', 'stopping'],
+  ['ready', 'stop_requested', 'stopping'],
+  ['backoff', 'stop_requested', 'stopped'],
+  ['stopping', 'stop_requested', 'stopping'],
+  ['stopped', 'stop_requested', 'stopped'],
+  ['failed', 'stop_requested', 'failed'],
+  ['idle', 'gave_up', 'failed'],
+  ['backoff', 'gave_up', 'failed'],
+];
+
+const isLegal = (state: GatewayState, event: LifecycleEvent['type']): boolean => LEGAL.some(([s, e]) => s === state && e === event);
+const ILLEGAL = STATES.flatMap((state) =>
+  (Object.keys(EVENTS) as Array<LifecycleEvent['type']>).filter((event) => !isLegal(state, event)).map((event) => [state, event] as const),
+);
+
+const inState = (state: GatewayState): Lifecycle => ({ ...INITIAL_LIFECYCLE, state });
+
+describe('transition: the state machine', () => {
+  it.each(LEGAL)('%s --%s--> %s', (from, event, to) => {
+    expect(transition(inState(from), EVENTS[event]).state).toBe(to);
+  });
+
+  it.each(ILLEGAL)('%s --%s--> throws', (state, event) => {
+    expect(() => transition(inState(state), EVENTS[event])).toThrow(`event ${event} is not allowed in state ${state}`);
+  });
+
+  it('covers all 35 (state, event) pairs between the two tables', () => {
+    expect(LEGAL.length + ILLEGAL.length).toBe(STATES.length * Object.keys(EVENTS).length);
+  });
+
+  it.each(['stopping', 'stopped', 'failed'] as const)('a repeated stop request in %s returns the same object', (state) => {
+    const current = inState(state);
+    expect(transition(current, EVENTS.stop_requested)).toBe(current);
+  });
+
+  it.each(LEGAL)('does not modify the current lifecycle (%s --%s-->)', (from, event) => {
+    const current = Object.freeze(inState(from));
+    const snapshot = { ...current };
+    transition(current, EVENTS[event]);
+    expect(current).toEqual(snapshot);
+  });
+});
+
+describe('transition: what each event records', () => {
+  it('spawned: pid, spawn time, spawn count; readiness cleared', () => {
+    const previous: Lifecycle = { ...inState('backoff'), readyAt: 99, lastReadyAt: 99, spawns: 2, everReady: true };
+    expect(transition(previous, { type: 'spawned', pid: 7, at: 1_000 })).toEqual({
+      ...previous,
+      state: 'starting',
+      pid: 7,
+      spawnedAt: 1_000,
+      readyAt: null,
+      spawns: 3,
+    });
+  });
+
+  it('ready: readiness time, last ready time, ever ready', () => {
+    const starting = transition(INITIAL_LIFECYCLE, EVENTS.spawned);
+    expect(transition(starting, { type: 'ready', at: 2_500 })).toMatchObject({ state: 'ready', readyAt: 2_500, lastReadyAt: 2_500, everReady: true, pid: 4242 });
+  });
+
+  it('exited while ready: last ready time moves to the exit, pid and readiness cleared, exit kept', () => {
+    const ready = transition(transition(INITIAL_LIFECYCLE, EVENTS.spawned), EVENTS.ready);
+    expect(transition(ready, EVENTS.exited)).toMatchObject({ state: 'backoff', pid: null, readyAt: null, lastReadyAt: EXIT.at, lastExit: EXIT, everReady: true });
+  });
+
+  it('exited while starting: last ready time unchanged, never ready stays never ready', () => {
+    const starting = transition(INITIAL_LIFECYCLE, EVENTS.spawned);
+    expect(transition(starting, EVENTS.exited)).toMatchObject({ state: 'backoff', pid: null, lastReadyAt: null, everReady: false, lastExit: EXIT });
+  });
+
+  it('exited while starting after an earlier ready run keeps that earlier last ready time', () => {
+    let lc = transition(INITIAL_LIFECYCLE, EVENTS.spawned);
+    lc = transition(lc, { type: 'ready', at: 2_000 });
+    lc = transition(lc, { type: 'exited', exit: { code: 1, signal: null, at: 3_000 } });
+    lc = transition(lc, { type: 'spawned', pid: 2, at: 4_000 });
+    lc = transition(lc, { type: 'exited', exit: { code: null, signal: 'SIGKILL', at: 4_500 } });
+    expect(lc).toMatchObject({ state: 'backoff', lastReadyAt: 3_000, everReady: true, lastExit: { signal: 'SIGKILL', at: 4_500 } });
+  });
+
+  it('exited while stopping: stopped, with the exit kept', () => {
+    let lc = transition(INITIAL_LIFECYCLE, EVENTS.spawned);
+    lc = transition(lc, EVENTS.ready);
+    lc = transition(lc, EVENTS.stop_requested);
+    expect(lc.state).toBe('stopping');
+    expect(transition(lc, { type: 'exited', exit: { code: 0, signal: null, at: 9_000 } })).toMatchObject({ state: 'stopped', pid: null, lastExit: { code: 0, at: 9_000 } });
+  });
+});
+
+describe('restartsOf', () => {
+  it.each<[number, number]>([
+    [0, 0],
+    [1, 0],
+    [2, 1],
+    [6, 5],
+  ])('%d spawns → %d restarts', (spawns, restarts) => {
+    expect(restartsOf({ ...INITIAL_LIFECYCLE, spawns })).toBe(restarts);
+  });
+
+  it('counts the spawns of a crash/restart sequence', () => {
+    let lc = INITIAL_LIFECYCLE;
+    for (let i = 0; i < 3; i++) {
+      lc = transition(lc, { type: 'spawned', pid: 100 + i, at: i * 10 });
+      lc = transition(lc, { type: 'exited', exit: { code: 1, signal: null, at: i * 10 + 5 } });
+    }
+    expect(lc.spawns).toBe(3);
+    expect(restartsOf(lc)).toBe(2);
+    expect(transition(lc, EVENTS.gave_up).state).toBe('failed');
+  });
+});

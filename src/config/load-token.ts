@@ -34,12 +34,12 @@ function checked(token: string, where: string): string {
   return token;
 }
 
-async function readTokenFile(path: string): Promise<string> {
+async function readTokenFile(path: string, label = 'OPENCLAW_GATEWAY_TOKEN_FILE'): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new UsageError(`OPENCLAW_GATEWAY_TOKEN_FILE=${JSON.stringify(path)} cannot be read (${code}): point it at a readable file that holds the token`);
+    throw new UsageError(`${label}=${JSON.stringify(path)} cannot be read (${code}): make it a readable file that holds the token`);
   }
 }
 
@@ -60,5 +60,5 @@ async function generatedToken(stateDir: string): Promise<LoadedToken> {
   }
   // Kept from an earlier start: the same token across restarts, and only its owner may read it.
   if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
-  return { value: checked(await readTokenFile(path), `the stored token file ${path}`), origin: 'stored', path };
+  return { value: checked(await readTokenFile(path, 'the stored token file'), `the stored token file ${path}`), origin: 'stored', path };
 }

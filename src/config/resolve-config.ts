@@ -158,8 +158,7 @@ function resolveDrainTimeout(env: Env, setting: number | undefined): { ms: numbe
   if (setting !== undefined) return { ms: setting, source: 'setting' };
   const raw = env['RAILWAY_DEPLOYMENT_DRAINING_SECONDS'];
   if (raw === undefined || raw.trim() === '') return { ms: DEFAULTS.drainTimeoutMs, source: 'default' };
-  const seconds = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(seconds)) throw invalid('RAILWAY_DEPLOYMENT_DRAINING_SECONDS', raw, 'expected whole seconds (set drainingSeconds in railway.toml)');
+  const seconds = parseInteger(raw, 'RAILWAY_DEPLOYMENT_DRAINING_SECONDS', 0, 86_400, 'whole seconds (set drainingSeconds in railway.toml)');
   if (seconds === 0) return { ms: DEFAULTS.drainTimeoutMs, source: 'default' };
   const totalMs = seconds * 1000;
   return { ms: totalMs - Math.min(DEFAULTS.drainSafetyMarginMs, Math.floor(totalMs / 4)), source: 'railway' };

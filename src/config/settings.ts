@@ -73,11 +73,11 @@ function originList(raw: string, origin: string): string[] {
     } catch {
       url = undefined;
     }
-    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== entry.replace(/\/$/, '')) {
-      throw invalid(origin, raw, `"${entry}" is not an origin like https://example.up.railway.app ("*" is not allowed)`);
-    }
+    const bare = url !== undefined && /^https?:$/.test(url.protocol) && url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '';
+    if (!bare) throw invalid(origin, raw, `"${entry}" is not an origin like https://example.up.railway.app ("*" is not allowed)`);
   }
-  return entries.map((entry) => entry.replace(/\/$/, ''));
+  // The gateway compares lower-cased exact origins: normalise (case, default port, trailing slash).
+  return entries.map((entry) => new URL(entry).origin);
 }
 
 function logLevel(raw: string, origin: string): LogLevel {

@@ -6,6 +6,7 @@ import type { GatewayCommand } from './gateway-command.js';
 import { INITIAL_LIFECYCLE, transition, type ExitInfo, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
 import { isLoopbackPortFree } from './port-check.js';
 import { groupMembers } from './process-group.js';
+import { readMemoryEvidence } from '../shutdown/gather-evidence.js';
 import { backoffOptions, classifyExit, delayBounds, describeExit, failuresInWindow, isCrashLoop, type ExitOutcome } from './restart-policy.js';
 import { spawnGateway, type GatewayProcess } from './spawn-gateway.js';
 import { waitUntilReady } from './wait-until-ready.js';
@@ -248,7 +249,10 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
     const spawnedAt = this.#lifecycle.spawnedAt ?? exit.at;
     this.#child = null;
     this.#apply({ type: 'exited', exit });
-    const fields = { event: 'gateway.exited', gatewayPid: child.pid, code: exit.code, signal: exit.signal, outcome, wasReady, uptimeMs: exit.at - spawnedAt };
+    const fields = { event: 'gateway.exited', gatewayPid: child.pid, code: exit.code, signal: exit.signal, outcome, wasReady, uptimeMs: exit.at - spawnedAt,
+      // A SIGKILL nobody here sent is usually the kernel's OOM killer: the cgroup counters tell.
+      ...(exit.signal === 'SIGKILL' && this.#sentSignal !== 'SIGKILL' ? { memory: readMemoryEvidence() } : {}),
+    };
     if (outcome === 'requested-stop' || outcome === 'restart-request') {
       this.#options.logger.info(fields, `gateway exited (${describeExit(exit)}, ${outcome})`);
     } else {

@@ -137,6 +137,19 @@ describe('front door: HTTP forwarding', () => {
     for (const r of results) expect(r.headers['connection']).toBe('keep-alive');
   });
 
+  it('does not count a client that gives up mid-request as a gateway failure', async () => {
+    const s = await ready();
+    const gone = http.get({ host: '127.0.0.1', port: s.port, path: '/slow?ms=5000', agent: false });
+    gone.on('error', () => undefined);
+    expect((await httpRequest({ port: s.port, path: '/headers' })).status).toBe(200);
+    gone.destroy();
+    // A request that logs a line of its own: the log is ordered, so once that line is out, an
+    // upstream_error for the abandoned request would be out too.
+    expect((await httpRequest({ port: s.port, path: '/after', headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(200);
+    await s.waitFor('front_door.forwarded_headers_replaced', undefined, 5_000);
+    expect(s.events('front_door.upstream_error')).toEqual([]);
+  });
+
   it('answers a forwarded request that takes longer than the upstream socket timeout (4.5 s)', async () => {
     const s = await ready();
     const started = Date.now();

@@ -71,6 +71,7 @@ describe('setting parsers', () => {
     ['trustedProxies', '10.0.0.1/8,', ['10.0.0.1/8']],
     ['allowedOrigins', 'http://127.0.0.1:8080', ['http://127.0.0.1:8080']],
     ['allowedOrigins', 'https://a.example,https://b.example/', ['https://a.example', 'https://b.example']],
+    ['allowedOrigins', 'https://Example.UP.railway.app,https://a.example:443', ['https://example.up.railway.app', 'https://a.example']],
   ])('%s parses %j', (key, raw, value) => {
     expect(SETTINGS[key].parse(raw, 'ORIGIN')).toEqual(value);
   });

@@ -1,0 +1,84 @@
+// 3. HTTP forwarding overhead: wrk against the fake gateway directly, through the supervisor and
+// through nginx, round by round side by side.
+import { TARGETS, rotated, startPaths } from './lib/paths.mjs';
+import { row } from './lib/report.mjs';
+import { fmt, fmtRatio, median, medianDiff, medianRatio } from './lib/stats.mjs';
+import { runWrk } from './lib/wrk.mjs';
+
+export const id = 'http';
+export const title = '3. HTTP forwarding';
+
+// 50 connections for the small GET (a busy front door), 10 for 1 MB bodies (bandwidth, not
+// request rate, is what those measure; more would only queue).
+const CASES = [
+  { key: 'small', path: '/hello', connections: 50, label: 'small GET, 50 conns' },
+  { key: 'mb1', path: `/bytes?n=${1024 * 1024}`, connections: 10, label: '1 MB GET, 10 conns' },
+];
+
+export async function run({ smoke, log, tools }) {
+  const rounds = smoke ? 1 : 5;
+  const seconds = smoke ? 1 : 2;
+  const paths = await startPaths(tools.nginx);
+  const results = Object.fromEntries(CASES.map((c) => [c.key, Object.fromEntries(TARGETS.map((t) => [t, []]))]));
+  const url = (target, c) => `http://127.0.0.1:${paths.ports[target]}${c.path}`;
+  try {
+    // JIT, keep-alive pools and nginx's upstream connections warm before anything counts.
+    if (!smoke) for (const c of CASES) for (const target of TARGETS) await runWrk(tools.wrk, url(target, c), { connections: c.connections, seconds: 1 });
+    for (let r = 0; r < rounds; r++) {
+      for (const c of CASES) {
+        for (const target of rotated(TARGETS, r)) {
+          const result = await runWrk(tools.wrk, url(target, c), { connections: c.connections, seconds });
+          if (result.errors > 0) log(`warning: ${result.errors} errors on ${target} ${c.label}`);
+          results[c.key][target].push(result);
+        }
+        log(`http ${c.label} round ${r + 1}/${rounds}: ${TARGETS.map((t) => `${t} ${fmt(results[c.key][t][r].rps)}/s p50 ${fmt(results[c.key][t][r].p50us, 'µs')}`).join(', ')}`);
+      }
+    }
+  } finally {
+    await paths.stop();
+  }
+
+  const figures = {};
+  const rows = [];
+  for (const c of CASES) {
+    const by = results[c.key];
+    const rps = (t) => by[t].map((x) => x.rps);
+    const p50 = (t) => by[t].map((x) => x.p50us);
+    const p99 = (t) => by[t].map((x) => x.p99us);
+    const f = {
+      directRps: median(rps('direct')),
+      supervisorRps: median(rps('supervisor')),
+      nginxRps: median(rps('nginx')),
+      supervisorOverDirect: medianRatio(rps('supervisor'), rps('direct')),
+      nginxOverDirect: medianRatio(rps('nginx'), rps('direct')),
+      supervisorOverNginx: medianRatio(rps('supervisor'), rps('nginx')),
+      directP50us: median(p50('direct')),
+      supervisorP50us: median(p50('supervisor')),
+      nginxP50us: median(p50('nginx')),
+      directP99us: median(p99('direct')),
+      supervisorP99us: median(p99('supervisor')),
+      nginxP99us: median(p99('nginx')),
+      supervisorAddedP50us: medianDiff(p50('supervisor'), p50('direct')),
+      nginxAddedP50us: medianDiff(p50('nginx'), p50('direct')),
+    };
+    for (const [name, value] of Object.entries(f)) figures[`${c.key}_${name}`] = value;
+    rows.push(
+      row(
+        `${c.label}: req/s, supervisor ÷ direct`,
+        `${fmtRatio(f.supervisorOverDirect)} (${fmt(f.supervisorRps)} vs ${fmt(f.directRps)})`,
+        `nginx ÷ direct ${fmtRatio(f.nginxOverDirect)} (${fmt(f.nginxRps)})`,
+      ),
+      row(`${c.label}: req/s, supervisor ÷ nginx`, fmtRatio(f.supervisorOverNginx)),
+      row(
+        `${c.label}: latency p50 / p99`,
+        `${fmt(f.supervisorP50us, 'µs')} / ${fmt(f.supervisorP99us, 'µs')}`,
+        `direct ${fmt(f.directP50us, 'µs')} / ${fmt(f.directP99us, 'µs')}; nginx ${fmt(f.nginxP50us, 'µs')} / ${fmt(f.nginxP99us, 'µs')}`,
+      ),
+    );
+  }
+  return {
+    figures,
+    rows,
+    notes: [`wrk -t1, ${rounds} round(s) × ${seconds} s per path and case${smoke ? '' : ', after a 1 s warm-up of each'}; the fake gateway (Node http) behind all three paths; nginx: 1 worker, upstream keep-alive`],
+  };
+}

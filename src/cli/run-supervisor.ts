@@ -94,6 +94,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   try {
     const bound = await frontDoor.listen();
     logger.info({ event: 'supervisor.listening', address: bound.address, port: bound.port, sinceStartMs: Date.now() - startedAt }, `front door listening on [${bound.address}]:${bound.port}`);
+    if (config.host === '::' && bound.address === '0.0.0.0') logger.warn({ event: 'supervisor.no_ipv6' }, 'this host has no IPv6: listening on IPv4 only (0.0.0.0)');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError(`cannot listen on ${config.host}:${config.publicPort} (${code}): ${code === 'EADDRINUSE' ? 'another process uses PORT; pick another PORT' : 'check HOST and PORT'}`, 1);
@@ -104,7 +105,10 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
 
   return new Promise<number>((resolve) => {
     let stopping: Promise<void> | null = null;
+    let finished = false;
     const finish = (code: number, reason: string): void => {
+      if (finished) return;
+      finished = true;
       logger.info({ event: 'supervisor.exited', code, reason, uptimeMs: Date.now() - startedAt }, `exiting with code ${code} (${reason})`);
       resolve(code);
     };

@@ -41,7 +41,8 @@ export const DEFAULTS = {
   publicPort: 8080,
   gatewayPort: 18789,
   startupTimeoutMs: 180_000,
-  stopTimeoutMs: 10_000,
+  /** Leaves 3 s of the default drain for in-flight HTTP before the gateway gets SIGTERM. */
+  stopTimeoutMs: 5_000,
   /** docker stop waits 10 s before SIGKILL; keep 2 s of it for our own exit. */
   drainTimeoutMs: 8_000,
   drainSafetyMarginMs: 2_000,

@@ -103,7 +103,7 @@ export const SETTINGS = {
   tokenFile: spec({ key: 'tokenFile', env: 'OPENCLAW_GATEWAY_TOKEN_FILE', flag: 'token-file', help: 'file holding the gateway token (wins over OPENCLAW_GATEWAY_TOKEN)', parse: text }),
   stateDir: spec({ key: 'stateDir', env: 'OPENCLAW_STATE_DIR', flag: 'state-dir', help: 'gateway state directory (default $RAILWAY_VOLUME_MOUNT_PATH/.openclaw, else ~/.openclaw)', parse: text }),
   startupTimeoutMs: spec({ key: 'startupTimeoutMs', env: 'SUPERVISOR_STARTUP_TIMEOUT_MS', flag: 'startup-timeout-ms', help: 'how long the gateway may take to become ready (default 180000)', parse: positiveMs }),
-  stopTimeoutMs: spec({ key: 'stopTimeoutMs', env: 'SUPERVISOR_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', help: 'grace period between SIGTERM and SIGKILL for the gateway group (default 10000)', parse: positiveMs }),
+  stopTimeoutMs: spec({ key: 'stopTimeoutMs', env: 'SUPERVISOR_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', help: 'grace period between SIGTERM and SIGKILL for the gateway group (default 5000)', parse: positiveMs }),
   drainTimeoutMs: spec({ key: 'drainTimeoutMs', env: 'SUPERVISOR_DRAIN_TIMEOUT_MS', flag: 'drain-timeout-ms', help: 'deadline for the whole graceful stop (default: RAILWAY_DEPLOYMENT_DRAINING_SECONDS - 2 s, else 8000)', parse: positiveMs }),
   logLevel: spec({ key: 'logLevel', env: 'SUPERVISOR_LOG_LEVEL', flag: 'log-level', help: 'trace, debug, info (default), warn, error, fatal or silent', parse: logLevel }),
   restartDelayMs: spec({ key: 'restartDelayMs', env: 'SUPERVISOR_RESTART_DELAY_MS', flag: 'restart-delay-ms', help: 'first restart delay after a crash (default 1000; jittered up to 2x)', parse: positiveMs }),

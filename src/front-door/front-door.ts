@@ -29,7 +29,7 @@ export interface DrainCounts {
 }
 
 /** `..` or `.` path segments, raw or percent-encoded: never valid in a request to us or the gateway. */
-const TRAVERSAL = /(^|\/)(\.|%2e){1,2}(\/|%2f|$|\?)/i;
+const TRAVERSAL = /(^|\/|%2f)(\.|%2e){1,2}(\/|%2f|$)/i;
 
 /** Railway's edge drops idle keep-alive connections after 60 s: ours must outlive that, or the edge reuses a socket we are closing (a 502). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -79,9 +79,22 @@ export class FrontDoor {
     return this.#inflight.size;
   }
 
-  /** Listens on host:port; `::` is dual-stack (IPv4 and IPv6). Resolves with the bound address. */
-  listen(): Promise<{ address: string; port: number }> {
-    const { host, port } = this.#options;
+  /**
+   * Listens on host:port; `::` is dual-stack (IPv4 and IPv6), and falls back to 0.0.0.0 on a host
+   * without IPv6. Resolves with the bound address.
+   */
+  async listen(): Promise<{ address: string; port: number }> {
+    try {
+      return await this.#listenOn(this.#options.host);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (this.#options.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
+      return this.#listenOn('0.0.0.0');
+    }
+  }
+
+  #listenOn(host: string): Promise<{ address: string; port: number }> {
+    const { port } = this.#options;
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
       this.#server.listen({ host, port, ipv6Only: false }, () => {
@@ -158,11 +171,11 @@ export class FrontDoor {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '';
-    if (!url.startsWith('/') || TRAVERSAL.test(url)) {
+    const path = url.split('?', 1)[0]!;
+    if (!url.startsWith('/') || TRAVERSAL.test(path)) {
       sendJson(res, 400, { error: 'bad_request', message: 'the request target must be a path without . or .. segments' }, { connection: 'close' });
       return;
     }
-    const path = url.split('?', 1)[0];
     if (path === HEALTH_PATH || path === READY_PATH) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
@@ -198,8 +211,8 @@ export class FrontDoor {
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const url = req.url ?? '';
-    const path = url.split('?', 1)[0];
-    if (!url.startsWith('/') || TRAVERSAL.test(url) || path === HEALTH_PATH || path === READY_PATH) {
+    const path = url.split('?', 1)[0]!;
+    if (!url.startsWith('/') || TRAVERSAL.test(path) || path === HEALTH_PATH || path === READY_PATH) {
       writeRawResponse(socket, 400, { error: 'bad_request', message: 'not a WebSocket endpoint' });
       return;
     }

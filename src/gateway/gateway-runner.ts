@@ -121,11 +121,12 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
   }
 
   /**
-   * SIGTERM to the gateway's group, SIGKILL after the stop timeout or at `deadlineAt`, whichever
-   * comes first. Idempotent: a repeat call returns the same promise.
+   * SIGTERM to the gateway's group, SIGKILL after the stop timeout; `beforeKill` runs first (the
+   * front door closes the sessions left, so that clients see our close code, not a dead socket).
+   * Idempotent: a repeat call returns the same promise.
    */
-  stop(deadlineAt = Number.POSITIVE_INFINITY): Promise<void> {
-    this.#stopping ??= this.#stop(deadlineAt);
+  stop(beforeKill: () => Promise<void> = async () => undefined): Promise<void> {
+    this.#stopping ??= this.#stop(beforeKill);
     return this.#stopping;
   }
 
@@ -137,14 +138,14 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
     (this.#child ?? this.#lastChild)?.signalGroup('SIGKILL');
   }
 
-  async #stop(deadlineAt: number): Promise<void> {
+  async #stop(beforeKill: () => Promise<void>): Promise<void> {
     this.#abort.abort(new Error('stop requested'));
     this.#apply({ type: 'stop_requested', at: Date.now() });
     const child = this.#child;
-    if (child) await this.#terminate(child, Math.min(this.#options.stopTimeoutMs, deadlineAt - Date.now()), 'stop');
+    if (child) await this.#terminate(child, this.#options.stopTimeoutMs, 'stop', beforeKill);
   }
 
-  async #terminate(child: GatewayProcess, graceMs: number, reason: string): Promise<ExitInfo> {
+  async #terminate(child: GatewayProcess, graceMs: number, reason: string, beforeKill?: () => Promise<void>): Promise<ExitInfo> {
     const { logger } = this.#options;
     this.#sentSignal = 'SIGTERM';
     child.signalGroup('SIGTERM');
@@ -155,6 +156,7 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
     const first = await Promise.race([child.exited, graceOver]);
     clearTimeout(timer);
     if (first !== 'timeout') return first;
+    await beforeKill?.();
     logger.warn({ event: 'gateway.killed', gatewayPid: child.pid, reason, graceMs }, `the gateway did not exit within ${graceMs} ms of SIGTERM: SIGKILL to its process group`);
     this.#sentSignal = 'SIGKILL';
     child.signalGroup('SIGKILL');

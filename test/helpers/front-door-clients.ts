@@ -4,21 +4,6 @@ import net from 'node:net';
 import { Readable } from 'node:stream';
 import WebSocket, { type ClientOptions } from 'ws';
 
-/** Polls `probe` until it returns a value other than undefined; bounded in time and in attempts. */
-export async function pollUntil<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  { timeoutMs = 10_000, intervalMs = 25, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  const maxAttempts = Math.ceil(timeoutMs / Math.max(1, intervalMs)) + 1;
-  for (let attempt = 0; attempt < maxAttempts && Date.now() <= deadline; attempt++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await delay(intervalMs);
-  }
-  throw new Error(`${what} not reached within ${timeoutMs} ms`);
-}
-
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Rejects after `ms` unless `promise` settles first. */

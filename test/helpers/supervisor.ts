@@ -100,6 +100,8 @@ export async function startSupervisor(options: StartOptions = {}): Promise<Runni
       // Let the last lines of the pipes arrive before anyone inspects the log.
       setTimeout(() => {
         resolveExit({ code, signal, at: Date.now() });
+        // Set here, not in a .then: the waiters checked below must already see the exit.
+        done = true;
         for (const listener of listeners) listener();
       }, 50);
     });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RawConnection, httpRequest, openWebSocket, tryConnect, type HttpResult, type WsProbe } from '../helpers/front-door-clients.js';
+import { RawConnection, httpRequest, openWebSocket, tryConnect, within, type HttpResult, type WsProbe } from '../helpers/front-door-clients.js';
 import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 
 let sup: RunningSupervisor | undefined;
@@ -97,7 +97,7 @@ describe('drain on SIGTERM', () => {
     expect(closed.reason).toBe('service restart');
     expect(probe.errors).toEqual([]);
 
-    const exit = await s.exited;
+    const exit = await within(s.exited, 15_000, 'supervisor exit');
     expect(exit.code).toBe(0);
     expect(closed.at).toBeLessThanOrEqual(exit.at);
     expect(exit.at - signalledAt).toBeLessThan(10_000);
@@ -136,7 +136,7 @@ describe('drain on SIGTERM', () => {
     expect(cut.error?.message).toMatch(/socket hang up|ECONNRESET|aborted/);
     expect(cut.at - signalledAt).toBeGreaterThanOrEqual(1_300);
 
-    const exit = await s.exited;
+    const exit = await within(s.exited, 15_000, 'supervisor exit');
     expect(exit.code).toBe(0);
     expect(exit.at - signalledAt).toBeLessThan(1_500 + 1_500);
 

@@ -26,7 +26,7 @@ describe('resolveConfig: defaults', () => {
       token: { kind: 'generate' },
       stateDir: `${HOME}/.openclaw`,
       startupTimeoutMs: 180_000,
-      stopTimeoutMs: 10_000,
+      stopTimeoutMs: 5_000,
       drainTimeoutMs: 8_000,
       drainTimeoutSource: 'default',
       logLevel: 'info',

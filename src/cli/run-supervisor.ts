@@ -143,7 +143,12 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     };
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
-    void runner.run().then(async (code) => {
+    const ended = runner.run().catch((error: unknown) => {
+      logger.fatal({ event: 'supervisor.internal_error', error: error instanceof Error ? error.message : String(error) }, 'internal error in the gateway runner: stopping (please report it)');
+      runner.kill();
+      return 1 as const;
+    });
+    void ended.then(async (code) => {
       if (stopping !== null) {
         await stopping;
         finish(0, 'stopped on signal');

@@ -129,6 +129,7 @@ export class FrontDoor {
   async cutRemaining(): Promise<void> {
     const cuts = [...this.#tunnels].map((tunnel) => tunnel.cut(CLOSE_GOING_AWAY, 'supervisor shutting down'));
     for (const res of this.#inflight) {
+      this.#inflight.delete(res);
       this.#counts.httpCut++;
       res.destroy();
     }

@@ -107,6 +107,8 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
           this.#apply({ type: 'gave_up', at: Date.now() });
           return 78;
         }
+        // Anything else is a bug of ours (p-retry rethrows a TypeError at once): not a crash loop.
+        if (!(error instanceof AttemptFailed)) throw error;
         this.#apply({ type: 'gave_up', at: Date.now() });
         logger.error(
           { event: 'gateway.crash_loop', failures: this.#failures.length, limitBurst: restart.limitBurst, limitIntervalMs: restart.limitIntervalMs, lastExit: this.#lifecycle.lastExit },

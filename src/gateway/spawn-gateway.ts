@@ -6,6 +6,8 @@ import type { GatewayCommand } from './gateway-command.js';
 import type { ExitInfo } from './lifecycle.js';
 
 const STDERR_TAIL_LINES = 20;
+/** How long an exit waits for the gateway's last output lines. */
+const OUTPUT_DRAIN_MS = 200;
 
 /** `[gateway] ready` on stdout; not `spawn broker ready pid=N` (GATEWAY-FACTS). */
 const READY_LINE = /\[gateway\] ready$/;
@@ -47,8 +49,15 @@ export function spawnGateway(command: GatewayCommand, env: Record<string, string
   // execa's result waits for stdio to close, which a grandchild holding the pipe can delay:
   // the process's own exit is what counts.
   void subprocess.catch(() => undefined);
+  const outputClosed: Array<Promise<void>> = [];
   const exited = new Promise<ExitInfo>((resolve) => {
-    subprocess.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
+    subprocess.once('exit', (code, signal) => {
+      const exit = { code, signal, at: Date.now() };
+      // Its last stderr lines may still be in the pipe: they explain the exit. A grandchild holding
+      // the pipe open must not delay the verdict, hence the bound.
+      const bound = new Promise<void>((done) => setTimeout(done, OUTPUT_DRAIN_MS).unref());
+      void Promise.race([Promise.all(outputClosed), bound]).then(() => resolve(exit));
+    });
     subprocess.once('error', () => resolve({ code: 127, signal: null, at: Date.now() }));
   });
   const pid = subprocess.pid ?? -1;
@@ -57,6 +66,7 @@ export function spawnGateway(command: GatewayCommand, env: Record<string, string
   const relay = (stream: Readable | null, name: 'stdout' | 'stderr'): void => {
     if (!stream) return;
     const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    outputClosed.push(new Promise((done) => lines.once('close', done)));
     lines.on('line', (raw) => {
       const line = redact(raw);
       if (name === 'stderr') {

@@ -1,0 +1,14 @@
+import WebSocket from 'ws';
+import { startSupervisor } from '/work/main/bench/lib/supervisor.mjs';
+import { killAll, sleep } from '/work/main/bench/lib/procs.mjs';
+const sup = await startSupervisor({ env: { FAKE_READY_AFTER_MS: '0' } });
+await sup.waitFor('gateway.ready');
+const ws = new WebSocket(`ws://127.0.0.1:${sup.port}/`);
+await new Promise((r) => ws.once('open', r));
+ws.on('close', (c) => console.log('closed', c, new Date().toISOString()));
+console.log('open', new Date().toISOString());
+await sleep(12000);
+ws.send('hi');
+ws.once('message', (m) => console.log('echo', String(m)));
+await sleep(500);
+await sup.stop(); killAll();

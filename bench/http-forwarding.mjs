@@ -27,7 +27,9 @@ export async function run({ smoke, log, tools }) {
     for (let r = 0; r < rounds; r++) {
       for (const c of CASES) {
         for (const target of rotated(TARGETS, r)) {
+          const cpu0 = paths.proxyCpuMs(target);
           const result = await runWrk(tools.wrk, url(target, c), { connections: c.connections, seconds });
+          result.proxyCpuUsPerRequest = ((paths.proxyCpuMs(target) - cpu0) * 1000) / result.requests;
           if (result.errors > 0) log(`warning: ${result.errors} errors on ${target} ${c.label}`);
           results[c.key][target].push(result);
         }
@@ -60,6 +62,8 @@ export async function run({ smoke, log, tools }) {
       nginxP99us: median(p99('nginx')),
       supervisorAddedP50us: medianDiff(p50('supervisor'), p50('direct')),
       nginxAddedP50us: medianDiff(p50('nginx'), p50('direct')),
+      supervisorCpuUsPerRequest: median(by.supervisor.map((x) => x.proxyCpuUsPerRequest)),
+      nginxCpuUsPerRequest: median(by.nginx.map((x) => x.proxyCpuUsPerRequest)),
     };
     for (const [name, value] of Object.entries(f)) figures[`${c.key}_${name}`] = value;
     rows.push(
@@ -74,6 +78,7 @@ export async function run({ smoke, log, tools }) {
         `${fmt(f.supervisorP50us, 'µs')} / ${fmt(f.supervisorP99us, 'µs')}`,
         `direct ${fmt(f.directP50us, 'µs')} / ${fmt(f.directP99us, 'µs')}; nginx ${fmt(f.nginxP50us, 'µs')} / ${fmt(f.nginxP99us, 'µs')}`,
       ),
+      row(`${c.label}: proxy CPU per request`, fmt(f.supervisorCpuUsPerRequest, 'µs'), `nginx ${fmt(f.nginxCpuUsPerRequest, 'µs')}`),
     );
   }
   return {

@@ -37,7 +37,10 @@ export async function run({ smoke, log, tools }) {
     for (let r = 0; r < rounds; r++) {
       for (const c of CASES) {
         for (const target of rotated(TARGETS, r)) {
+          const cpu0 = paths.proxyCpuMs(target);
           const result = await wsLoad(paths.ports[target], c, timing);
+          // CPU per echo is the proxies' efficiency, far less sensitive to scheduling noise than rates.
+          result.proxyCpuUsPerMessage = ((paths.proxyCpuMs(target) - cpu0) * 1000) / result.totalMessages;
           if (result.errors > 0) log(`warning: ${result.errors} errors on ${target} ${c.label}`);
           results[c.key][target].push(result);
         }
@@ -71,6 +74,8 @@ export async function run({ smoke, log, tools }) {
       nginxP99us: median(p99('nginx')),
       supervisorAddedP50us: medianDiff(p50('supervisor'), p50('direct')),
       nginxAddedP50us: medianDiff(p50('nginx'), p50('direct')),
+      supervisorCpuUsPerMessage: median(by.supervisor.map((x) => x.proxyCpuUsPerMessage)),
+      nginxCpuUsPerMessage: median(by.nginx.map((x) => x.proxyCpuUsPerMessage)),
     };
     for (const [name, value] of Object.entries(f)) figures[`${c.key}_${name}`] = value;
     rows.push(
@@ -91,6 +96,7 @@ export async function run({ smoke, log, tools }) {
         c.connections === 1 ? 'added p50 < 100 µs' : '',
         c.connections === 1 ? f.supervisorAddedP50us < 100 : null,
       ),
+      row(`${c.label}: proxy CPU per echo`, fmt(f.supervisorCpuUsPerMessage, 'µs'), `nginx ${fmt(f.nginxCpuUsPerMessage, 'µs')}`),
     );
   }
   return {

@@ -1,7 +1,9 @@
 // The three ways to reach the same gateway that the forwarding benchmarks compare: directly, through
 // the supervisor's front door, and through nginx. One gateway serves all three, so its own cost is
 // the same on every path and the differences are the hops'.
+import { readFileSync } from 'node:fs';
 import { startNginx } from './nginx.mjs';
+import { cpuMs } from './procs.mjs';
 import { startSupervisor } from './supervisor.mjs';
 
 export const TARGETS = ['direct', 'supervisor', 'nginx'];
@@ -18,15 +20,27 @@ export async function startPaths(nginxPath) {
     throw error;
   }
   const ports = { direct: sup.gatewayPort, supervisor: sup.port, nginx: nginx.port };
+  // The proxy's own processes: the supervisor alone (not its gateway); nginx's master and worker.
+  const proxyPids = { direct: [], supervisor: [sup.pid], nginx: [nginx.proc.pid, ...childrenOf(nginx.proc.pid)] };
   return {
     sup,
     nginx,
     ports,
+    /** CPU ms used so far by the proxy of `target` (0 for direct: there is none). */
+    proxyCpuMs: (target) => proxyPids[target].reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0),
     async stop() {
       await nginx.stop();
       await sup.stop();
     },
   };
+}
+
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** Round r visits the targets in a rotated order, so no path always runs first (or last). */

@@ -13,6 +13,7 @@ export async function runWrk(wrkPath, url, { connections, seconds }) {
   if (code !== 0 || !json) throw new Error(`wrk ${args.join(' ')} failed (${code}): ${lines.slice(-5).join(' | ')}`);
   const report = JSON.parse(json);
   return {
+    requests: report.requests,
     rps: report.requests / (report.durationUs / 1e6),
     p50us: report.p50us,
     p99us: report.p99us,

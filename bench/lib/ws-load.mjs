@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Closed-loop WebSocket echo load, run as a process of its own so that its CPU never counts as the
 // proxy's: each connection sends one message, waits for the echo, sends the next. Bounded by time
-// and by message count. Prints one JSON line: { messages, seconds, rate, p50us, p99us, errors }.
+// and by message count. Prints one JSON line: { messages, totalMessages, seconds, rate, p50us, p99us, errors }.
 //   node ws-load.mjs '{"url":"ws://127.0.0.1:1234/","connections":100,"size":64,"warmupMs":300,"durationMs":2000,"maxMessages":2000000}'
 import WebSocket from 'ws';
 
@@ -40,6 +40,8 @@ let stopping = false;
 let inFlight = 0;
 let errors = 0;
 let messages = 0;
+// Every echo, warm-up and drain included: the denominator of the proxies' CPU time per message.
+let totalMessages = 0;
 const samples = [];
 let drained = () => undefined;
 
@@ -53,6 +55,7 @@ for (const ws of sockets) {
   ws.on('message', (data) => {
     const rtt = hr() - sentAt;
     inFlight--;
+    totalMessages++;
     if (data.length !== cfg.size) errors++;
     if (measuring) {
       messages++;
@@ -85,6 +88,6 @@ for (const ws of sockets) ws.close();
 
 samples.sort((a, b) => a - b);
 const pct = (p) => (samples.length ? samples[Math.min(samples.length - 1, Math.ceil((p / 100) * samples.length) - 1)] / 1000 : null);
-process.stdout.write(`${JSON.stringify({ messages, seconds, rate: messages / seconds, p50us: pct(50), p99us: pct(99), errors })}\n`);
+process.stdout.write(`${JSON.stringify({ messages, totalMessages, seconds, rate: messages / seconds, p50us: pct(50), p99us: pct(99), errors })}\n`);
 await sleep(100);
 process.exit(0);

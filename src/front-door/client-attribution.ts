@@ -50,7 +50,11 @@ const isLoopback = (address: string): boolean => address === '::1' || address.st
 export function forwardedHeaders(incoming: IncomingHttpHeaders, peer: Peer, keepUpgrade: boolean): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-  for (const token of (first(incoming.connection) ?? '').split(',')) hopByHop.add(token.trim().toLowerCase());
+  // Connection may name further hop-by-hop headers, but never Host: the gateway routes and checks origins by it.
+  for (const token of (first(incoming.connection) ?? '').split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== 'host') hopByHop.add(name);
+  }
   if (keepUpgrade) {
     hopByHop.delete('upgrade');
     hopByHop.delete('connection');

@@ -28,8 +28,12 @@ export interface DrainCounts {
   readonly websocketsCut: number;
 }
 
-/** `..` or `.` path segments, raw or percent-encoded: never valid in a request to us or the gateway. */
-const TRAVERSAL = /(^|\/|%2f)(\.|%2e){1,2}(\/|%2f|$)/i;
+/**
+ * `..` or `.` path segments, raw or percent-encoded: never valid in a request to us or the gateway.
+ * The gateway parses targets with WHATWG URL, for which `\` separates segments like `/` and `#`
+ * ends the path: `/healthz\..\x` and `/x/..#y` are dot segments too.
+ */
+const TRAVERSAL = /(^|\/|\\|%2f|%5c)(\.|%2e){1,2}(\/|\\|%2f|%5c|#|$)/i;
 
 /** Railway's edge drops idle keep-alive connections after 60 s: ours must outlive that, or the edge reuses a socket we are closing (a 502). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;

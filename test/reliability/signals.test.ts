@@ -15,11 +15,14 @@ function settle(request: Promise<HttpResult>): Promise<{ res?: HttpResult; error
   );
 }
 
-/** A request that keeps the drain busy, and proof that it reached the gateway (one round trip after it). */
-async function inflight(sup: Supervised, ms: number): Promise<Promise<{ res?: HttpResult; error?: Error }>> {
-  const pending = settle(httpRequest({ port: sup.port, path: `/slow?ms=${ms}`, timeoutMs: ms + 15_000 }));
+/**
+ * A request that keeps the drain busy, once it reached the gateway (one round trip after it on the
+ * same path). Wrapped: an async function would flatten the promise and wait for the response.
+ */
+async function inflight(sup: Supervised, ms: number): Promise<{ done: Promise<{ res?: HttpResult; error?: Error }> }> {
+  const done = settle(httpRequest({ port: sup.port, path: `/slow?ms=${ms}`, timeoutMs: ms + 15_000 }));
   expect((await httpRequest({ port: sup.port, path: '/headers' })).status).toBe(200);
-  return pending;
+  return { done };
 }
 
 describe('signals: graceful stops', () => {
@@ -74,7 +77,7 @@ describe('signals: graceful stops', () => {
     sup.signal('SIGHUP');
     expect(await sup.waitFor('supervisor.drain_started', undefined, 5_000)).toMatchObject({ inflightRequests: 1 });
     sup.signal('SIGHUP');
-    const done = await slow;
+    const done = await slow.done;
     const [exit, at] = await Promise.all([sup.exited, sup.exitedAt]);
     fig.set('exitAfterSignalMs', at - sentAt);
     expect(done.error).toBeUndefined();
@@ -111,7 +114,7 @@ describe('signals: forced stops', () => {
     expect(sup.events('supervisor.signal').map((r) => r['repeated'] ?? false)).toEqual([false, true]);
     const closed = await ws.closedWithin(5_000);
     expect(closed.code).toBe(1001);
-    const cut = await slow;
+    const cut = await slow.done;
     expect(cut.res).toBeUndefined();
     expect(cut.error?.message).toMatch(/socket hang up|ECONNRESET|aborted/);
     expect(sup.events('supervisor.exited')).toEqual([expect.objectContaining({ code: 143, reason: 'second SIGTERM' })]);

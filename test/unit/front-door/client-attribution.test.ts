@@ -166,6 +166,12 @@ describe('forwardedHeaders: hop-by-hop headers', () => {
     expect(out['x-keep-me']).toBe('2');
   });
 
+  it('never lets Connection remove Host', () => {
+    const out = forwardedHeaders({ connection: 'close, host', host: 'app.example' }, untrusted, false);
+    expect(out['host']).toBe('app.example');
+    expect(out['x-forwarded-host']).toBe('app.example');
+  });
+
   it('keeps multi-valued headers as arrays', () => {
     expect(forwardedHeaders({ 'set-cookie': ['a=1', 'b=2'] }, untrusted, false)['set-cookie']).toEqual(['a=1', 'b=2']);
   });

@@ -47,6 +47,7 @@ describe('the supervisor refuses bad input with one clear line', () => {
       mentions: ['OPENCLAW_GATEWAY_TOKEN_FILE', '/nonexistent', 'ENOENT'],
     },
     { name: '--bogus', args: ['--bogus'], code: 2, mentions: ['--bogus'] },
+    { name: 'OPENCLAW_CONFIG_PATH under a file', env: { OPENCLAW_CONFIG_PATH: '/proc/version/openclaw.json' }, code: 2, mentions: ['/proc/version/openclaw.json', 'ENOTDIR'] },
   ];
   for (const c of cases) {
     it(`${c.name} → exit ${c.code}`, async () => {

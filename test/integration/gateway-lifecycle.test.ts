@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollInBackground, probe } from '../helpers/http-probe.js';
 import { freePort } from '../helpers/ports.js';
-import { isRunning } from '../helpers/processes.js';
+import { isRunning } from '../helpers/proc.js';
 import { pidOf, timeOf } from '../helpers/records.js';
 import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 

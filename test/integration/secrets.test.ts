@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pollUntil, readProcStrings } from '../helpers/processes.js';
+import { pollUntil, readProcStrings } from '../helpers/proc.js';
 import { pidOf } from '../helpers/records.js';
 import { TEST_TOKEN, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRunning, pollUntil, runningGroupMembers } from '../helpers/processes.js';
+import { isRunning, pollUntil, runningGroupMembers } from '../helpers/proc.js';
 import { pidOf } from '../helpers/records.js';
 import { startSupervisor, type LogRecord, type RunningSupervisor } from '../helpers/supervisor.js';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { httpRequest, within } from '../helpers/front-door-clients.js';
 import { pollInBackground, probe } from '../helpers/http-probe.js';
 import { freePort } from '../helpers/ports.js';
-import { isRunning } from '../helpers/processes.js';
+import { isRunning } from '../helpers/proc.js';
 import { pidOf, timeOf } from '../helpers/records.js';
 import type { LogRecord } from '../helpers/supervisor.js';
 import { expectGroupGone, onCleanup, signalAndWait, start, useSupervisors, type Supervised } from './helpers/common.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawConnection, delay, within } from '../helpers/front-door-clients.js';
 import { probe } from '../helpers/http-probe.js';
-import { isRunning } from '../helpers/processes.js';
+import { isRunning } from '../helpers/proc.js';
 import { pidOf } from '../helpers/records.js';
 import { TEST_TOKEN, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 import { scenario, type Figures } from './helpers/figures.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { httpRequest, openWebSocket, type HttpResult } from '../helpers/front-door-clients.js';
-import { isRunning } from '../helpers/processes.js';
+import { isRunning } from '../helpers/proc.js';
 import { pidOf } from '../helpers/records.js';
 import { expectGroupGone, firstSignalRecord, onCleanup, signalAndWait, start, useSupervisors, type Supervised } from './helpers/common.js';
 import { scenario } from './helpers/figures.js';

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, expect } from 'vitest';
-import { descendantsOf } from '../../helpers/proc.js';
-import { pollUntil, readProcStrings, runningGroupMembers } from '../../helpers/processes.js';
+import { descendantsOf, pollUntil, readProcStrings, runningGroupMembers } from '../../helpers/proc.js';
 import { TEST_TOKEN, startSupervisor, type LogRecord, type RunningSupervisor, type StartOptions } from '../../helpers/supervisor.js';
 
 export { TEST_TOKEN };

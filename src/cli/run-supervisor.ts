@@ -34,6 +34,12 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   const token = await loadToken(config.token, config.stateDir);
   log.addSecrets([token.value]);
   const redact = createRedactor([token.value]);
+  const gatewayConfig = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
+    trustedProxies: [...LOOPBACK_PROXIES, ...config.trustedProxies],
+    allowedOrigins: config.allowedOrigins,
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot prepare the gateway config in ${error.path ?? config.stateDir} (${error.code ?? error.message}): make OPENCLAW_STATE_DIR (${config.stateDir}) writable, or point OPENCLAW_CONFIG_PATH at a readable file`);
+  });
 
   logger.info(
     {
@@ -61,12 +67,6 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   }
   warnAboutRailwayDraining(env, logger);
 
-  const gatewayConfig = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
-    trustedProxies: [...LOOPBACK_PROXIES, ...config.trustedProxies],
-    allowedOrigins: config.allowedOrigins,
-  }).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot prepare the gateway config in ${error.path ?? config.stateDir} (${error.code ?? error.message}): make OPENCLAW_STATE_DIR (${config.stateDir}) writable, or point OPENCLAW_CONFIG_PATH at a readable file`);
-  });
   logConfigMode(gatewayConfig, logger);
   const runner = new GatewayRunner({
     command,

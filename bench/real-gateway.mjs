@@ -89,9 +89,16 @@ export async function run({ smoke, log }) {
     row(
       'ready line → gateway.ready',
       fmt(figures.readyLineToReadyMs, 'ms'),
-      `of which the gateway's own lag (line → a 200 from its /startupz received): ${fmt(figures.readyLineToStartupz200Ms, 'ms')} (that request's round trip ${fmt(figures.startupz200RoundTripMs, 'ms')}); supervisor after that: ${fmt(figures.startupz200ToReadyMs, 'ms')}`,
-      `supervisor adds < ${GOAL_ADDED_MS} ms`,
+      `the gateway's own lag, line → a 200 from its /startupz received: ${fmt(figures.readyLineToStartupz200Ms, 'ms')} (that request's round trip ${fmt(figures.startupz200RoundTripMs, 'ms')})`,
+      `< ${GOAL_ADDED_MS} ms`,
       figures.readyLineToReadyMs < GOAL_ADDED_MS,
+    ),
+    row(
+      "supervisor's own share: that 200 → gateway.ready",
+      fmt(figures.startupz200ToReadyMs, 'ms'),
+      'an independent probe every 5 ms; ≤ 0: the supervisor saw 200 no later',
+      `< ${GOAL_ADDED_MS} ms`,
+      figures.startupz200ToReadyMs < GOAL_ADDED_MS,
     ),
   ];
   return { figures, rows, notes: [`${runs} run(s) of the pinned openclaw; /startupz probed every 5 ms by the bench from the ready line on`] };

@@ -5,7 +5,8 @@
 //   --only=a,b                   only these benchmarks (ids below)
 //   --out=FILE (or BENCH_OUT)    results file, default bench/results.json
 //   --md                         also rewrite the generated sections of BENCHMARKS.md
-import { execFileSync } from 'node:child_process';
+//   --md-only                    only that, from the results file of the last run (runs nothing)
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
@@ -31,6 +32,30 @@ const only = option('only')?.split(',');
 const out = option('out') ?? process.env.BENCH_OUT ?? join(ROOT, 'bench', 'results.json');
 const log = (message) => process.stderr.write(`  ${message}\n`);
 
+/** Replaces only the generated blocks of BENCHMARKS.md: the analysis around them is written by hand. */
+function updateMarkdown(results) {
+  const mdPath = join(ROOT, 'BENCHMARKS.md');
+  const m = results.machine;
+  const benches = Object.values(results.benchmarks).filter((bench) => bench.rows);
+  const notes = benches.map((bench) => `- ${bench.title}: ${bench.notes.join('; ')} (${bench.seconds.toFixed(0)} s)`).join('\n');
+  const failed = Object.values(results.benchmarks).filter((bench) => bench.error).map((bench) => `- ${bench.title}: FAILED, see the results file`).join('\n');
+  const blocks = {
+    table: [markdownTable(benches), '', notes, failed].filter((part) => part !== '').join('\n'),
+    machine: `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.kernel}; Node ${m.node}; ${m.nginx}; ${m.wrk}; load average ${m.loadAverageAtStart.join(' ')} at start, ${m.loadAverageAtEnd?.join(' ') ?? '?'} at end; ${results.mode} run of ${results.startedAt}, ${results.durationSeconds.toFixed(0)} s`,
+  };
+  let md = readFileSync(mdPath, 'utf8');
+  for (const [name, text] of Object.entries(blocks)) {
+    md = md.replace(new RegExp(`(<!-- bench:${name} -->\\n)[\\s\\S]*?(<!-- /bench:${name} -->)`), (_, open, close) => `${open}${text}\n${close}`);
+  }
+  writeFileSync(mdPath, md);
+  process.stdout.write(`${relative(process.cwd(), mdPath) || mdPath} updated\n`);
+}
+
+if (flag('md-only')) {
+  updateMarkdown(JSON.parse(readFileSync(out, 'utf8')));
+  process.exit(0);
+}
+
 for (const name of only ?? []) {
   if (!BENCHMARKS.some((bench) => bench.id === name)) {
     process.stderr.write(`bench: unknown benchmark ${name}; known: ${BENCHMARKS.map((bench) => bench.id).join(', ')}\n`);
@@ -53,20 +78,23 @@ function newestMtime(dir) {
   }
   return newest;
 }
+// Not in smoke mode: it runs inside the test suite, where rewriting dist/ under the feet of other
+// test files that start dist/cli.js would make them flaky (and `npm test` builds first anyway).
 if (!existsSync(CLI) || newestMtime(join(ROOT, 'src')) > newestMtime(join(ROOT, 'dist'))) {
-  process.stderr.write('bench: dist/ is missing or older than src/: building (npx tsc -p tsconfig.build.json)\n');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (smoke && existsSync(CLI)) {
+    process.stderr.write('bench: warning: dist/ is older than src/ (run npm run build); measuring it as it is\n');
+  } else {
+    process.stderr.write('bench: dist/ is missing or older than src/: building (npx tsc -p tsconfig.build.json)\n');
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  }
 }
 
 function machine() {
   const cpus = os.cpus();
+  // nginx -v prints on stderr, wrk -v exits 1: take the first line printed, whichever stream.
   const version = (file) => {
-    try {
-      return execFileSync(file, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || null;
-    } catch (error) {
-      // nginx -v and wrk -v print on stderr (wrk exits 1)
-      return `${error.stderr ?? ''}`.split('\n')[0].trim() || null;
-    }
+    const result = spawnSync(file, ['-v'], { encoding: 'utf8' });
+    return `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n')[0].trim() || null;
   };
   return {
     cpus: cpus.length,
@@ -105,25 +133,13 @@ for (const bench of BENCHMARKS) {
   }
 }
 results.durationSeconds = (Date.now() - startedAt) / 1000;
+// Other work on the machine moves every figure: the load average says how quiet the run was.
+results.machine.loadAverageAtEnd = os.loadavg().map((value) => Number(value.toFixed(2)));
 
 const table = markdownTable(done);
 process.stdout.write(`\n${table}\n\n${BENCHMARKS.filter((b) => results.benchmarks[b.id]?.notes?.length).map((b) => `${b.title}: ${results.benchmarks[b.id].notes.join('; ')}`).join('\n')}\n`);
 process.stdout.write(`\n${results.mode} run: ${results.durationSeconds.toFixed(1)} s; results in ${relative(process.cwd(), out) || out}\n`);
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 
-if (flag('md')) {
-  // Only the generated blocks are replaced: the analysis around them is written by hand.
-  const mdPath = join(ROOT, 'BENCHMARKS.md');
-  const m = results.machine;
-  const blocks = {
-    table: table,
-    machine: `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.kernel}; Node ${m.node}; ${m.nginx}; ${m.wrk}; load average at start ${m.loadAverageAtStart.join(' ')}; run of ${results.startedAt}, ${results.durationSeconds.toFixed(0)} s`,
-  };
-  let md = readFileSync(mdPath, 'utf8');
-  for (const [name, text] of Object.entries(blocks)) {
-    md = md.replace(new RegExp(`(<!-- bench:${name} -->\\n)[\\s\\S]*?(\\n<!-- /bench:${name} -->)`), `$1${text}$2`);
-  }
-  writeFileSync(mdPath, md);
-  process.stdout.write('BENCHMARKS.md updated\n');
-}
+if (flag('md')) updateMarkdown(results);
 process.exit(failed ? 1 : 0);

@@ -56,9 +56,14 @@ export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWA
     }
     for (const waiter of waiters) waiter();
   });
-  void proc.exited.then(() => setTimeout(() => waiters.forEach((waiter) => waiter()), 50));
   let exited = false;
-  void proc.exited.then(() => setTimeout(() => (exited = true), 50));
+  // Its last lines may still be in the pipe when it exits: look at them before giving up.
+  void proc.exited.then(() =>
+    setTimeout(() => {
+      exited = true;
+      for (const waiter of waiters) waiter();
+    }, 50),
+  );
 
   const sup = {
     proc,

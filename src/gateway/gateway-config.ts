@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** The front door on loopback is the gateway's only direct client that may attribute others. */
@@ -80,14 +80,15 @@ export async function prepareGatewayConfig(stateDir: string, userConfigPath: str
   const merged = parsed === undefined ? null : withRequiredKeys(parsed, required);
   if (merged !== null && !merged.changed) return { configPath: path, includeRoots: [], mode: 'unchanged', userConfigPath: path };
   if (merged !== null) {
+    const temporary = `${path}.supervisor-tmp`;
     try {
       await copyFile(path, `${path}.supervisor-backup`);
-      const temporary = `${path}.supervisor-tmp`;
       await writeFile(temporary, `${JSON.stringify(merged.config, null, 2)}\n`, { mode: 0o600 });
       await rename(temporary, path);
       return { configPath: path, includeRoots: [], mode: 'updated', userConfigPath: path };
     } catch {
       // read-only (a mounted secret, an image layer): fall through to the overlay
+      await rm(temporary, { force: true }).catch(() => undefined);
     }
   }
   const overlayDir = join(stateDir, 'supervisor');

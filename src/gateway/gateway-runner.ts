@@ -66,10 +66,6 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
     return failuresInWindow(this.#failures, now, this.#options.restart).length;
   }
 
-  get pid(): number | null {
-    return this.#child?.pid ?? null;
-  }
-
   async run(): Promise<RunnerExitCode> {
     const { logger, restart } = this.#options;
     for (;;) {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, type Netns } from '../helpers/netns.js';
@@ -7,6 +8,7 @@ import { ROOT, startSupervisor, type RunningSupervisor } from '../helpers/superv
 
 const HTTP_GET = join(ROOT, 'test', 'helpers', 'http-get.mjs');
 const WS_CLIENT = join(ROOT, 'test', 'helpers', 'gateway-client.mjs');
+const USER_CONFIG = '{\n  // the user\'s own settings, with a comment\n  agents: { defaults: { maxConcurrent: 2 } },\n}\n';
 
 /**
  * A remote client for real: it sits in a network namespace of its own and reaches the supervisor
@@ -16,18 +18,28 @@ const WS_CLIENT = join(ROOT, 'test', 'helpers', 'gateway-client.mjs');
 describe('client attribution with the real gateway', () => {
   let ns: Netns;
   let sup: RunningSupervisor;
+  let userConfig: string;
   const inNs = (argv: string[]): Record<string, unknown> =>
     JSON.parse(execFileSync(ns.exec(argv)[0]!, ns.exec(argv).slice(1), { encoding: 'utf8', timeout: 30_000 })) as Record<string, unknown>;
 
   beforeAll(async () => {
     ns = createNetns();
-    sup = await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000' } });
+    // The user's own config is JSON5 with a comment: the supervisor must not rewrite it, and adds
+    // gateway.trustedProxies through an overlay that $includes it (OPENCLAW_INCLUDE_ROOTS).
+    userConfig = join(mkdtempSync(join(tmpdir(), 'ocs-user-config-')), 'openclaw.json5');
+    writeFileSync(userConfig, USER_CONFIG);
+    sup = await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000', OPENCLAW_CONFIG_PATH: userConfig } });
     await sup.waitFor('gateway.ready', undefined, 120_000);
   }, 150_000);
 
   afterAll(async () => {
     await sup?.kill();
     ns?.destroy();
+  });
+
+  it('kept the user JSON5 config untouched and added the proxy settings through an overlay', () => {
+    expect(sup.events('gateway.config_prepared')[0]).toMatchObject({ mode: 'overlay', userConfigPath: userConfig });
+    expect(readFileSync(userConfig, 'utf8')).toBe(USER_CONFIG);
   });
 
   it('gives a remote client the restricted /ready and a local one the full details', async () => {

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import pRetry, { AbortError } from 'p-retry';
 import type { RestartPolicy } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
@@ -39,9 +38,9 @@ type AttemptResult = 'stopped' | 'stable-failure';
 
 /**
  * Runs the gateway: spawn, wait for readiness, restart with p-retry's jittered exponential backoff,
- * give up on a crash loop. Emits `change` with the lifecycle after every transition.
+ * give up on a crash loop. The front door and the diagnosis read `lifecycle`.
  */
-export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
+export class GatewayRunner {
   #lifecycle: Lifecycle = INITIAL_LIFECYCLE;
   #child: GatewayProcess | null = null;
   /** The latest gateway, kept after its exit: processes it left in its group must still be killable. */
@@ -53,7 +52,6 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
   readonly #options: GatewayRunnerOptions;
 
   constructor(options: GatewayRunnerOptions) {
-    super();
     this.#options = options;
   }
 
@@ -163,7 +161,6 @@ export class GatewayRunner extends EventEmitter<{ change: [Lifecycle] }> {
 
   #apply(event: LifecycleEvent): void {
     this.#lifecycle = transition(this.#lifecycle, event);
-    this.emit('change', this.#lifecycle);
   }
 
   async #attempt(): Promise<AttemptResult> {

@@ -71,10 +71,6 @@ export class FrontDoor {
     this.#server.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
   }
 
-  get draining(): boolean {
-    return this.#draining;
-  }
-
   get openWebSockets(): number {
     return this.#tunnels.size;
   }

@@ -2,7 +2,7 @@
 // through nginx, round by round side by side.
 import { TARGETS, rotated, startPaths } from './lib/paths.mjs';
 import { row } from './lib/report.mjs';
-import { fmt, fmtRatio, median, medianDiff, medianRatio } from './lib/stats.mjs';
+import { fmt, fmtRatio, threePathFigures } from './lib/stats.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 export const id = 'http';
@@ -43,28 +43,7 @@ export async function run({ smoke, log, tools }) {
   const figures = {};
   const rows = [];
   for (const c of CASES) {
-    const by = results[c.key];
-    const rps = (t) => by[t].map((x) => x.rps);
-    const p50 = (t) => by[t].map((x) => x.p50us);
-    const p99 = (t) => by[t].map((x) => x.p99us);
-    const f = {
-      directRps: median(rps('direct')),
-      supervisorRps: median(rps('supervisor')),
-      nginxRps: median(rps('nginx')),
-      supervisorOverDirect: medianRatio(rps('supervisor'), rps('direct')),
-      nginxOverDirect: medianRatio(rps('nginx'), rps('direct')),
-      supervisorOverNginx: medianRatio(rps('supervisor'), rps('nginx')),
-      directP50us: median(p50('direct')),
-      supervisorP50us: median(p50('supervisor')),
-      nginxP50us: median(p50('nginx')),
-      directP99us: median(p99('direct')),
-      supervisorP99us: median(p99('supervisor')),
-      nginxP99us: median(p99('nginx')),
-      supervisorAddedP50us: medianDiff(p50('supervisor'), p50('direct')),
-      nginxAddedP50us: medianDiff(p50('nginx'), p50('direct')),
-      supervisorCpuUsPerRequest: median(by.supervisor.map((x) => x.proxyCpuUsPerRequest)),
-      nginxCpuUsPerRequest: median(by.nginx.map((x) => x.proxyCpuUsPerRequest)),
-    };
+    const f = threePathFigures(results[c.key], 'rps', 'proxyCpuUsPerRequest');
     for (const [name, value] of Object.entries(f)) figures[`${c.key}_${name}`] = value;
     rows.push(
       row(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runToEnd } from './lib/procs.mjs';
 import { TARGETS, rotated, startPaths } from './lib/paths.mjs';
 import { row } from './lib/report.mjs';
-import { fmt, fmtRatio, median, medianDiff, medianRatio } from './lib/stats.mjs';
+import { fmt, fmtRatio, threePathFigures } from './lib/stats.mjs';
 
 export const id = 'ws';
 export const title = '2. WebSocket forwarding';
@@ -55,28 +55,7 @@ export async function run({ smoke, log, tools }) {
   const figures = {};
   const rows = [];
   for (const c of CASES) {
-    const by = results[c.key];
-    const rate = (t) => by[t].map((x) => x.rate);
-    const p50 = (t) => by[t].map((x) => x.p50us);
-    const p99 = (t) => by[t].map((x) => x.p99us);
-    const f = {
-      directRate: median(rate('direct')),
-      supervisorRate: median(rate('supervisor')),
-      nginxRate: median(rate('nginx')),
-      supervisorOverDirect: medianRatio(rate('supervisor'), rate('direct')),
-      nginxOverDirect: medianRatio(rate('nginx'), rate('direct')),
-      supervisorOverNginx: medianRatio(rate('supervisor'), rate('nginx')),
-      directP50us: median(p50('direct')),
-      supervisorP50us: median(p50('supervisor')),
-      nginxP50us: median(p50('nginx')),
-      directP99us: median(p99('direct')),
-      supervisorP99us: median(p99('supervisor')),
-      nginxP99us: median(p99('nginx')),
-      supervisorAddedP50us: medianDiff(p50('supervisor'), p50('direct')),
-      nginxAddedP50us: medianDiff(p50('nginx'), p50('direct')),
-      supervisorCpuUsPerMessage: median(by.supervisor.map((x) => x.proxyCpuUsPerMessage)),
-      nginxCpuUsPerMessage: median(by.nginx.map((x) => x.proxyCpuUsPerMessage)),
-    };
+    const f = threePathFigures(results[c.key], 'rate', 'proxyCpuUsPerMessage');
     for (const [name, value] of Object.entries(f)) figures[`${c.key}_${name}`] = value;
     rows.push(
       row(

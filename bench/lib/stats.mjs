@@ -48,3 +48,33 @@ export function fmt(value, unit = '', digits = 1) {
 }
 
 export const fmtRatio = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a');
+
+/**
+ * The side-by-side figures of one case measured over the same rounds on three paths (direct,
+ * supervisor, nginx): medians of the rate and latencies, per-round ratios and added p50, and the
+ * proxies' CPU per unit. `rate` and `cpu` name the round fields; the figure names follow them
+ * (e.g. rate 'rps' → directRps, cpu 'proxyCpuUsPerRequest' → supervisorCpuUsPerRequest).
+ */
+export function threePathFigures(by, rate, cpu) {
+  const Rate = rate[0].toUpperCase() + rate.slice(1);
+  const Cpu = cpu.replace(/^proxy/, '');
+  const series = (path, key) => by[path].map((round) => round[key]);
+  return {
+    [`direct${Rate}`]: median(series('direct', rate)),
+    [`supervisor${Rate}`]: median(series('supervisor', rate)),
+    [`nginx${Rate}`]: median(series('nginx', rate)),
+    supervisorOverDirect: medianRatio(series('supervisor', rate), series('direct', rate)),
+    nginxOverDirect: medianRatio(series('nginx', rate), series('direct', rate)),
+    supervisorOverNginx: medianRatio(series('supervisor', rate), series('nginx', rate)),
+    directP50us: median(series('direct', 'p50us')),
+    supervisorP50us: median(series('supervisor', 'p50us')),
+    nginxP50us: median(series('nginx', 'p50us')),
+    directP99us: median(series('direct', 'p99us')),
+    supervisorP99us: median(series('supervisor', 'p99us')),
+    nginxP99us: median(series('nginx', 'p99us')),
+    supervisorAddedP50us: medianDiff(series('supervisor', 'p50us'), series('direct', 'p50us')),
+    nginxAddedP50us: medianDiff(series('nginx', 'p50us'), series('direct', 'p50us')),
+    [`supervisor${Cpu}`]: median(series('supervisor', cpu)),
+    [`nginx${Cpu}`]: median(series('nginx', cpu)),
+  };
+}

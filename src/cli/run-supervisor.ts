@@ -9,7 +9,6 @@ import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from '../
 import { GatewayRunner } from '../gateway/gateway-runner.js';
 import { restartsOf } from '../gateway/lifecycle.js';
 import { CommandNotFound, locateRuntime, resolveExecutable } from '../gateway/locate-gateway.js';
-import { createRedactor } from '../log/redact.js';
 import type { SupervisorLogger } from '../log/logger.js';
 import { diagnoseSignal } from '../shutdown/diagnose-signal.js';
 import { readMemoryEvidence, readRailwayEvidence } from '../shutdown/gather-evidence.js';
@@ -33,7 +32,6 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   if (resolved.found === null) throw new CommandNotFound(command.file, resolved.tried);
   const token = await loadToken(config.token, config.stateDir);
   log.addSecrets([token.value]);
-  const redact = createRedactor([token.value]);
   const gatewayConfig = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
     trustedProxies: [...LOOPBACK_PROXIES, ...config.trustedProxies],
     allowedOrigins: config.allowedOrigins,
@@ -83,7 +81,6 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     stopTimeoutMs: config.stopTimeoutMs,
     restart: config.restart,
     logger,
-    redact,
   });
   const frontDoor = new FrontDoor({
     host: config.host,

@@ -18,7 +18,6 @@ export interface GatewayRunnerOptions {
   readonly stopTimeoutMs: number;
   readonly restart: RestartPolicy;
   readonly logger: Logger;
-  readonly redact: (text: string) => string;
 }
 
 /** How the runner ended, as the supervisor's exit code: 0 stopped on request, 1 crash loop, 78 refused. */
@@ -175,7 +174,7 @@ export class GatewayRunner {
     this.#sentSignal = null;
     const readinessAbort = new AbortController();
     let kick = (): void => undefined;
-    const child = spawnGateway(command, this.#options.env, logger, this.#options.redact, {
+    const child = spawnGateway(command, this.#options.env, logger, {
       onReadyLine: () => kick(),
       onSignalLine: (signal) => this.#onGatewaySignal(signal),
     });

@@ -22,7 +22,7 @@ export interface GatewayProcess {
   readonly exited: Promise<ExitInfo>;
   /** Signals the gateway's whole process group; false when it is already gone. */
   signalGroup(signal: NodeJS.Signals): boolean;
-  /** The gateway's last stderr lines (redacted), for the logs of a failed start. */
+  /** The gateway's last stderr lines, for the logs of a failed start (redacted when logged). */
   stderrTail(): string[];
 }
 
@@ -35,7 +35,7 @@ export interface SpawnHooks {
  * Starts the gateway in a process group of its own (so a stop reaches all its workers) with only
  * the environment it needs, and relays every output line as a log record.
  */
-export function spawnGateway(command: GatewayCommand, env: Record<string, string>, logger: Logger, redact: (text: string) => string, hooks: SpawnHooks): GatewayProcess {
+export function spawnGateway(command: GatewayCommand, env: Record<string, string>, logger: Logger, hooks: SpawnHooks): GatewayProcess {
   // node:child_process, not execa: with execa loaded (even lazily, after listening) the supervisor
   // measured 2.5-2.7 ms instead of 1.1-1.2 ms of CPU per forwarded 1 MB response, 5 MB more RSS and
   // ~75 ms more start-up (BENCHMARKS.md); this one call needs none of its features. The process's
@@ -59,8 +59,8 @@ export function spawnGateway(command: GatewayCommand, env: Record<string, string
     if (!stream) return;
     const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
     outputClosed.push(new Promise((done) => lines.once('close', done)));
-    lines.on('line', (raw) => {
-      const line = redact(raw);
+    // No redaction here: the logger redacts the token in every line it writes, these included.
+    lines.on('line', (line) => {
       if (name === 'stderr') {
         tail.push(line);
         if (tail.length > STDERR_TAIL_LINES) tail.shift();

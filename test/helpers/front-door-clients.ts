@@ -129,6 +129,21 @@ export interface RawResponse {
 }
 
 /** A loopback TCP connection on which the test writes HTTP by hand (fetch and node:http normalise what we need raw). */
+/** Resolves when the `wake` it hands out is called (new data, a close) or after `ms`. */
+function wakeOrTimeout(ms: number, install: (wake: (() => void) | null) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      install(null);
+      resolve();
+    }, ms);
+    install(() => {
+      clearTimeout(timer);
+      install(null);
+      resolve();
+    });
+  });
+}
+
 export class RawConnection {
   readonly socket: net.Socket;
   readonly closed: Promise<{ hadError: boolean }>;
@@ -185,14 +200,7 @@ export class RawConnection {
       if (this.#isClosed) throw new Error(`connection closed before a complete response; got ${JSON.stringify(this.#buffer.toString('latin1'))}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no complete response within ${timeoutMs} ms; got ${JSON.stringify(this.#buffer.toString('latin1'))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          this.#wake = null;
-          resolve();
-        };
-      });
+      await wakeOrTimeout(left, (wake) => (this.#wake = wake));
     }
   }
 
@@ -334,14 +342,7 @@ export class WsProbe {
       if (this.ws.readyState === WebSocket.CLOSED) throw new Error('WebSocket closed before the next message');
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no WebSocket message within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          this.#wake = null;
-          resolve();
-        };
-      });
+      await wakeOrTimeout(left, (wake) => (this.#wake = wake));
     }
   }
 

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpRequest, openWebSocket, refusedUpgrade, within, type WsProbe } from '../helpers/front-door-clients.js';
-import { startSupervisor, type LogRecord, type RunningSupervisor } from '../helpers/supervisor.js';
+import { pidOf } from '../helpers/records.js';
+import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 
 let sup: RunningSupervisor | undefined;
 const sockets: WsProbe[] = [];
@@ -11,11 +12,6 @@ afterEach(async () => {
   sup = undefined;
 });
 
-const gatewayPidOf = (record: LogRecord): number => {
-  const pid = record['gatewayPid'];
-  if (typeof pid !== 'number') throw new Error(`no gatewayPid in ${JSON.stringify(record)}`);
-  return pid;
-};
 
 describe('front door: gateway not ready', () => {
   it('answers 503 with Retry-After to HTTP and to WebSocket upgrades while the gateway starts, never refusing', async () => {
@@ -94,7 +90,7 @@ describe('front door: gateway dies under load', () => {
   it('answers 502 to every request in flight when the gateway is SIGKILLed, logs one upstream_error and later the recovery', async () => {
     sup = await startSupervisor();
     const s = sup;
-    const pid = gatewayPidOf(await s.waitFor('gateway.spawned'));
+    const pid = pidOf(await s.waitFor('gateway.spawned'));
     await s.waitFor('gateway.ready');
     const inflight = Array.from({ length: 4 }, (_, i) => httpRequest({ port: s.port, path: `/slow?ms=5000&i=${i}`, timeoutMs: 10_000 }));
     // One round trip over the same path: the slow requests, sent first, are at the gateway by now.
@@ -111,7 +107,7 @@ describe('front door: gateway dies under load', () => {
     expect(incident).toMatchObject({ kind: 'http', level: 'error' });
 
     // The restart brings it back; the first success closes the incident with what it cost.
-    await s.waitFor('gateway.ready', (record) => gatewayPidOf(record) !== pid, 20_000);
+    await s.waitFor('gateway.ready', (record) => pidOf(record) !== pid, 20_000);
     expect((await httpRequest({ port: s.port, path: '/after' })).status).toBe(200);
     const recovered = await s.waitFor('front_door.upstream_recovered', undefined, 5_000);
     expect(recovered['failedRequests']).toBe(4);
@@ -121,7 +117,7 @@ describe('front door: gateway dies under load', () => {
   it('cuts a response whose body was under way, instead of ending it as if complete', async () => {
     sup = await startSupervisor();
     const s = sup;
-    const pid = gatewayPidOf(await s.waitFor('gateway.spawned'));
+    const pid = pidOf(await s.waitFor('gateway.spawned'));
     await s.waitFor('gateway.ready');
     const outcome = await within(
       new Promise<{ status: number; received: string; ending: string }>((resolve, reject) => {
@@ -150,7 +146,7 @@ describe('front door: gateway dies under load', () => {
   it('closes an open WebSocket with 1012 when the gateway dies, instead of resetting it', async () => {
     sup = await startSupervisor();
     const s = sup;
-    const pid = gatewayPidOf(await s.waitFor('gateway.spawned'));
+    const pid = pidOf(await s.waitFor('gateway.spawned'));
     await s.waitFor('gateway.ready');
     const probes = [await openWebSocket(`ws://127.0.0.1:${s.port}/`), await openWebSocket(`ws://127.0.0.1:${s.port}/`, ['chat.v2'], { perMessageDeflate: false })];
     sockets.push(...probes);
@@ -166,7 +162,7 @@ describe('front door: gateway dies under load', () => {
       expect(probe.errors).toEqual([]);
     }
     // A client that reconnects once the gateway is back gets through.
-    await s.waitFor('gateway.ready', (record) => gatewayPidOf(record) !== pid, 20_000);
+    await s.waitFor('gateway.ready', (record) => pidOf(record) !== pid, 20_000);
     const again = await openWebSocket(`ws://127.0.0.1:${s.port}/`);
     sockets.push(again);
     again.ws.send('after');

@@ -36,6 +36,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     trustedProxies: [...LOOPBACK_PROXIES, ...config.trustedProxies],
     allowedOrigins: config.allowedOrigins,
   }).catch((error: NodeJS.ErrnoException) => {
+    if (error instanceof UsageError) throw error; // already says what is wrong and what to do (e.g. a dangling symlink)
     throw new UsageError(`cannot prepare the gateway config in ${error.path ?? config.stateDir} (${error.code ?? error.message}): make OPENCLAW_STATE_DIR (${config.stateDir}) writable, or point OPENCLAW_CONFIG_PATH at a readable file`);
   });
 

@@ -42,11 +42,32 @@ const list = (raw: string): string[] =>
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+const HOST_ALLOWED =
+  'expected an IP address or host name: an IPv4 address such as 0.0.0.0, an IPv6 address such as :: (all interfaces, IPv4 and IPv6) or ::1 (brackets allowed), or a host name made of dot-separated labels of letters, digits and hyphens';
+
+/** Why `value` is neither an IP literal nor a syntactically valid host name (RFC 1123), or null. */
+function hostProblem(value: string): string | null {
+  if (value === '') return 'it is empty';
+  if (isIP(value) !== 0) return null;
+  if (value.includes(':')) return /^(\[.*\]|[^:[]*):\d+$/.test(value) ? 'HOST takes no port (set PORT for that)' : 'it is not a valid IPv6 address';
+  const name = value.endsWith('.') ? value.slice(0, -1) : value;
+  const labels = name.split('.');
+  // A last label of digits only is an IPv4 address in the making (999.1.1.1, 127.1): resolvers treat it as one.
+  if (/^(0x[0-9a-f]*|\d+)$/i.test(labels[labels.length - 1] ?? '')) return 'it looks like an IPv4 address but is not one (each of the four numbers must be 0 to 255, without leading zeros)';
+  if (name.length > 253) return 'a host name has at most 253 characters';
+  for (const label of labels) {
+    if (label === '') return 'it has an empty label (two dots in a row, or a leading dot)';
+    if (label.length > 63) return `the label "${label.slice(0, 20)}…" is longer than 63 characters`;
+    if (!/^[a-z0-9-]+$/i.test(label)) return `the label "${label}" has characters other than letters, digits and hyphens`;
+    if (label.startsWith('-') || label.endsWith('-')) return `the label "${label}" starts or ends with a hyphen`;
+  }
+  return null;
+}
+
 function host(raw: string, origin: string): string {
   const value = raw.trim().replace(/^\[(.*)\]$/, '$1');
-  if (value === '' || (isIP(value) === 0 && !/^[a-zA-Z0-9.-]+$/.test(value))) {
-    throw invalid(origin, raw, 'expected an IP address or host name, e.g. :: (all interfaces, IPv4 and IPv6) or 0.0.0.0');
-  }
+  const problem = hostProblem(value);
+  if (problem !== null) throw invalid(origin, raw, `${HOST_ALLOWED}; ${problem}`);
   return value;
 }
 

@@ -1,5 +1,6 @@
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { copyFile, lstat, mkdir, readFile, readlink, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError } from '../config/usage-error.js';
 
 /** The front door on loopback is the gateway's only direct client that may attribute others. */
 export const LOOPBACK_PROXIES = ['127.0.0.1', '::1'];
@@ -58,11 +59,22 @@ export interface PreparedConfig {
  */
 export async function prepareGatewayConfig(stateDir: string, userConfigPath: string | null, required: RequiredGatewayConfig): Promise<PreparedConfig> {
   const path = userConfigPath ?? join(stateDir, 'openclaw.json');
+  const origin = userConfigPath === null ? 'the config in OPENCLAW_STATE_DIR' : 'OPENCLAW_CONFIG_PATH';
   let text: string | null;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') {
+      throw new UsageError(`${origin} ${path} is a loop of symbolic links: point the link at a regular file, or remove it so that the supervisor creates a new config`);
+    }
+    if (code !== 'ENOENT') throw error;
+    const missing = await danglingTarget(path);
+    if (missing !== null) {
+      throw new UsageError(
+        `${origin} ${path} is a symbolic link to ${missing}, which does not exist: create ${missing} (an empty config is {}), point the link at an existing file, or remove the link so that the supervisor creates a new config`,
+      );
+    }
     text = null;
   }
   if (text === null) {
@@ -79,12 +91,16 @@ export async function prepareGatewayConfig(stateDir: string, userConfigPath: str
   }
   const merged = parsed === undefined ? null : withRequiredKeys(parsed, required);
   if (merged !== null && !merged.changed) return { configPath: path, includeRoots: [], mode: 'unchanged', userConfigPath: path };
+  // A symlinked config is updated where it really lives: replacing the link with a regular file
+  // would leave the user's real file unread from then on.
+  const target = await realpath(path);
   if (merged !== null) {
-    const temporary = `${path}.supervisor-tmp`;
+    // Next to the target, so that the rename stays within one filesystem and replaces the file, not the link.
+    const temporary = `${target}.supervisor-tmp`;
     try {
-      await copyFile(path, `${path}.supervisor-backup`);
+      await copyFile(target, `${target}.supervisor-backup`);
       await writeFile(temporary, `${JSON.stringify(merged.config, null, 2)}\n`, { mode: 0o600 });
-      await rename(temporary, path);
+      await rename(temporary, target);
       return { configPath: path, includeRoots: [], mode: 'updated', userConfigPath: path };
     } catch {
       // read-only (a mounted secret, an image layer): fall through to the overlay
@@ -97,5 +113,26 @@ export async function prepareGatewayConfig(stateDir: string, userConfigPath: str
   // $include concatenates arrays (included first), so the user's entries stay and ours are added.
   const overlay = { $include: path, ...withRequiredKeys({}, required)?.config };
   await writeFile(overlayPath, `${JSON.stringify(overlay, null, 2)}\n`, { mode: 0o600 });
-  return { configPath: overlayPath, includeRoots: [dirname(path)], mode: 'overlay', userConfigPath: path };
+  // The gateway checks both the include's own path and its real path against the include roots.
+  const includeRoots = [...new Set([dirname(path), dirname(target)])];
+  return { configPath: overlayPath, includeRoots, mode: 'overlay', userConfigPath: path };
+}
+
+/**
+ * For a path that reads as missing: the missing end of its chain of symbolic links, or null when
+ * the path is no symbolic link (simply absent, or under a missing folder).
+ */
+async function danglingTarget(path: string): Promise<string | null> {
+  let current = path;
+  for (let hop = 0; hop < 40; hop += 1) {
+    let isLink: boolean;
+    try {
+      isLink = (await lstat(current)).isSymbolicLink();
+    } catch {
+      return current === path ? null : current;
+    }
+    if (!isLink) return null; // it exists after all (it appeared meanwhile)
+    current = resolve(dirname(current), await readlink(current));
+  }
+  return null;
 }

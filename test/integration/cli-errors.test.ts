@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,8 @@ describe('the supervisor refuses bad input with one clear line', () => {
     },
     { name: '--bogus', args: ['--bogus'], code: 2, mentions: ['--bogus'] },
     { name: 'OPENCLAW_CONFIG_PATH under a file', env: { OPENCLAW_CONFIG_PATH: '/proc/version/openclaw.json' }, code: 2, mentions: ['/proc/version/openclaw.json', 'ENOTDIR'] },
+    // A syntactically impossible address fails here, not at listen (exit 1).
+    { name: 'HOST=999.1.1.1', env: { HOST: '999.1.1.1' }, code: 2, mentions: ['HOST="999.1.1.1"', 'IP address or host name', 'looks like an IPv4 address'] },
   ];
   for (const c of cases) {
     it(`${c.name} → exit ${c.code}`, async () => {
@@ -55,6 +57,18 @@ describe('the supervisor refuses bad input with one clear line', () => {
       expectOneLineError(result, c.code, ...c.mentions);
     });
   }
+
+  it('a dangling openclaw.json symlink in the state dir → exit 2, naming the link and its missing target', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'ocs-cli-link-'));
+    const link = join(stateDir, 'openclaw.json');
+    const missing = join(stateDir, 'config-volume', 'openclaw.json');
+    symlinkSync(missing, link);
+    const result = await runCli(FAKE, { ...base, OPENCLAW_STATE_DIR: stateDir });
+    expectOneLineError(result, 2, link, 'symbolic link', `${missing}, which does not exist`);
+    expect(result.stderr).not.toContain('writable');
+    expect(readlinkSync(link)).toBe(missing);
+    expect(existsSync(missing)).toBe(false);
+  });
 
   it('PORT equal to SUPERVISOR_GATEWAY_PORT → exit 2', async () => {
     const result = await runCli(FAKE, { ...base, PORT: '18001', SUPERVISOR_GATEWAY_PORT: '18001' });

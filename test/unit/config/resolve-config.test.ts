@@ -157,6 +157,70 @@ describe('resolveConfig: bad inputs throw a UsageError (exit 2) naming the input
   });
 });
 
+describe('resolveConfig: HOST is an IP literal or a syntactically valid host name', () => {
+  it.each<[string, string]>([
+    ['::', '::'],
+    ['0.0.0.0', '0.0.0.0'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['255.255.255.255', '255.255.255.255'],
+    ['::1', '::1'],
+    ['[::]', '::'],
+    ['::ffff:192.0.2.1', '::ffff:192.0.2.1'],
+    ['fe80::1%eth0', 'fe80::1%eth0'],
+    ['2001:db8::42', '2001:db8::42'],
+    ['localhost', 'localhost'],
+    ['my-host.internal', 'my-host.internal'],
+    ['gateway.railway.internal.', 'gateway.railway.internal.'],
+    ['a', 'a'],
+    ['10-0-0-1.example', '10-0-0-1.example'],
+    ['3com.example', '3com.example'],
+    [`${'a'.repeat(63)}.example`, `${'a'.repeat(63)}.example`],
+    [' 0.0.0.0 ', '0.0.0.0'],
+  ])('accepts HOST=%j', (raw, expected) => {
+    expect(run({ HOST: raw }).host).toBe(expected);
+  });
+
+  it.each<[string, string]>([
+    ['999.1.1.1', 'looks like an IPv4 address'],
+    ['256.0.0.1', 'looks like an IPv4 address'],
+    ['1.2.3', 'looks like an IPv4 address'],
+    ['127.1', 'looks like an IPv4 address'],
+    ['01.2.3.4', 'looks like an IPv4 address'],
+    ['1.2.3.4.5', 'looks like an IPv4 address'],
+    ['0x7f.0.0.1', 'looks like an IPv4 address'],
+    ['12345', 'looks like an IPv4 address'],
+    ['localhost:8080', 'takes no port'],
+    ['[::1]:8080', 'takes no port'],
+    ['0.0.0.0:8080', 'takes no port'],
+    [':::', 'not a valid IPv6 address'],
+    ['1::2::3', 'not a valid IPv6 address'],
+    ['fe80::g', 'not a valid IPv6 address'],
+    ['http://example.com', 'not a valid IPv6 address'],
+    ['host_name', 'letters, digits and hyphens'],
+    ['not a host!', 'letters, digits and hyphens'],
+    ['exämple.com', 'letters, digits and hyphens'],
+    ['-host', 'hyphen'],
+    ['host-.example', 'hyphen'],
+    ['a..b', 'empty label'],
+    ['.example', 'empty label'],
+    [`${'a'.repeat(64)}.example`, 'longer than 63 characters'],
+    [`${'abcdefghi.'.repeat(25)}example`, 'at most 253 characters'],
+    ['[]', 'empty'],
+  ])('rejects HOST=%j (exit 2), naming HOST, the value and what is allowed', (raw, reason) => {
+    const message = errorOf({ HOST: raw });
+    expectMentions(message, [`HOST=${JSON.stringify(raw)}`, 'IP address or host name', '0.0.0.0', '::', reason]);
+    expect(message).not.toContain('\n');
+  });
+
+  it('checks --host the same way', () => {
+    expectMentions(errorOf({}, ['--host', '999.1.1.1']), ['--host="999.1.1.1"', 'looks like an IPv4 address']);
+  });
+
+  it('checks HOST for the healthcheck command too', () => {
+    expectMentions(usageErrorOf(() => resolveConfig({ HOST: '999.1.1.1' }, ['healthcheck'], HOME)), ['HOST="999.1.1.1"']);
+  });
+});
+
 describe('resolveConfig: the token never comes from a flag and is never echoed', () => {
   it.each([['--token', 's3cret-from-flag'], ['--token=s3cret-from-flag']])('rejects %s', (...argv) => {
     const message = errorOf({}, argv);

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOOPBACK_PROXIES, prepareGatewayConfig, withRequiredKeys } from '../../../src/gateway/gateway-config.js';
+import { asyncUsageErrorOf, expectMentions } from '../usage-error-assert.js';
 
 const REQUIRED = { trustedProxies: [...LOOPBACK_PROXIES, '10.0.0.0/8'], allowedOrigins: ['https://app.example'] };
 const stateDir = (): string => mkdtempSync(join(tmpdir(), 'ocs-config-'));
@@ -92,5 +93,96 @@ describe('prepareGatewayConfig', () => {
     } finally {
       execFileSync('chattr', ['-i', path]);
     }
+  });
+
+  describe('a symlinked config', () => {
+    const USER = { gateway: { trustedProxies: ['192.0.2.1'], mode: 'local' }, agents: { defaults: { maxConcurrent: 2 } } };
+
+    it.each([
+      ['<state dir>/openclaw.json', false],
+      ['OPENCLAW_CONFIG_PATH', true],
+    ])('%s is updated through the link: the link stays a link, the target gets the entries and a backup', async (_name, viaConfigPath) => {
+      const dir = stateDir();
+      const realDir = stateDir();
+      const target = join(realDir, 'real.json');
+      const original = JSON.stringify(USER);
+      writeFileSync(target, original);
+      const link = join(viaConfigPath ? stateDir() : dir, 'openclaw.json');
+      symlinkSync(target, link);
+
+      const prepared = await prepareGatewayConfig(dir, viaConfigPath ? link : null, REQUIRED);
+
+      expect(prepared).toEqual({ configPath: link, includeRoots: [], mode: 'updated', userConfigPath: link });
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(link)).toBe(target);
+      const written = readJson(target);
+      expect(written['gateway']).toEqual({ trustedProxies: ['192.0.2.1', ...REQUIRED.trustedProxies], mode: 'local', controlUi: { allowedOrigins: REQUIRED.allowedOrigins } });
+      expect(written['agents']).toEqual(USER.agents);
+      expect(readFileSync(`${target}.supervisor-backup`, 'utf8')).toBe(original);
+      expect(existsSync(`${target}.supervisor-tmp`)).toBe(false);
+      // Nothing written next to the link: the link's folder holds the link only.
+      expect(existsSync(`${link}.supervisor-backup`)).toBe(false);
+      expect(await prepareGatewayConfig(dir, viaConfigPath ? link : null, REQUIRED)).toMatchObject({ mode: 'unchanged' });
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    });
+
+    it('a relative link through a chain of links is followed to the real file', async () => {
+      const dir = stateDir();
+      const target = join(dir, 'real.json');
+      writeFileSync(target, JSON.stringify(USER));
+      symlinkSync('real.json', join(dir, 'middle.json'));
+      symlinkSync('middle.json', join(dir, 'openclaw.json'));
+      await prepareGatewayConfig(dir, null, REQUIRED);
+      expect(readlinkSync(join(dir, 'openclaw.json'))).toBe('middle.json');
+      expect(readlinkSync(join(dir, 'middle.json'))).toBe('real.json');
+      expect(readJson(target)['gateway']['trustedProxies']).toEqual(['192.0.2.1', ...REQUIRED.trustedProxies]);
+    });
+
+    it('a symlinked JSON5 config gets the overlay, with the real file\'s folder as an include root', async () => {
+      const dir = stateDir();
+      const realDir = stateDir();
+      const target = join(realDir, 'openclaw.json5');
+      const json5 = '{\n  // mine\n  gateway: { mode: "local" },\n}\n';
+      writeFileSync(target, json5);
+      const link = join(dir, 'openclaw.json');
+      symlinkSync(target, link);
+      const prepared = await prepareGatewayConfig(dir, null, REQUIRED);
+      expect(prepared).toMatchObject({ mode: 'overlay', includeRoots: [dir, realDir] });
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(readFileSync(target, 'utf8')).toBe(json5);
+      expect(readJson(prepared.configPath)['$include']).toBe(link);
+    });
+
+    it.each([
+      ['<state dir>/openclaw.json', false, 'OPENCLAW_STATE_DIR'],
+      ['OPENCLAW_CONFIG_PATH', true, 'OPENCLAW_CONFIG_PATH'],
+    ])('a dangling %s is a usage error naming the link and its missing target; nothing is written', async (_name, viaConfigPath, setting) => {
+      const dir = stateDir();
+      const missing = join(stateDir(), 'gone', 'openclaw.json');
+      const link = join(viaConfigPath ? stateDir() : dir, 'openclaw.json');
+      symlinkSync(missing, link);
+      const message = await asyncUsageErrorOf(() => prepareGatewayConfig(dir, viaConfigPath ? link : null, REQUIRED));
+      expectMentions(message, [setting, link, 'symbolic link', missing, 'does not exist', 'create', 'remove the link']);
+      expect(message).not.toMatch(/writable/);
+      expect(message).not.toContain('\n');
+      expect(readlinkSync(link)).toBe(missing);
+      expect(existsSync(missing)).toBe(false);
+    });
+
+    it('names the missing end of a dangling chain of links', async () => {
+      const dir = stateDir();
+      symlinkSync('nowhere.json', join(dir, 'middle.json'));
+      symlinkSync('middle.json', join(dir, 'openclaw.json'));
+      const message = await asyncUsageErrorOf(() => prepareGatewayConfig(dir, null, REQUIRED));
+      expectMentions(message, [join(dir, 'openclaw.json'), `${join(dir, 'nowhere.json')}, which does not exist`]);
+    });
+
+    it('a loop of links is a usage error', async () => {
+      const dir = stateDir();
+      symlinkSync('b.json', join(dir, 'openclaw.json'));
+      symlinkSync('openclaw.json', join(dir, 'b.json'));
+      const message = await asyncUsageErrorOf(() => prepareGatewayConfig(dir, null, REQUIRED));
+      expectMentions(message, [join(dir, 'openclaw.json'), 'loop']);
+    });
   });
 });

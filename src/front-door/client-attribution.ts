@@ -1,8 +1,5 @@
 import net from 'node:net';
-import type { IncomingHttpHeaders } from 'node:http';
-
-/** Headers the front door derives itself; what a client sends under these names is replaced. */
-const ATTRIBUTION_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded'];
+import { endToEndRequestHeaders, type RequestHead } from './headers.js';
 
 export type TrustCheck = (address: string) => boolean;
 
@@ -33,45 +30,37 @@ export interface Peer {
   readonly trusted: boolean;
 }
 
-const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
-
 const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
 
 /**
- * The headers to send upstream: hop-by-hop headers dropped and the client attribution rebuilt.
- * The gateway trusts only loopback (plus SUPERVISOR_TRUSTED_PROXIES) and takes the client from
- * X-Forwarded-For, right to left (measured on 2026.9.6), so:
+ * The headers to send upstream, as a flat name/value list: the request's end-to-end headers
+ * (headers.ts) and the client attribution rebuilt. The gateway trusts only loopback (plus
+ * SUPERVISOR_TRUSTED_PROXIES) and takes the client from X-Forwarded-For, right to left (measured
+ * on 2026.9.6), so:
  * - a local client (loopback peer, no trusted chain) is sent with no forwarding header at all, as
  *   the gateway would see it directly (an X-Forwarded-For of 127.0.0.1 would be refused with 403);
  * - anyone else gets X-Forwarded-For built from the real peer; a trusted proxy's chain is kept and
  *   the peer appended, an untrusted peer's claims are dropped, so the internet never looks local.
  * X-Real-IP and Forwarded are never passed: the gateway does not read them, only refuses them alone.
  */
-export function forwardedHeaders(incoming: IncomingHttpHeaders, peer: Peer, keepUpgrade: boolean): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-  // Connection may name further hop-by-hop headers, but never Host: the gateway routes and checks origins by it.
-  for (const token of (first(incoming.connection) ?? '').split(',')) {
-    const name = token.trim().toLowerCase();
-    if (name !== 'host') hopByHop.add(name);
-  }
-  if (keepUpgrade) {
-    hopByHop.delete('upgrade');
-    hopByHop.delete('connection');
-  }
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || hopByHop.has(name) || ATTRIBUTION_HEADERS.includes(name)) continue;
-    headers[name] = value;
-  }
-  if (keepUpgrade) {
-    headers['connection'] = 'Upgrade';
-    headers['upgrade'] = first(incoming.upgrade) ?? 'websocket';
-  }
-  const chain = peer.trusted ? first(incoming['x-forwarded-for'])?.trim() : undefined;
+export function forwardedHeaders(head: RequestHead, peer: Peer): string[] {
+  const headers = endToEndRequestHeaders(head);
+  const chain = peer.trusted ? joined(head.rawHeaders, 'x-forwarded-for') : undefined;
   if (!chain && isLoopback(peer.address)) return headers;
-  headers['x-forwarded-for'] = chain ? `${chain}, ${peer.address}` : peer.address;
-  headers['x-forwarded-proto'] = (peer.trusted && first(incoming['x-forwarded-proto'])) || 'http';
-  const host = (peer.trusted && first(incoming['x-forwarded-host'])) || first(incoming.host);
-  if (host) headers['x-forwarded-host'] = host;
+  headers.push('x-forwarded-for', chain ? `${chain}, ${peer.address}` : peer.address);
+  headers.push('x-forwarded-proto', (peer.trusted && joined(head.rawHeaders, 'x-forwarded-proto')) || 'http');
+  const host = (peer.trusted && joined(head.rawHeaders, 'x-forwarded-host')) || joined(head.rawHeaders, 'host');
+  if (host) headers.push('x-forwarded-host', host);
   return headers;
+}
+
+/** A list header's lines joined as one value (RFC 9110 §5.3), trimmed; undefined when absent or empty. */
+function joined(raw: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== name) continue;
+    const part = raw[i + 1]!.trim();
+    if (part) value = value === undefined ? part : `${value}, ${part}`;
+  }
+  return value;
 }

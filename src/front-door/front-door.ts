@@ -2,11 +2,12 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
+import { admit, type Admission, type Arrival } from './admission.js';
 import { createTrustCheck, normalizeAddress, type Peer, type TrustCheck } from './client-attribution.js';
-import { HEALTH_PATH, READY_PATH, isServing, liveness, readiness, type HealthView } from './health.js';
-import { createUpstreamAgent, forwardHttp, type Upstream } from './http-forward.js';
-import { RETRY_AFTER_SECONDS, sendJson, writeRawResponse } from './responses.js';
-import { UpstreamIncidents } from './upstream-incidents.js';
+import type { HealthView } from './health.js';
+import { forwardHttp } from './http-forward.js';
+import { sendJson, writeRawResponse } from './responses.js';
+import { connectUpstream, type Upstream } from './upstream.js';
 import { CLOSE_GOING_AWAY } from './ws-frames.js';
 import { openTunnel, type Tunnel } from './ws-tunnel.js';
 
@@ -28,43 +29,38 @@ export interface DrainCounts {
   readonly websocketsCut: number;
 }
 
-/**
- * `..` or `.` path segments, raw or percent-encoded: never valid in a request to us or the gateway.
- * The gateway parses targets with WHATWG URL, for which `\` separates segments like `/` and `#`
- * ends the path: `/healthz\..\x` and `/x/..#y` are dot segments too.
- */
-const TRAVERSAL = /(^|\/|\\|%2f|%5c)(\.|%2e){1,2}(\/|\\|%2f|%5c|#|$)/i;
-
 /** Railway's edge drops idle keep-alive connections after 60 s: ours must outlive that, or the edge reuses a socket we are closing (a 502). */
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/** Bounds slow-header (slowloris) clients. */
-const HEADERS_TIMEOUT_MS = 15_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Bounds slow-header (slowloris) clients: the whole request head must arrive within this time. */
+export const HEADERS_TIMEOUT_MS = 15_000;
+/** Bounds slow-body clients: the whole request, head and body, must arrive within this time (else 408). */
+export const REQUEST_TIMEOUT_MS = 60_000;
 
-/**
- * The public listener: answers /healthz and /readyz itself, forwards every other request and every
- * WebSocket upgrade to the gateway on loopback, answers 503 instead of refusing while the gateway is
- * not ready, and drains on request.
- */
 export class FrontDoor {
   readonly #options: FrontDoorOptions;
   readonly #server: http.Server;
-  readonly #upstream: Upstream;
   readonly #trust: TrustCheck;
+  /** Forwarded requests whose exchange is not over yet. */
   readonly #inflight = new Set<ServerResponse>();
   readonly #tunnels = new Set<Tunnel>();
   readonly #changeWaiters: Array<() => void> = [];
   readonly #untrustedForwarders = new Set<string>();
+  #upstream: Upstream | null = null;
+  #upstreamLoading: Promise<Upstream> | null = null;
   #draining = false;
   #counts = { httpCompleted: 0, httpRejected: 0, httpCut: 0, websocketsClosed: 0, websocketsCut: 0 };
 
   constructor(options: FrontDoorOptions) {
     this.#options = options;
     this.#trust = createTrustCheck(options.trustedProxies);
-    this.#upstream = { port: options.gatewayPort, agent: createUpstreamAgent(), incidents: new UpstreamIncidents(options.logger) };
     this.#server = http.createServer({
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
       headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
       connectionsCheckingInterval: 1_000,
+      // Spelled out because the front door's framing rules rely on them (both are Node's defaults).
+      insecureHTTPParser: false,
+      requireHostHeader: true,
       noDelay: true,
     });
     this.#server.on('request', (req, res) => this.#onRequest(req, res));
@@ -81,16 +77,19 @@ export class FrontDoor {
 
   /**
    * Listens on host:port; `::` is dual-stack (IPv4 and IPv6), and falls back to 0.0.0.0 on a host
-   * without IPv6. Resolves with the bound address.
+   * without IPv6. Resolves with the bound address. The forwarding engine loads after that.
    */
   async listen(): Promise<{ address: string; port: number }> {
+    let bound: { address: string; port: number };
     try {
-      return await this.#listenOn(this.#options.host);
+      bound = await this.#listenOn(this.#options.host);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (this.#options.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
-      return this.#listenOn('0.0.0.0');
+      bound = await this.#listenOn('0.0.0.0');
     }
+    void this.#loadUpstream();
+    return bound;
   }
 
   #listenOn(host: string): Promise<{ address: string; port: number }> {
@@ -103,6 +102,11 @@ export class FrontDoor {
         resolve(typeof bound === 'object' && bound ? { address: bound.address, port: bound.port } : { address: host, port });
       });
     });
+  }
+
+  #loadUpstream(): Promise<Upstream> {
+    this.#upstreamLoading ??= connectUpstream(this.#options.gatewayPort, this.#options.logger).then((upstream) => (this.#upstream = upstream));
+    return this.#upstreamLoading;
   }
 
   /** Step 1 of the drain: not ready any more, stop accepting, close idle keep-alive connections. */
@@ -125,7 +129,11 @@ export class FrontDoor {
     while (this.#tunnels.size > 0) await this.#nextChange();
   }
 
-  /** The drain deadline: close the WebSockets left with 1001, cut the HTTP requests left. */
+  /**
+   * The drain deadline: close the WebSockets left with 1001, cut the HTTP requests left, destroy
+   * every connection. Resolves within LINGER_MS whatever the clients do (a tunnel whose client
+   * never reads is destroyed by then), so no exit ever waits on a leftover socket.
+   */
   async cutRemaining(): Promise<void> {
     const cuts = [...this.#tunnels].map((tunnel) => tunnel.cut(CLOSE_GOING_AWAY, 'supervisor shutting down'));
     for (const res of this.#inflight) {
@@ -135,6 +143,7 @@ export class FrontDoor {
     }
     this.#server.closeAllConnections();
     await Promise.all(cuts);
+    await this.#upstream?.pool.destroy();
   }
 
   counts(): DrainCounts {
@@ -170,65 +179,46 @@ export class FrontDoor {
     );
   }
 
+  /** The admission decision, with the drain's count of refused requests. */
+  #admit(req: IncomingMessage, upgrade: string | null): Admission {
+    const arrival: Arrival = { method: req.method ?? '', url: req.url ?? '', upgrade, httpVersion: req.httpVersion, rawHeaders: req.rawHeaders };
+    const admission = admit(arrival, this.#view());
+    if (admission.action === 'reply' && admission.drainRejected) this.#counts.httpRejected++;
+    // Admitted while the engine is still loading (only in the first milliseconds): not ready yet.
+    if (admission.action === 'forward' && this.#upstream === null) {
+      return admit(arrival, { gatewayState: 'starting', draining: this.#draining });
+    }
+    return admission;
+  }
+
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '';
-    const path = url.split('?', 1)[0]!;
-    if (!url.startsWith('/') || TRAVERSAL.test(path)) {
-      sendJson(res, 400, { error: 'bad_request', message: 'the request target must be a path without . or .. segments' }, { connection: 'close' });
-      return;
-    }
-    if (path === HEALTH_PATH || path === READY_PATH) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
-        return;
-      }
-      const answer = path === HEALTH_PATH ? liveness(this.#view()) : readiness(this.#view());
-      if (this.#draining) res.shouldKeepAlive = false;
-      sendJson(res, answer.status, answer.body);
-      return;
-    }
-    const view = this.#view();
-    if (!isServing(view)) {
-      if (this.#draining) {
-        this.#counts.httpRejected++;
-        res.shouldKeepAlive = false;
-      }
-      sendJson(res, 503, { error: 'unavailable', state: view.draining ? 'draining' : view.gatewayState, retryAfterSeconds: RETRY_AFTER_SECONDS }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+    const admission = this.#admit(req, null);
+    if (admission.action === 'reply') {
+      sendJson(res, admission.status, admission.body, admission.headers, admission.close);
       return;
     }
     this.#inflight.add(res);
-    res.once('close', () => {
-      this.#inflight.delete(res);
+    forwardHttp(req, res, this.#peer(req), this.#upstream!, () => {
+      if (!this.#inflight.delete(res)) return;
       if (this.#draining) {
         if (res.writableFinished) this.#counts.httpCompleted++;
+        else this.#counts.httpCut++;
         // Its connection is idle now: close it instead of keeping it alive.
         setImmediate(() => this.#server.closeIdleConnections());
       }
       this.#changed();
     });
-    forwardHttp(req, res, this.#peer(req), this.#upstream);
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const url = req.url ?? '';
-    const path = url.split('?', 1)[0]!;
-    if (!url.startsWith('/') || TRAVERSAL.test(path) || path === HEALTH_PATH || path === READY_PATH) {
-      writeRawResponse(socket, 400, { error: 'bad_request', message: 'not a WebSocket endpoint' });
-      return;
-    }
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      writeRawResponse(socket, 400, { error: 'unsupported_upgrade', message: 'only WebSocket upgrades are forwarded' });
-      return;
-    }
-    const view = this.#view();
-    if (!isServing(view)) {
-      if (this.#draining) this.#counts.httpRejected++;
-      writeRawResponse(socket, 503, { error: 'unavailable', state: view.draining ? 'draining' : view.gatewayState, retryAfterSeconds: RETRY_AFTER_SECONDS }, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+    const admission = this.#admit(req, req.headers.upgrade ?? '');
+    if (admission.action === 'reply') {
+      writeRawResponse(socket, admission.status, admission.body, admission.headers);
       return;
     }
     (socket as Socket).setNoDelay?.(true);
-    openTunnel(req, socket, head, this.#peer(req), this.#upstream, {
+    openTunnel(req, socket, head, this.#peer(req), this.#upstream!, {
       onOpen: (tunnel) => this.#tunnels.add(tunnel),
       onEnd: (tunnel, end) => {
         if (!this.#tunnels.delete(tunnel)) return;

@@ -1,57 +1,92 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
 import { forwardedHeaders, type Peer } from './client-attribution.js';
+import { endToEndResponseHeaders, hasBody } from './headers.js';
 import { sendJson } from './responses.js';
-import type { UpstreamIncidents } from './upstream-incidents.js';
+import type { Upstream } from './upstream.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+/**
+ * A response the client has stopped reading for this long is abandoned: the connection is
+ * destroyed and the gateway's request aborted, so a client that never reads holds nothing for ever.
+ */
+export const WRITE_STALL_TIMEOUT_MS = 60_000;
 
-export interface Upstream {
-  readonly port: number;
-  readonly agent: http.Agent;
-  readonly incidents: UpstreamIncidents;
-}
+const CLIENT_GONE = Object.assign(new Error('the client closed its connection'), { code: 'CLIENT_GONE' });
 
-/** Keep-alive to the gateway, shorter-lived than Node's 5 s server keep-alive so a reused socket is never half-closed. */
-export function createUpstreamAgent(): http.Agent {
-  return new http.Agent({ keepAlive: true, keepAliveMsecs: 1_000, timeout: 4_000, scheduling: 'lifo' });
-}
+/**
+ * Forwards one request to the gateway and streams its response back. The request reaches the
+ * gateway as exactly one request: same method and target, its body re-framed by undici from the
+ * body it is given (the client's framing headers are never passed on). `done` is called exactly
+ * once, when the exchange is over for whatever reason.
+ */
+export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Peer, upstream: Upstream, done: () => void): void {
+  let controller: Dispatcher.DispatchController | null = null;
+  let over = false;
+  let stallTimer: NodeJS.Timeout | null = null;
+  const finish = (): void => {
+    if (over) return;
+    over = true;
+    if (stallTimer !== null) clearTimeout(stallTimer);
+    req.socket.off('close', onClientGone);
+    done();
+  };
+  // Ties are kept: the client's connection closing (even for a request still queued behind
+  // another on it, as with HTTP/1.0 pipelining) aborts the gateway's request at once.
+  const onClientGone = (): void => {
+    controller?.abort(CLIENT_GONE);
+    res.destroy();
+    finish();
+  };
+  if (req.socket.destroyed || !req.socket.writable) {
+    onClientGone();
+    return;
+  }
+  req.socket.once('close', onClientGone);
+  res.once('close', () => {
+    if (!res.writableFinished) controller?.abort(CLIENT_GONE);
+    finish();
+  });
 
-/** Streams one request to the gateway and its response back, bodies untouched and unbuffered. */
-export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Peer, upstream: Upstream): void {
-  const upstreamReq = http.request({
-    host: '127.0.0.1',
-    port: upstream.port,
-    method: req.method,
-    path: req.url,
-    headers: forwardedHeaders(req.headers, peer, false),
-    agent: upstream.agent,
-  });
-  upstreamReq.on('response', (upstreamRes) => {
-    upstream.incidents.succeeded();
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(upstreamRes.headers)) {
-      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-    }
-    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
-    upstreamRes.pipe(res);
-    upstreamRes.on('error', () => res.destroy());
-    // The gateway died mid-body: the client must see a cut response, not a complete one.
-    upstreamRes.on('aborted', () => res.destroy());
-  });
-  upstreamReq.on('error', (error: Error & { code?: string }) => {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    // The client went away (its response was destroyed), so nobody waits for a 502. Not
-    // `req.destroyed`: Node destroys a request once its body is read, i.e. before any upstream error.
-    if (res.destroyed) return;
-    upstream.incidents.failed('http', error);
-    sendJson(res, 502, { error: 'bad_gateway', message: 'the gateway did not answer; retry shortly' }, { 'retry-after': '1', connection: 'close' });
-  });
-  // The client went away before its response was complete: stop the gateway's work too.
-  res.on('close', () => {
-    if (!res.writableFinished) upstreamReq.destroy();
-  });
-  req.pipe(upstreamReq);
+  const body = hasBody(req) ? req : null;
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart(ctrl) {
+      controller = ctrl;
+      if (over) ctrl.abort(CLIENT_GONE);
+    },
+    onResponseStart(_ctrl, statusCode, headers, statusMessage) {
+      upstream.incidents.succeeded();
+      res.writeHead(statusCode, statusMessage, endToEndResponseHeaders(headers));
+    },
+    onResponseData(ctrl, chunk) {
+      if (res.write(chunk)) return;
+      ctrl.pause();
+      stallTimer = setTimeout(() => res.destroy(), WRITE_STALL_TIMEOUT_MS);
+      res.once('drain', () => {
+        if (stallTimer !== null) clearTimeout(stallTimer);
+        stallTimer = null;
+        ctrl.resume();
+      });
+    },
+    onResponseEnd() {
+      res.end();
+    },
+    onResponseError(_ctrl, error: Error & { code?: string }) {
+      if (over || res.destroyed) return;
+      if (res.headersSent) {
+        // The gateway died mid-body: the client must see a cut response, not a complete one.
+        res.destroy();
+        return;
+      }
+      upstream.incidents.failed('http', error);
+      const timedOut = error.code === 'UND_ERR_HEADERS_TIMEOUT';
+      sendJson(
+        res,
+        timedOut ? 504 : 502,
+        { error: timedOut ? 'gateway_timeout' : 'bad_gateway', message: timedOut ? 'the gateway did not answer in time' : 'the gateway did not answer; retry shortly' },
+        { 'retry-after': '1' },
+        true,
+      );
+    },
+  };
+  upstream.pool.dispatch({ method: req.method!, path: req.url!, headers: forwardedHeaders(req, peer), body }, handler);
 }

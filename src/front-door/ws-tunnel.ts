@@ -1,19 +1,23 @@
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import { forwardedHeaders, type Peer } from './client-attribution.js';
-import { writeRawResponse } from './responses.js';
-import type { Upstream } from './http-forward.js';
+import { endToEndResponseHeaders } from './headers.js';
+import { endSocket, writeRawResponse } from './responses.js';
+import { HANDSHAKE_TIMEOUT_MS, type Upstream } from './upstream.js';
 import { CLOSE_SERVICE_RESTART, FrameBoundaryTracker, encodeCloseFrame } from './ws-frames.js';
-
-const HANDSHAKE_TIMEOUT_MS = 10_000;
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
 
 export type TunnelEnd = 'closed' | 'cut';
 
 export interface Tunnel {
-  /** Ends the session with a close frame of ours when the stream is between frames, else drops it. */
+  /**
+   * Ends the session with a close frame of ours when the stream is between frames, else drops it;
+   * resolves once both sockets are gone, within the linger bound whatever the client does.
+   */
   cut(code: number, reason: string): Promise<void>;
+  /** Destroys both sockets now. */
+  destroy(): void;
 }
 
 export interface TunnelHooks {
@@ -21,68 +25,84 @@ export interface TunnelHooks {
   onEnd(tunnel: Tunnel, end: TunnelEnd): void;
 }
 
+const CLIENT_GONE = Object.assign(new Error('the client closed its connection'), { code: 'CLIENT_GONE' });
+
 /**
- * Forwards one WebSocket upgrade: the handshake goes through Node's HTTP client (so the gateway's
- * answer, subprotocol and extensions included, reaches the client verbatim), then the two sockets
- * are piped. The gateway-to-client direction is watched for frame boundaries so that the front
- * door can close the session cleanly itself when the gateway vanishes or the drain deadline hits.
+ * Forwards one WebSocket upgrade through the same undici pool as HTTP: the gateway's answer
+ * (subprotocol and extensions included) reaches the client, a refusal (401, 403 …) too, then the
+ * two sockets are spliced. The gateway-to-client direction is watched for frame boundaries so that
+ * the front door can close the session cleanly itself when the gateway vanishes or the drain
+ * deadline hits.
  */
 export function openTunnel(req: IncomingMessage, client: Duplex, head: Buffer, peer: Peer, upstream: Upstream, hooks: TunnelHooks): void {
-  const upstreamReq = http.request({
-    host: '127.0.0.1',
-    port: upstream.port,
-    method: req.method,
-    path: req.url,
-    headers: forwardedHeaders(req.headers, peer, true),
-    agent: false,
-    timeout: HANDSHAKE_TIMEOUT_MS,
-  });
-  let answered = false;
-  const giveUp = (): void => {
-    upstreamReq.destroy();
+  let controller: Dispatcher.DispatchController | null = null;
+  let settled = false;
+  const onClientGone = (): void => {
+    settled = true;
+    controller?.abort(CLIENT_GONE);
   };
-  client.once('close', giveUp);
+  client.once('close', onClientGone);
 
-  upstreamReq.on('timeout', () => {
-    answered = true;
-    upstreamReq.destroy();
-    writeRawResponse(client, 504, { error: 'gateway_timeout', message: 'the gateway did not answer the WebSocket handshake' });
-  });
-  upstreamReq.on('error', (error: Error & { code?: string }) => {
-    if (answered || client.destroyed) return;
-    answered = true;
-    upstream.incidents.failed('websocket', error);
-    writeRawResponse(client, 502, { error: 'bad_gateway', message: 'the gateway did not answer; retry shortly' }, { 'Retry-After': '1' });
-  });
-  // The gateway refused the upgrade (401, 403, 400 …): relay its answer as is.
-  upstreamReq.on('response', (res) => {
-    answered = true;
-    upstream.incidents.succeeded();
-    const lines = [`HTTP/1.1 ${res.statusCode ?? 502} ${res.statusMessage ?? ''}`];
-    for (let i = 0; i < res.rawHeaders.length; i += 2) {
-      if (!HOP_BY_HOP.has(res.rawHeaders[i]!.toLowerCase())) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
-    }
-    lines.push('Connection: close');
-    client.write(`${lines.join('\r\n')}\r\n\r\n`);
-    res.pipe(client);
-  });
-  upstreamReq.on('upgrade', (res, gateway: Socket, gatewayHead: Buffer) => {
-    answered = true;
-    client.off('close', giveUp);
-    upstream.incidents.succeeded();
-    if (client.destroyed) {
-      gateway.destroy();
-      return;
-    }
-    const lines = [`HTTP/1.1 101 ${res.statusMessage ?? 'Switching Protocols'}`];
-    for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
-    client.write(`${lines.join('\r\n')}\r\n\r\n`);
-    splice(client, head, gateway, gatewayHead, hooks);
-  });
-  upstreamReq.end();
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart(ctrl) {
+      controller = ctrl;
+      if (settled) ctrl.abort(CLIENT_GONE);
+    },
+    onRequestUpgrade(_ctrl, statusCode, headers, gateway) {
+      settled = true;
+      client.off('close', onClientGone);
+      upstream.incidents.succeeded();
+      if (client.destroyed || !client.writable) {
+        gateway.destroy();
+        return;
+      }
+      client.write(statusHead(statusCode, 'Switching Protocols', { ...endToEndResponseHeaders(headers), connection: 'Upgrade', upgrade: 'websocket' }));
+      splice(client, head, gateway as Socket, hooks);
+    },
+    // The gateway refused the upgrade (401, 403, 400 …): relay its answer, then close.
+    onResponseStart(_ctrl, statusCode, headers, statusMessage) {
+      settled = true;
+      upstream.incidents.succeeded();
+      client.write(statusHead(statusCode, statusMessage ?? '', { ...endToEndResponseHeaders(headers), connection: 'close' }));
+    },
+    onResponseData(_ctrl, chunk) {
+      client.write(chunk);
+    },
+    onResponseEnd() {
+      endSocket(client);
+    },
+    onResponseError(_ctrl, error: Error & { code?: string }) {
+      if (client.destroyed || error === CLIENT_GONE) return;
+      if (settled) {
+        client.destroy();
+        return;
+      }
+      settled = true;
+      if (error.code === 'UND_ERR_HEADERS_TIMEOUT') {
+        writeRawResponse(client, 504, { error: 'gateway_timeout', message: 'the gateway did not answer the WebSocket handshake' });
+      } else if (error.code === 'UND_ERR_INVALID_ARG' || error.code === 'UND_ERR_NOT_SUPPORTED') {
+        writeRawResponse(client, 400, { error: 'bad_request', message: error.message });
+      } else {
+        upstream.incidents.failed('websocket', error);
+        writeRawResponse(client, 502, { error: 'bad_gateway', message: 'the gateway did not answer; retry shortly' }, { 'Retry-After': '1' });
+      }
+    },
+  };
+  upstream.pool.dispatch(
+    { method: 'GET', path: req.url!, headers: forwardedHeaders(req, peer), upgrade: 'websocket', headersTimeout: HANDSHAKE_TIMEOUT_MS },
+    handler,
+  );
 }
 
-function splice(client: Duplex, clientHead: Buffer, gateway: Socket, gatewayHead: Buffer, hooks: TunnelHooks): void {
+function statusHead(statusCode: number, statusMessage: string, headers: Record<string, string | string[]>): string {
+  let text = `HTTP/1.1 ${statusCode} ${statusMessage}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    for (const line of Array.isArray(value) ? value : [value]) text += `${name}: ${line}\r\n`;
+  }
+  return `${text}\r\n`;
+}
+
+function splice(client: Duplex, clientHead: Buffer, gateway: Socket, hooks: TunnelHooks): void {
   gateway.setNoDelay(true);
   const tracker = new FrameBoundaryTracker();
   let ended = false;
@@ -93,13 +113,13 @@ function splice(client: Duplex, clientHead: Buffer, gateway: Socket, gatewayHead
     ended = true;
     hooks.onEnd(tunnel, end);
   };
-  /** Our own close frame, only between two frames and only if nobody closed yet. */
+  /** Our own close frame, only between two frames and only if nobody closed yet; then a bounded end. */
   const closeClient = (code: number, reason: string): void => {
     if (!tracker.closeSeen && tracker.atBoundary && client.writable) {
       tracker.closeSeen = true;
-      client.end(encodeCloseFrame(code, reason));
-    } else if (client.writable) {
-      client.end();
+      endSocket(client, encodeCloseFrame(code, reason));
+    } else {
+      endSocket(client);
     }
   };
 
@@ -110,29 +130,32 @@ function splice(client: Duplex, clientHead: Buffer, gateway: Socket, gatewayHead
       gateway.unpipe(client);
       gateway.destroy();
       return new Promise((resolve) => {
-        client.once('close', resolve);
+        client.once('close', () => resolve());
         closeClient(code, reason);
-        // A peer that does not finish the closing handshake must not hold the exit.
+        // At the deadline nobody waits for the closing handshake: gone once our frame is sent.
         client.once('finish', () => client.destroy());
         finish('cut');
       });
     },
+    destroy() {
+      gateway.destroy();
+      client.destroy();
+    },
   };
 
-  if (gatewayHead.length > 0) {
-    tracker.feed(gatewayHead);
-    client.write(gatewayHead);
-  }
-  if (clientHead.length > 0) gateway.write(clientHead);
   gateway.on('data', tracker.feed);
+  if (clientHead.length > 0) gateway.write(clientHead);
   gateway.pipe(client, { end: false });
   client.pipe(gateway);
 
-  // The gateway ended the connection: pass its close on, or close for it if it vanished mid-session
-  // (a crash): 1012 tells the client to reconnect once the gateway is back.
+  // The gateway ended the connection: pass its close on, or close for it if it vanished
+  // mid-session (a crash): 1012 tells the client to reconnect once the gateway is back. Either way
+  // the client's socket is gone within the linger bound, even if it never reads (backpressure).
   gateway.once('close', () => {
     if (!cutting) closeClient(CLOSE_SERVICE_RESTART, 'gateway restarting');
   });
+  // The client half-closed: the gateway gets the same, and the pair a bounded time to finish.
+  client.once('end', () => endSocket(gateway));
   gateway.on('error', () => gateway.destroy());
   client.on('error', () => client.destroy());
   client.once('close', () => {

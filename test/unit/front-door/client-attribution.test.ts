@@ -1,6 +1,19 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createTrustCheck, forwardedHeaders, normalizeAddress, type Peer } from '../../../src/front-door/client-attribution.js';
+import { createTrustCheck, forwardedHeaders as forwardedList, normalizeAddress, type Peer } from '../../../src/front-door/client-attribution.js';
+
+/** The flat upstream header list as an object (repeated names as arrays), from Node-style headers. */
+function forwardedHeaders(incoming: IncomingHttpHeaders, peer: Peer): Record<string, string | string[]> {
+  const rawHeaders = Object.entries(incoming).flatMap(([name, value]) => (Array.isArray(value) ? value.flatMap((v) => [name, v]) : value === undefined ? [] : [name, value]));
+  const list = forwardedList({ httpVersion: '1.1', rawHeaders }, peer);
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const [name, value] = [list[i]!, list[i + 1]!];
+    const had = out[name];
+    out[name] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
+  }
+  return out;
+}
 
 describe('normalizeAddress', () => {
   it.each<[string | undefined, string]>([
@@ -61,7 +74,7 @@ const FORGED: IncomingHttpHeaders = {
 
 describe('forwardedHeaders: an untrusted peer', () => {
   it('replaces every attribution header it sent with its real address', () => {
-    expect(forwardedHeaders({ host: 'app.example', accept: '*/*', ...FORGED }, untrusted, false)).toEqual({
+    expect(forwardedHeaders({ host: 'app.example', accept: '*/*', ...FORGED }, untrusted)).toEqual({
       host: 'app.example',
       accept: '*/*',
       'x-forwarded-for': CLIENT,
@@ -78,7 +91,7 @@ describe('forwardedHeaders: an untrusted peer', () => {
     ['x-real-ip', { 'x-real-ip': '127.0.0.1' }],
     ['forwarded', { forwarded: 'for=127.0.0.1' }],
   ])('never passes a forged %s', (_name, incoming) => {
-    const out = forwardedHeaders(incoming, untrusted, false);
+    const out = forwardedHeaders(incoming, untrusted);
     expect(out['x-forwarded-for']).toBe(CLIENT);
     expect(out['x-forwarded-proto']).toBe('http');
     expect(out['x-forwarded-host']).toBe(incoming.host);
@@ -88,17 +101,17 @@ describe('forwardedHeaders: an untrusted peer', () => {
   });
 
   it('leaves out x-forwarded-host when there is no Host', () => {
-    expect(forwardedHeaders({}, untrusted, false)).toEqual({ 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'http' });
+    expect(forwardedHeaders({}, untrusted)).toEqual({ 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'http' });
   });
 
   it('uses an IPv6 peer address as is', () => {
-    expect(forwardedHeaders({}, { address: '2001:db8::7', trusted: false }, false)['x-forwarded-for']).toBe('2001:db8::7');
+    expect(forwardedHeaders({}, { address: '2001:db8::7', trusted: false })['x-forwarded-for']).toBe('2001:db8::7');
   });
 });
 
 describe('forwardedHeaders: a trusted proxy', () => {
   it('keeps its chain and appends its own address; takes its proto and host', () => {
-    const out = forwardedHeaders({ host: 'internal:8080', ...FORGED, 'x-forwarded-for': `${CLIENT}, 198.51.100.2` }, trustedProxy, false);
+    const out = forwardedHeaders({ host: 'internal:8080', ...FORGED, 'x-forwarded-for': `${CLIENT}, 198.51.100.2` }, trustedProxy);
     expect(out).toEqual({
       host: 'internal:8080',
       'x-forwarded-for': `${CLIENT}, 198.51.100.2, ${PROXY}`,
@@ -113,32 +126,32 @@ describe('forwardedHeaders: a trusted proxy', () => {
     ['chain trimmed', { 'x-forwarded-for': ` ${CLIENT} ` }, { 'x-forwarded-for': `${CLIENT}, ${PROXY}`, 'x-forwarded-proto': 'http' }],
     ['Host when it sends no x-forwarded-host', { host: 'h', 'x-forwarded-for': CLIENT }, { 'x-forwarded-for': `${CLIENT}, ${PROXY}`, 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h' }],
   ])('%s', (_name, incoming, attribution) => {
-    expect(attributionOf(forwardedHeaders(incoming, trustedProxy, false))).toEqual(attribution);
+    expect(attributionOf(forwardedHeaders(incoming, trustedProxy))).toEqual(attribution);
   });
 
   it('still drops X-Real-IP, Forwarded and X-Forwarded-Port', () => {
-    const out = forwardedHeaders(FORGED, trustedProxy, false);
+    const out = forwardedHeaders(FORGED, trustedProxy);
     expect(Object.keys(out).sort()).toEqual(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
   });
 
   it('trusted via an IPv4-mapped socket address, end to end', () => {
     const trust = createTrustCheck(['10.0.0.0/8']);
     const address = normalizeAddress('::ffff:10.0.0.5');
-    expect(forwardedHeaders({ 'x-forwarded-for': CLIENT }, { address, trusted: trust('::ffff:10.0.0.5') }, false)['x-forwarded-for']).toBe(`${CLIENT}, 10.0.0.5`);
+    expect(forwardedHeaders({ 'x-forwarded-for': CLIENT }, { address, trusted: trust('::ffff:10.0.0.5') })['x-forwarded-for']).toBe(`${CLIENT}, 10.0.0.5`);
   });
 });
 
 describe('forwardedHeaders: a local client', () => {
   it.each(['127.0.0.1', '127.8.9.10', '::1'])('%s without a trusted chain gets no attribution headers at all', (address) => {
-    expect(forwardedHeaders({ host: 'localhost:8080', ...FORGED }, { address, trusted: false }, false)).toEqual({ host: 'localhost:8080' });
+    expect(forwardedHeaders({ host: 'localhost:8080', ...FORGED }, { address, trusted: false })).toEqual({ host: 'localhost:8080' });
   });
 
   it('a trusted loopback proxy with a chain is attributed like any proxy', () => {
-    expect(forwardedHeaders({ 'x-forwarded-for': CLIENT }, { address: '127.0.0.1', trusted: true }, false)['x-forwarded-for']).toBe(`${CLIENT}, 127.0.0.1`);
+    expect(forwardedHeaders({ 'x-forwarded-for': CLIENT }, { address: '127.0.0.1', trusted: true })['x-forwarded-for']).toBe(`${CLIENT}, 127.0.0.1`);
   });
 
   it('a trusted loopback peer without a chain gets no attribution headers', () => {
-    expect(forwardedHeaders({ host: 'h' }, { address: '::1', trusted: true }, false)).toEqual({ host: 'h' });
+    expect(forwardedHeaders({ host: 'h' }, { address: '::1', trusted: true })).toEqual({ host: 'h' });
   });
 });
 
@@ -156,30 +169,30 @@ describe('forwardedHeaders: hop-by-hop headers', () => {
   };
 
   it('drops every standard hop-by-hop header and those named in Connection', () => {
-    const out = forwardedHeaders({ host: 'h', authorization: 'Bearer t', cookie: 'a=b', ...HOP_BY_HOP }, untrusted, false);
+    const out = forwardedHeaders({ host: 'h', authorization: 'Bearer t', cookie: 'a=b', ...HOP_BY_HOP }, untrusted);
     expect(Object.keys(out).sort()).toEqual(['authorization', 'cookie', 'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
   });
 
   it('matches Connection tokens case-insensitively and with spaces', () => {
-    const out = forwardedHeaders({ connection: ' X-Drop-Me ,Keep-Alive', 'x-drop-me': '1', 'x-keep-me': '2' }, untrusted, false);
+    const out = forwardedHeaders({ connection: ' X-Drop-Me ,Keep-Alive', 'x-drop-me': '1', 'x-keep-me': '2' }, untrusted);
     expect(out).not.toHaveProperty('x-drop-me');
     expect(out['x-keep-me']).toBe('2');
   });
 
   it('never lets Connection remove Host', () => {
-    const out = forwardedHeaders({ connection: 'close, host', host: 'app.example' }, untrusted, false);
+    const out = forwardedHeaders({ connection: 'close, host', host: 'app.example' }, untrusted);
     expect(out['host']).toBe('app.example');
     expect(out['x-forwarded-host']).toBe('app.example');
   });
 
   it('keeps multi-valued headers as arrays', () => {
-    expect(forwardedHeaders({ 'set-cookie': ['a=1', 'b=2'] }, untrusted, false)['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(forwardedHeaders({ 'set-cookie': ['a=1', 'b=2'] }, untrusted)['set-cookie']).toEqual(['a=1', 'b=2']);
   });
 
   it('does not modify the incoming headers', () => {
     const incoming: IncomingHttpHeaders = { host: 'h', ...FORGED, ...HOP_BY_HOP };
     const copy = structuredClone(incoming);
-    forwardedHeaders(incoming, untrusted, true);
+    forwardedHeaders(incoming, untrusted);
     expect(incoming).toEqual(copy);
   });
 });
@@ -196,11 +209,9 @@ describe('forwardedHeaders: WebSocket upgrades', () => {
     'keep-alive': 'timeout=5',
   };
 
-  it('keeps Upgrade and sets Connection: Upgrade, with the WebSocket handshake headers', () => {
-    expect(forwardedHeaders(UPGRADE, untrusted, true)).toEqual({
+  it('keeps the WebSocket handshake headers and drops Connection and Upgrade (the engine sends its own)', () => {
+    expect(forwardedHeaders(UPGRADE, untrusted)).toEqual({
       host: 'app.example',
-      connection: 'Upgrade',
-      upgrade: 'websocket',
       'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
       'sec-websocket-version': '13',
       'sec-websocket-protocol': 'openclaw',
@@ -211,19 +222,8 @@ describe('forwardedHeaders: WebSocket upgrades', () => {
     });
   });
 
-  it('defaults Upgrade to websocket when the client sent none', () => {
-    expect(forwardedHeaders({ connection: 'Upgrade' }, untrusted, true)).toMatchObject({ connection: 'Upgrade', upgrade: 'websocket' });
-  });
-
-  it('drops Upgrade and Connection on a plain request', () => {
-    const out = forwardedHeaders(UPGRADE, untrusted, false);
-    expect(out).not.toHaveProperty('upgrade');
-    expect(out).not.toHaveProperty('connection');
-    expect(out['sec-websocket-key']).toBe('dGhlIHNhbXBsZSBub25jZQ==');
-  });
-
   it('still replaces forged attribution on an upgrade', () => {
-    const out = forwardedHeaders({ ...UPGRADE, ...FORGED }, untrusted, true);
+    const out = forwardedHeaders({ ...UPGRADE, ...FORGED }, untrusted);
     expect(out['x-forwarded-for']).toBe(CLIENT);
     expect(out).not.toHaveProperty('x-real-ip');
     expect(out).not.toHaveProperty('forwarded');

@@ -1,0 +1,74 @@
+import { framingProblem, type RequestHead } from './headers.js';
+import { HEALTH_PATH, READY_PATH, isServing, liveness, readiness, type HealthView } from './health.js';
+
+/** Seconds a client should wait before retrying while the gateway is not ready. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export interface Arrival extends RequestHead {
+  readonly method: string;
+  /** The raw request target. */
+  readonly url: string;
+  /** The Upgrade header of an upgrade request (Node's `upgrade` event), else null. */
+  readonly upgrade: string | null;
+}
+
+/** An answer the front door gives itself. */
+export interface Reply {
+  readonly status: number;
+  readonly body: object;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The connection ends after this answer: its framing was in doubt, or the supervisor drains. */
+  readonly close: boolean;
+  /** A request turned away because the supervisor drains (counted in the drain record). */
+  readonly drainRejected: boolean;
+}
+
+export type Admission = { readonly action: 'forward' } | ({ readonly action: 'reply' } & Reply);
+
+/**
+ * `..` or `.` path segments, raw or percent-encoded: never valid in a request to us or the gateway.
+ * The gateway parses targets with WHATWG URL, for which `\` separates segments like `/` and `#`
+ * ends the path: `/healthz\..\x` and `/x/..#y` are dot segments too.
+ */
+const TRAVERSAL = /(^|\/|\\|%2f|%5c)(\.|%2e){1,2}(\/|\\|%2f|%5c|#|$)/i;
+
+const FORWARD: Admission = { action: 'forward' };
+
+/**
+ * What to do with one request or upgrade, decided from its head and the supervisor's state alone:
+ * answer it here (health, a refusal, 503 while not serving) or forward it. The one gate that HTTP
+ * requests and WebSocket upgrades both pass, in this order: target, framing, own endpoints,
+ * protocol, availability.
+ */
+export function admit(arrival: Arrival, view: HealthView): Admission {
+  const path = arrival.url.split('?', 1)[0]!;
+  if (!arrival.url.startsWith('/') || TRAVERSAL.test(path)) {
+    return reply(400, { error: 'bad_request', message: 'the request target must be a path without . or .. segments' }, { close: true });
+  }
+  const framing = framingProblem(arrival, arrival.upgrade !== null);
+  if (framing !== null) {
+    return reply(400, { error: 'ambiguous_framing', message: `refused: ${framing} (RFC 9112 §6); send one Content-Length or Transfer-Encoding: chunked` }, { close: true });
+  }
+  if (path === HEALTH_PATH || path === READY_PATH) {
+    if (arrival.upgrade !== null) return reply(400, { error: 'bad_request', message: 'not a WebSocket endpoint' }, { close: true });
+    if (arrival.method !== 'GET' && arrival.method !== 'HEAD') return reply(405, { error: 'method_not_allowed' }, { headers: { allow: 'GET, HEAD' }, close: view.draining });
+    const answer = path === HEALTH_PATH ? liveness(view) : readiness(view);
+    return reply(answer.status, answer.body, { close: view.draining });
+  }
+  if (arrival.upgrade !== null && arrival.upgrade.toLowerCase() !== 'websocket') {
+    return reply(400, { error: 'unsupported_upgrade', message: 'only WebSocket upgrades are forwarded' }, { close: true });
+  }
+  if (!isServing(view)) {
+    const state = view.draining ? 'draining' : view.gatewayState;
+    return reply(
+      503,
+      { error: 'unavailable', state, retryAfterSeconds: RETRY_AFTER_SECONDS },
+      { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) }, close: view.draining || arrival.upgrade !== null, drainRejected: view.draining },
+    );
+  }
+  return FORWARD;
+}
+
+function reply(status: number, body: object, options: { headers?: Record<string, string>; close: boolean; drainRejected?: boolean }): Admission {
+  return { action: 'reply', status, body, headers: options.headers ?? {}, close: options.close, drainRejected: options.drainRejected ?? false };
+}

@@ -1,0 +1,151 @@
+/**
+ * The one place that knows which headers belong to a hop, which frame a message and which carry
+ * client attribution. The HTTP and WebSocket paths both build their upstream and downstream
+ * headers here, so a header can never be dropped on one path and passed on the other.
+ */
+
+/** RFC 9110 §7.6.1 hop-by-hop fields, plus those only meaningful to the hop that received them. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  // Node's server has already answered `100 Continue`; the upstream message is re-framed anyway.
+  'expect',
+]);
+
+/** Framing is recomputed per hop: the client's framing headers describe its connection only. */
+const FRAMING = new Set(['content-length', 'transfer-encoding']);
+
+/** Headers the front door derives itself; what a client sends under these names is replaced. */
+export const ATTRIBUTION = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded']);
+
+/**
+ * A `Connection` header may name further hop-by-hop fields (RFC 9110 §7.6.1), but naming one of
+ * these would strip the message's framing, its routing or its attribution on the way upstream:
+ * that is how a body was once smuggled past the front door, so such a request is refused.
+ */
+const NEVER_HOP_BY_HOP = new Set(['host', ...FRAMING, ...ATTRIBUTION]);
+
+export interface RequestHead {
+  readonly httpVersion: string;
+  /** Node's `rawHeaders`: name, value, name, value … as received. */
+  readonly rawHeaders: readonly string[];
+}
+
+/**
+ * Why a request's framing is ambiguous (RFC 9112 §6.1–6.3), or null when it is certain. Node's
+ * parser already refuses most of these; this check does not rely on that, and also refuses what
+ * Node accepts but a proxy must not guess about.
+ */
+export function framingProblem(head: RequestHead, upgrade: boolean): string | null {
+  let contentLengths = 0;
+  let contentLength = '';
+  let transferEncodings = 0;
+  let transferEncoding = '';
+  let hosts = 0;
+  const raw = head.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (name === 'content-length') {
+      contentLengths++;
+      contentLength = value.trim();
+    } else if (name === 'transfer-encoding') {
+      transferEncodings++;
+      transferEncoding = value.trim().toLowerCase();
+    } else if (name === 'host') {
+      hosts++;
+    } else if (name === 'connection') {
+      for (const token of value.split(',')) {
+        const named = token.trim().toLowerCase();
+        if (NEVER_HOP_BY_HOP.has(named)) return `Connection names ${named}`;
+      }
+    }
+  }
+  if (hosts > 1) return 'several Host headers';
+  if (contentLengths > 1) return 'several Content-Length headers';
+  if (contentLengths === 1 && !/^[0-9]{1,15}$/.test(contentLength)) return 'an invalid Content-Length';
+  if (transferEncodings > 0) {
+    if (contentLengths > 0) return 'both Transfer-Encoding and Content-Length';
+    if (transferEncodings > 1 || transferEncoding !== 'chunked') return 'a Transfer-Encoding other than exactly chunked';
+    if (head.httpVersion !== '1.1') return 'Transfer-Encoding in an HTTP/1.0 request';
+  }
+  if (upgrade && (transferEncodings > 0 || (contentLengths > 0 && Number(contentLength) > 0))) return 'a WebSocket upgrade with a body';
+  return null;
+}
+
+/** Whether a request whose framing passed `framingProblem` carries a body. */
+export function hasBody(head: RequestHead): boolean {
+  const raw = head.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === 'transfer-encoding') return true;
+    if (name === 'content-length') return Number(raw[i + 1]) > 0;
+  }
+  return false;
+}
+
+/** The Content-Length of a request that has one (framing already checked), else null. */
+export function contentLengthOf(head: RequestHead): string | null {
+  const raw = head.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'content-length') return raw[i + 1]!.trim();
+  return null;
+}
+
+/**
+ * The end-to-end headers of a request, as a flat name/value list for undici: hop-by-hop, framing
+ * and attribution headers dropped, and any header the client's `Connection` names. Framing is
+ * added back by the engine from the body it is given; attribution is added by the caller.
+ */
+export function endToEndRequestHeaders(head: RequestHead): string[] {
+  const raw = head.rawHeaders;
+  const named = connectionTokens(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || FRAMING.has(name) || ATTRIBUTION.has(name) || named?.has(name)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}
+
+/**
+ * A response's headers for the client: hop-by-hop headers dropped (Node's server frames the
+ * response itself, keeping a Content-Length the gateway sent).
+ */
+export function endToEndResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const connection = headers['connection'];
+  const named = connection === undefined ? null : tokenSet(Array.isArray(connection) ? connection.join(',') : connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function connectionTokens(raw: readonly string[]): Set<string> | null {
+  let set: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'connection') continue;
+    for (const token of tokenSet(raw[i + 1]!)) if (!NEVER_HOP_BY_HOP.has(token)) (set ??= new Set()).add(token);
+  }
+  return set;
+}
+
+function tokenSet(value: string): Set<string> {
+  const set = new Set<string>();
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name) set.add(name);
+  }
+  return set;
+}

@@ -9,11 +9,16 @@ import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from '../
 import { GatewayRunner } from '../gateway/gateway-runner.js';
 import { restartsOf } from '../gateway/lifecycle.js';
 import { CommandNotFound, locateRuntime, resolveExecutable } from '../gateway/locate-gateway.js';
+import { readEffectiveConfig } from '../host/effective-config.js';
+import { describeExposure, exposureRecord, sharedClientAddressRecord } from '../host/exposure.js';
+import { detectPlatform, readHostFacts, type Platform } from '../host/platform.js';
 import type { SupervisorLogger } from '../log/logger.js';
 import { diagnoseSignal } from '../shutdown/diagnose-signal.js';
 import { readMemoryEvidence, readRailwayEvidence } from '../shutdown/gather-evidence.js';
 import { gracefulStop } from '../shutdown/graceful-stop.js';
 import type { ReaperStatus } from './pid1.js';
+import { PairingNotices } from '../gateway/pairing-notice.js';
+import { selfCommand } from './self-command.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 const SIGNAL_NUMBERS: Record<(typeof STOP_SIGNALS)[number], number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -64,9 +69,12 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   if (reaper === 'no-tini' || reaper === 'no-execve') {
     logger.warn({ event: 'supervisor.no_reaper', reason: reaper }, 'running as PID 1 without tini (install tini, use Node >= 22.15): orphaned processes will not be reaped');
   }
-  warnAboutRailwayDraining(env, logger);
+  const platform = detectPlatform(env, readHostFacts());
+  warnAboutRailwayDraining(platform, env, logger);
+  await logExposure(config, platform, token.origin, gatewayConfig.configPath, logger);
 
   logConfigMode(gatewayConfig, logger);
+  const pairingNotices = new PairingNotices({ logger, selfCommand: selfCommand() });
   const runner = new GatewayRunner({
     command,
     env: buildChildEnv({
@@ -82,6 +90,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     stopTimeoutMs: config.stopTimeoutMs,
     restart: config.restart,
     logger,
+    onGatewayLine: (line) => pairingNotices.onLine(line),
   });
   const frontDoor = new FrontDoor({
     host: config.host,
@@ -180,10 +189,27 @@ function describeToken(token: { origin: string; path: string | null }): string {
   return token.origin === 'file' ? `read from ${token.path}` : 'from OPENCLAW_GATEWAY_TOKEN';
 }
 
-function warnAboutRailwayDraining(env: NodeJS.ProcessEnv, logger: SupervisorLogger['logger']): void {
-  const onRailway = env['RAILWAY_DEPLOYMENT_ID'] !== undefined || env['RAILWAY_ENVIRONMENT_NAME'] !== undefined;
+/** One `supervisor.exposure` record (what protects the gateway) and, behind an edge nobody trusts, one `supervisor.shared_client_address` warning. */
+async function logExposure(config: Config, platform: Platform, tokenOrigin: string, configPath: string, logger: SupervisorLogger['logger']): Promise<void> {
+  const effective = await readEffectiveConfig(configPath);
+  const exposure = describeExposure({
+    platform,
+    host: config.host,
+    port: config.publicPort,
+    trustedProxies: config.trustedProxies,
+    tokenOrigin,
+    effectiveConfig: effective.config,
+    configError: effective.error,
+  });
+  const record = exposureRecord(exposure);
+  logger.info(record.fields, record.message);
+  const shared = sharedClientAddressRecord(exposure);
+  if (shared !== null) logger.warn(shared.fields, shared.message);
+}
+
+function warnAboutRailwayDraining(platform: Platform, env: NodeJS.ProcessEnv, logger: SupervisorLogger['logger']): void {
   const draining = env['RAILWAY_DEPLOYMENT_DRAINING_SECONDS'];
-  if (onRailway && (draining === undefined || Number(draining) === 0)) {
+  if (platform.kind === 'railway' && (draining === undefined || Number(draining) === 0)) {
     logger.warn(
       { event: 'supervisor.no_draining_time', drainingSeconds: draining ?? null },
       'Railway will SIGKILL this container right after SIGTERM (drainingSeconds is 0): set drainingSeconds in railway.toml (e.g. 30) or RAILWAY_DEPLOYMENT_DRAINING_SECONDS so that sessions can drain',

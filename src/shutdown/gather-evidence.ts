@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isRailway } from '../host/platform.js';
 import type { MemoryEvidence, RailwayEvidence } from './diagnose-signal.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,11 +64,12 @@ export function readMemoryEvidence(root = CGROUP_ROOT, selfCgroup = '/proc/self/
   return null;
 }
 
+/** Railway's context, or null when not on Railway (src/host/platform.ts decides). */
 export function readRailwayEvidence(env: Env): RailwayEvidence | null {
+  if (!isRailway(env)) return null;
   const deploymentId = env['RAILWAY_DEPLOYMENT_ID'] ?? null;
   const replicaId = env['RAILWAY_REPLICA_ID'] ?? null;
   const rawDraining = env['RAILWAY_DEPLOYMENT_DRAINING_SECONDS'];
-  if (deploymentId === null && replicaId === null && rawDraining === undefined) return null;
   const drainingSeconds = rawDraining !== undefined && /^\d+$/.test(rawDraining.trim()) ? Number(rawDraining) : null;
   return { deploymentId, replicaId, drainingSeconds };
 }

@@ -164,11 +164,12 @@ describe('readRailwayEvidence', () => {
     ['all three', { RAILWAY_DEPLOYMENT_ID: 'dep', RAILWAY_REPLICA_ID: 'rep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '30' }, { deploymentId: 'dep', replicaId: 'rep', drainingSeconds: 30 }],
     ['deployment only', { RAILWAY_DEPLOYMENT_ID: 'dep' }, { deploymentId: 'dep', replicaId: null, drainingSeconds: null }],
     ['replica only', { RAILWAY_REPLICA_ID: 'rep' }, { deploymentId: null, replicaId: 'rep', drainingSeconds: null }],
-    ['draining only', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '0' }, { deploymentId: null, replicaId: null, drainingSeconds: 0 }],
-    ['draining with spaces', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: ' 15 ' }, { deploymentId: null, replicaId: null, drainingSeconds: 15 }],
+    ['environment only', { RAILWAY_ENVIRONMENT_NAME: 'production' }, { deploymentId: null, replicaId: null, drainingSeconds: null }],
+    ['draining alone is a setting, not Railway', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '0' }, null],
+    ['draining with spaces', { RAILWAY_DEPLOYMENT_ID: 'dep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: ' 15 ' }, { deploymentId: 'dep', replicaId: null, drainingSeconds: 15 }],
     ['draining not a number', { RAILWAY_DEPLOYMENT_ID: 'dep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: 'soon' }, { deploymentId: 'dep', replicaId: null, drainingSeconds: null }],
-    ['draining negative', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '-1' }, { deploymentId: null, replicaId: null, drainingSeconds: null }],
-    ['draining empty', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '' }, { deploymentId: null, replicaId: null, drainingSeconds: null }],
+    ['draining negative', { RAILWAY_REPLICA_ID: 'rep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '-1' }, { deploymentId: null, replicaId: 'rep', drainingSeconds: null }],
+    ['draining empty', { RAILWAY_REPLICA_ID: 'rep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '' }, { deploymentId: null, replicaId: 'rep', drainingSeconds: null }],
   ])('%s', (_name, env, expected) => {
     expect(readRailwayEvidence(env)).toEqual(expected);
   });

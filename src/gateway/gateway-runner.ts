@@ -18,6 +18,8 @@ export interface GatewayRunnerOptions {
   readonly stopTimeoutMs: number;
   readonly restart: RestartPolicy;
   readonly logger: Logger;
+  /** Every line the gateway prints (stdout and stderr), after it was logged. */
+  readonly onGatewayLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 /** How the runner ended, as the supervisor's exit code: 0 stopped on request, 1 crash loop, 78 refused. */
@@ -177,6 +179,7 @@ export class GatewayRunner {
     const child = spawnGateway(command, this.#options.env, logger, {
       onReadyLine: () => kick(),
       onSignalLine: (signal) => this.#onGatewaySignal(signal),
+      ...(this.#options.onGatewayLine ? { onLine: this.#options.onGatewayLine } : {}),
     });
     this.#child = child;
     this.#lastChild = child;

@@ -29,6 +29,8 @@ export interface GatewayProcess {
 export interface SpawnHooks {
   onReadyLine(): void;
   onSignalLine(signal: string): void;
+  /** Every output line, after it was logged (e.g. to spot pairing refusals). */
+  onLine?(line: string, stream: 'stdout' | 'stderr'): void;
 }
 
 /**
@@ -71,6 +73,7 @@ export function spawnGateway(command: GatewayCommand, env: Record<string, string
       }
       const signal = SIGNAL_LINE.exec(line)?.[1];
       if (signal !== undefined) hooks.onSignalLine(signal);
+      hooks.onLine?.(line, name);
     });
     stream.on('error', () => undefined);
   };

@@ -19,6 +19,8 @@ import { gracefulStop } from '../shutdown/graceful-stop.js';
 import type { ReaperStatus } from './pid1.js';
 import { PairingNotices } from '../gateway/pairing-notice.js';
 import { selfCommand } from './self-command.js';
+import { AuthWatch, isAuthReloadLine } from '../gateway/auth-check.js';
+import { publicUrls } from './public-urls.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 const SIGNAL_NUMBERS: Record<(typeof STOP_SIGNALS)[number], number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -75,6 +77,15 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
 
   logConfigMode(gatewayConfig, logger);
   const pairingNotices = new PairingNotices({ logger, selfCommand: selfCommand() });
+  const authWatch = new AuthWatch({
+    logger,
+    gatewayPort: config.gatewayPort,
+    token: token.value,
+    tokenWhere: token.path === null ? 'in OPENCLAW_GATEWAY_TOKEN' : `in ${token.path}`,
+    configPath: gatewayConfig.configPath,
+    userConfigPath: gatewayConfig.userConfigPath,
+    selfCommand: selfCommand(),
+  });
   const runner = new GatewayRunner({
     command,
     env: buildChildEnv({
@@ -90,7 +101,15 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     stopTimeoutMs: config.stopTimeoutMs,
     restart: config.restart,
     logger,
-    onGatewayLine: (line) => pairingNotices.onLine(line),
+    onGatewayLine: (line) => {
+      pairingNotices.onLine(line);
+      if (isAuthReloadLine(line)) void authWatch.check('reload');
+    },
+    readyDetails: async () => {
+      const { tokenInEffect } = await authWatch.check('ready');
+      const urls = publicUrls(config.host, config.publicPort, env);
+      return { fields: { urls, tokenInEffect }, message: `: open ${urls.join(' or ')}; token: ${tokenInEffect}` };
+    },
   });
   const frontDoor = new FrontDoor({
     host: config.host,

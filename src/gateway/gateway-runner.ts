@@ -20,6 +20,8 @@ export interface GatewayRunnerOptions {
   readonly logger: Logger;
   /** Every line the gateway prints (stdout and stderr), after it was logged. */
   readonly onGatewayLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Called once per ready gateway, before `gateway.ready` is logged: what that record adds (URLs, the token in effect). */
+  readonly readyDetails?: () => Promise<{ fields: Record<string, unknown>; message: string }>;
 }
 
 /** How the runner ended, as the supervisor's exit code: 0 stopped on request, 1 crash loop, 78 refused. */
@@ -203,7 +205,9 @@ export class GatewayRunner {
       const first = await Promise.race([child.exited, probe.ready.then(() => 'ready' as const), timedOut]);
       if (first === 'ready' && this.#lifecycle.state === 'starting') {
         this.#apply({ type: 'ready', at: Date.now() });
-        logger.info({ event: 'gateway.ready', gatewayPid: child.pid, sinceSpawnMs: Date.now() - spawnedAt }, `gateway ready after ${Date.now() - spawnedAt} ms`);
+        const sinceSpawnMs = Date.now() - spawnedAt;
+        const details = await this.#readyDetails();
+        logger.info({ event: 'gateway.ready', gatewayPid: child.pid, sinceSpawnMs, ...details.fields }, `gateway ready after ${sinceSpawnMs} ms${details.message}`);
       } else if (first === 'timeout' && this.#stopping === null) {
         logger.error(
           { event: 'gateway.startup_timeout', gatewayPid: child.pid, timeoutMs: startupTimeoutMs, stderrTail: child.stderrTail() },
@@ -239,6 +243,14 @@ export class GatewayRunner {
         throw new AbortError(new GatewayRefused('gateway exit 78'));
       default:
         throw new AttemptFailed(outcome, describeExit(exit));
+    }
+  }
+
+  async #readyDetails(): Promise<{ fields: Record<string, unknown>; message: string }> {
+    try {
+      return (await this.#options.readyDetails?.()) ?? { fields: {}, message: '' };
+    } catch {
+      return { fields: {}, message: '' };
     }
   }
 

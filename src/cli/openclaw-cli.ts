@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config/config.js';
+import { GENERATED_TOKEN_FILE, loadToken } from '../config/load-token.js';
+import { SETTINGS } from '../config/settings.js';
+import { buildChildEnv } from '../gateway/child-env.js';
+import { locateGatewayConfig } from '../gateway/config-location.js';
+import { CommandNotFound, locateRuntime, resolveExecutable } from '../gateway/locate-gateway.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `openclaw-supervisor [flags] openclaw <args…>` / `devices …`: the CLI next to the supervisor. */
+export interface CliSubcommand {
+  readonly name: 'openclaw' | 'devices';
+  /** The supervisor's own flags before the subcommand (settings such as --state-dir). */
+  readonly ownArgs: readonly string[];
+  /** Everything after the subcommand's name. */
+  readonly args: readonly string[];
+}
+
+const SUBCOMMANDS = new Set(['openclaw', 'devices']);
+const VALUE_FLAGS = new Set(Object.values(SETTINGS).map((setting) => `--${setting.flag}`));
+
+/** Finds `openclaw`/`devices` as the first positional argument (after the supervisor's flags), or null. */
+export function findCliSubcommand(argv: readonly string[]): CliSubcommand | null {
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] ?? '';
+    if (arg === '--') return null;
+    if (arg.startsWith('-')) {
+      if (VALUE_FLAGS.has(arg)) index++; // `--state-dir DIR`: skip the value
+      continue;
+    }
+    return SUBCOMMANDS.has(arg) ? { name: arg as CliSubcommand['name'], ownArgs: argv.slice(0, index), args: argv.slice(index + 1) } : null;
+  }
+  return null;
+}
+
+export interface CliInvocation {
+  readonly file: string;
+  readonly env: Record<string, string>;
+  /** Where the token came from, for messages (never the token itself). */
+  readonly tokenNote: string;
+}
+
+/**
+ * The pinned openclaw CLI with what the supervisor's gateway gets: Node 24 first on PATH, the same
+ * state dir, config (the overlay when there is one), include roots, token, and
+ * OPENCLAW_GATEWAY_PORT = the internal port (the CLI's default, 18789, is not the supervisor's setting).
+ */
+export async function prepareCli(config: Config, parentEnv: Env, cwd = process.cwd()): Promise<CliInvocation> {
+  const runtime = locateRuntime();
+  const path = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${parentEnv['PATH'] ?? ''}` : (parentEnv['PATH'] ?? '');
+  const resolved = resolveExecutable(runtime.openclawBinary, path, cwd);
+  if (resolved.found === null) throw new CommandNotFound(runtime.openclawBinary, resolved.tried);
+  const location = locateGatewayConfig(config.stateDir, parentEnv['OPENCLAW_CONFIG_PATH'] ?? null);
+  const token = await cliToken(config);
+  const env = buildChildEnv({
+    parentEnv,
+    token: token.value ?? '',
+    stateDir: config.stateDir,
+    configPath: location.configPath,
+    includeRoots: location.includeRoots,
+    nodeBinDir: runtime.nodeBinDir,
+  });
+  // The CLI is no supervised gateway, and a terminal may have colours.
+  delete env['OPENCLAW_SUPERVISOR_MODE'];
+  if (parentEnv['NO_COLOR'] === undefined) delete env['NO_COLOR'];
+  if (token.value === null) delete env['OPENCLAW_GATEWAY_TOKEN'];
+  env['OPENCLAW_GATEWAY_PORT'] = String(config.gatewayPort);
+  return { file: resolved.found, env, tokenNote: token.note };
+}
+
+/** The supervisor's token, read without creating anything: a CLI call must not generate one. */
+async function cliToken(config: Config): Promise<{ value: string | null; note: string }> {
+  if (config.token.kind !== 'generate') {
+    const loaded = await loadToken(config.token, config.stateDir);
+    return { value: loaded.value, note: loaded.origin === 'env' ? 'OPENCLAW_GATEWAY_TOKEN' : `the token file ${loaded.path}` };
+  }
+  const path = join(config.stateDir, GENERATED_TOKEN_FILE);
+  try {
+    const value = (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+    return { value: value === '' ? null : value, note: path };
+  } catch {
+    return { value: null, note: `${path} (not generated yet: start the supervisor once)` };
+  }
+}
+
+/** Runs the CLI with the terminal attached; resolves with its exit code (128+n on a signal). */
+export function runAttached(cli: CliInvocation, args: readonly string[]): Promise<number> {
+  const child = spawn(cli.file, [...args], { env: cli.env, stdio: 'inherit' });
+  // A Ctrl-C reaches the CLI through the terminal's process group; a SIGTERM sent to us is passed on.
+  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+  process.on('SIGTERM', forward);
+  process.on('SIGINT', () => undefined);
+  return new Promise((resolve) => {
+    child.once('error', (error) => {
+      process.stderr.write(`openclaw-supervisor: cannot run ${cli.file}: ${error.message}\n`);
+      resolve(127);
+    });
+    child.once('exit', (code, signal) => {
+      process.off('SIGTERM', forward);
+      resolve(code ?? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGKILL' ? 9 : 15));
+    });
+  });
+}
+
+/** Runs the CLI with its output captured (for `devices`); stderr passes through. */
+export function runCaptured(cli: CliInvocation, args: readonly string[]): Promise<{ code: number; stdout: string }> {
+  const child = spawn(cli.file, [...args], { env: cli.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  return new Promise((resolve) => {
+    child.once('error', (error) => resolve({ code: 127, stdout: error.message }));
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout }));
+  });
+}

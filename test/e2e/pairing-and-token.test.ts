@@ -1,0 +1,126 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { connectAndCheck } from '../helpers/gateway-client.mjs';
+import { createNetns, type Netns } from '../helpers/netns.js';
+import { CLI, ROOT, startSupervisor, type LogRecord, type RunningSupervisor } from '../helpers/supervisor.js';
+
+const DEVICE_CLIENT = join(ROOT, 'test', 'helpers', 'device-client.mjs');
+const CLI_TIMEOUT_MS = 90_000;
+const CONFIG_TOKEN = 'config-token-set-by-the-user-7781';
+
+/**
+ * Issue 12 with the real gateway: a remote client (its own network namespace) with a device
+ * identity is refused for pairing, the supervisor says how to approve it, the documented command
+ * approves it and the same client connects; then a token set in the gateway config after the start
+ * is named truthfully, and the way back works. One gateway start for all of it.
+ */
+describe('pairing a remote device and the token in effect, with the real gateway', () => {
+  let ns: Netns;
+  let sup: RunningSupervisor;
+  let work: string;
+  let cliEnv: Record<string, string | undefined>;
+  const inNs = (argv: string[]): Record<string, any> => {
+    const [file, ...args] = ns.exec(argv);
+    return JSON.parse(execFileSync(file!, args, { encoding: 'utf8', timeout: 30_000 })) as Record<string, any>;
+  };
+  const gatewayLines = (text: string): LogRecord[] => sup.records.filter((r) => r.event === 'gateway.log' && String(r['line'] ?? r.msg).includes(text));
+
+  beforeAll(async () => {
+    ns = createNetns();
+    work = mkdtempSync(join(tmpdir(), 'ocs-pairing-'));
+    sup = await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000' } });
+    cliEnv = {
+      PATH: process.env['PATH'],
+      HOME: process.env['HOME'],
+      PORT: String(sup.port),
+      SUPERVISOR_GATEWAY_PORT: String(sup.gatewayPort),
+      OPENCLAW_STATE_DIR: sup.stateDir,
+      OPENCLAW_GATEWAY_TOKEN: sup.token,
+    };
+    writeFileSync(join(work, 'token'), sup.token, { mode: 0o600 });
+    await sup.waitFor('gateway.ready', undefined, 120_000);
+  }, 150_000);
+
+  afterAll(async () => {
+    await sup?.kill();
+    ns?.destroy();
+  });
+
+  it('gateway.ready repeats every URL to open (the veth address too) and where the token is', () => {
+    const ready = sup.events('gateway.ready')[0]!;
+    expect(ready['urls']).toEqual(expect.arrayContaining([`http://localhost:${sup.port}/`, `http://${ns.hostAddress}:${sup.port}/`]));
+    expect(ready['tokenInEffect']).toBe('the token in OPENCLAW_GATEWAY_TOKEN');
+    expect(ready.msg).toContain(`http://${ns.hostAddress}:${sup.port}/`);
+  });
+
+  it('refused → gateway.pairing_required once per request → the logged command approves it → the same client connects', async () => {
+    const url = `ws://${ns.hostAddress}:${sup.port}/`;
+    const identity = join(work, 'device.json');
+    const refused = inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity]);
+    expect(refused['hello']).toMatchObject({ ok: false, error: { details: { code: 'PAIRING_REQUIRED' } } });
+    expect(refused['close']).toMatchObject({ code: 1008 });
+    const requestId = refused['hello'].error.details.requestId as string;
+    expect(requestId).toMatch(/^[\w-]{8,}$/);
+
+    const notice = await sup.waitFor('gateway.pairing_required', (r) => r['requestId'] === requestId, 15_000);
+    expect(notice).toMatchObject({ level: 'warn', clientAddress: ns.nsAddress, approveCommand: `node ${CLI} devices approve ${requestId}` });
+    expect(notice.msg).toContain(ns.nsAddress);
+
+    // The UI retries with the same request: no second record for it.
+    inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity]);
+    await sup.waitFor('gateway.log', () => gatewayLines(`requestId=${requestId}`).length >= 2, 15_000);
+    expect(sup.events('gateway.pairing_required').filter((r) => r['requestId'] === requestId)).toHaveLength(1);
+
+    const listed = await runCli(['devices'], cliEnv, CLI_TIMEOUT_MS);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(requestId);
+    expect(listed.stdout).toContain(`from ${ns.nsAddress}, platform linux`);
+
+    // Exactly the logged command (node <cli> devices approve <id>), with the container's environment.
+    const [node, script, ...args] = (notice['approveCommand'] as string).split(' ');
+    expect([node, script]).toEqual(['node', CLI]);
+    const approved = await runCli(args, cliEnv, CLI_TIMEOUT_MS);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain(`Approving ${requestId}: from ${ns.nsAddress}, platform linux`);
+    expect(approved.stdout).toContain('Approved.');
+    for (const output of [listed.stdout, listed.stderr, approved.stdout, approved.stderr]) expect(output).not.toContain(sup.token);
+
+    const connected = inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity]);
+    expect(connected['hello']).toMatchObject({ ok: true, type: 'hello-ok' });
+  });
+
+  it('openclaw-supervisor openclaw passes the exit code through and aims at this gateway', async () => {
+    const version = await runCli(['openclaw', '--version'], cliEnv, CLI_TIMEOUT_MS);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/OpenClaw 2026\.9\.6/);
+    const unknown = await runCli(['openclaw', 'no-such-command'], cliEnv, CLI_TIMEOUT_MS);
+    expect(unknown.code).toBe(1);
+    const dashboard = await runCli(['openclaw', 'dashboard'], cliEnv, CLI_TIMEOUT_MS);
+    expect(dashboard.code).toBe(0);
+    expect(dashboard.stdout).toContain(`http://localhost:${sup.port}/`);
+    expect(dashboard.stdout).not.toContain('#token=');
+    expect(dashboard.stdout).not.toContain(sup.token);
+  });
+
+  it('a token set in the gateway config after the start is named truthfully, and the way back works', async () => {
+    const set = await runCli(['openclaw', 'config', 'set', 'gateway.auth.token', CONFIG_TOKEN], cliEnv, CLI_TIMEOUT_MS);
+    expect(set.code, set.stderr).toBe(0);
+    const overridden = await sup.waitFor('gateway.token_overridden', undefined, 30_000);
+    expect(overridden).toMatchObject({ level: 'warn', trigger: 'reload', enforced: `gateway.auth.token in ${join(sup.stateDir, 'openclaw.json')} (or a file it $includes)` });
+    // What the message says is what connects.
+    expect((await connectAndCheck(`ws://127.0.0.1:${sup.port}/`, CONFIG_TOKEN, { health: false })).hello).toMatchObject({ ok: true });
+    expect((await connectAndCheck(`ws://127.0.0.1:${sup.port}/`, sup.token, { health: false })).hello?.error?.details?.code).toBe('AUTH_TOKEN_MISMATCH');
+
+    const [, , ...back] = (overridden['backCommand'] as string).replace(/ \(.*\)$/, '').split(' ');
+    expect(back).toEqual(['openclaw', 'config', 'unset', 'gateway.auth.token']);
+    const unset = await runCli(back, cliEnv, CLI_TIMEOUT_MS);
+    expect(unset.code, unset.stderr).toBe(0);
+    await sup.waitFor('gateway.token_restored', undefined, 30_000);
+    expect((await connectAndCheck(`ws://127.0.0.1:${sup.port}/`, sup.token, { health: false })).hello).toMatchObject({ ok: true });
+    expect(sup.output.join('\n')).not.toContain(CONFIG_TOKEN);
+  });
+});

@@ -5,14 +5,14 @@ import { UsageError } from './config/usage-error.js';
 import { healthcheck } from './cli/healthcheck.js';
 import { helpText } from './cli/help.js';
 import { handOverPid1 } from './cli/pid1.js';
-import { findCliSubcommand } from './cli/openclaw-cli.js';
+import { findAuditCommand } from './cli/audit-command.js';
 import { createLogger } from './log/logger.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function main(): Promise<number> {
-  const subcommand = findCliSubcommand(process.argv.slice(2));
-  if (subcommand !== null) return (await import('./cli/cli-subcommand.js')).runCliSubcommand(subcommand, process.env);
+  const audit = findAuditCommand(process.argv.slice(2));
+  if (audit !== null) return (await import('./cli/audit.js')).runAudit(audit, process.env);
   const invocation = resolveConfig(process.env, process.argv.slice(2));
   switch (invocation.command) {
     case 'help':

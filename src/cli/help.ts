@@ -9,6 +9,7 @@ export function helpText(version: string): string {
     '  openclaw-supervisor [flags]                       run the pinned openclaw gateway',
     '  openclaw-supervisor [flags] -- <command> [args]   run another gateway command (e.g. -- node dist/index.js gateway)',
     '  openclaw-supervisor healthcheck [--timeout-ms N]  exit 0 when /readyz answers 200 (Docker HEALTHCHECK)',
+    '  openclaw-supervisor [flags] audit [--json]        the gateway\'s own security audit on this setup, plus what it cannot see (~10-20 s; exit 1 if critical)',
     '',
     'Settings (flag, environment variable; flags win):',
     ...rows,

@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config/config.js';
+import { GENERATED_TOKEN_FILE, loadToken } from '../config/load-token.js';
+import { resolveConfig } from '../config/resolve-config.js';
+import { UsageError } from '../config/usage-error.js';
+import { buildChildEnv } from '../gateway/child-env.js';
+import { LOOPBACK_PROXIES, prepareGatewayConfig } from '../gateway/gateway-config.js';
+import { CommandNotFound, locateRuntime, resolveExecutable } from '../gateway/locate-gateway.js';
+import { readEffectiveConfig } from '../host/effective-config.js';
+import type { AuditCommand } from './audit-command.js';
+import { describeExposure, supervisorFindings, type Exposure, type Finding } from '../host/exposure.js';
+import { detectPlatform, readHostFacts } from '../host/platform.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Measured on 2 cores: ~20 s wall, ~16 s CPU, ~540 MB RSS; generous for a loaded machine. */
+const AUDIT_TIMEOUT_MS = 180_000;
+
+interface GatewayAudit {
+  readonly summary?: Record<string, number>;
+  readonly findings?: ReadonlyArray<Finding>;
+  readonly [key: string]: unknown;
+}
+
+/** The token the gateway would get, read without generating one (an audit must not create secrets). */
+async function auditToken(config: Config): Promise<string | null> {
+  if (config.token.kind !== 'generate') return (await loadToken(config.token, config.stateDir)).value;
+  try {
+    const value = (await readFile(join(config.stateDir, GENERATED_TOKEN_FILE), 'utf8')).replace(/\r?\n$/, '');
+    return value === '' ? null : value;
+  } catch {
+    return null;
+  }
+}
+
+function runCaptured(file: string, args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  const child = spawn(file, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, AUDIT_TIMEOUT_MS);
+  return new Promise((resolve) => {
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: 127, stdout, stderr: error.message, timedOut });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
+  });
+}
+
+function parseAudit(stdout: string): GatewayAudit | null {
+  const start = stdout.indexOf('{');
+  const end = stdout.lastIndexOf('}');
+  if (start === -1 || end <= start) return null;
+  try {
+    return JSON.parse(stdout.slice(start, end + 1)) as GatewayAudit;
+  } catch {
+    return null;
+  }
+}
+
+const SEVERITIES = ['critical', 'warn', 'info'] as const;
+
+function formatFindings(findings: ReadonlyArray<Finding>): string[] {
+  const lines: string[] = [];
+  for (const severity of SEVERITIES) {
+    for (const finding of findings.filter((f) => f.severity === severity)) {
+      lines.push(`  ${severity.toUpperCase().padEnd(8)} ${finding.checkId}: ${finding.title}`);
+      if (finding.detail) lines.push(`           ${finding.detail.replace(/\n/g, '\n           ')}`);
+      if (finding.remediation) lines.push(`           fix: ${finding.remediation}`);
+    }
+  }
+  return lines.length > 0 ? lines : ['  (none)'];
+}
+
+const count = (findings: ReadonlyArray<Finding>): string => SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`).join(', ');
+
+/**
+ * `openclaw-supervisor audit`: the gateway's own `openclaw security audit` against the setup the
+ * supervisor runs (same Node 24, state dir, prepared config, include roots and token), plus the
+ * supervisor's view of what that audit cannot see. Exit 1 when anything is critical.
+ */
+export async function runAudit(command: AuditCommand, env: Env, out: (text: string) => void = (text) => void process.stdout.write(text)): Promise<number> {
+  const invocation = resolveConfig(env, command.ownArgs);
+  if (invocation.command !== 'run') throw new UsageError(`"${invocation.command}" cannot be combined with audit`);
+  const { config } = invocation;
+  const runtime = locateRuntime();
+  const path = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${env['PATH'] ?? ''}` : (env['PATH'] ?? '');
+  const resolved = resolveExecutable(runtime.openclawBinary, path, process.cwd());
+  if (resolved.found === null) throw new CommandNotFound(runtime.openclawBinary, resolved.tried);
+
+  // The same preparation as at start (idempotent: "unchanged" once the supervisor has run).
+  const prepared = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
+    trustedProxies: [...LOOPBACK_PROXIES, ...config.trustedProxies],
+    allowedOrigins: config.allowedOrigins,
+  });
+  const token = await auditToken(config);
+  const childEnv = buildChildEnv({
+    parentEnv: env,
+    token: token ?? '',
+    stateDir: config.stateDir,
+    configPath: prepared.configPath,
+    includeRoots: prepared.includeRoots,
+    nodeBinDir: runtime.nodeBinDir,
+  });
+  if (token === null) delete childEnv['OPENCLAW_GATEWAY_TOKEN'];
+  delete childEnv['OPENCLAW_SUPERVISOR_MODE'];
+  childEnv['OPENCLAW_GATEWAY_PORT'] = String(config.gatewayPort);
+
+  const startedAt = Date.now();
+  const result = await runCaptured(resolved.found, ['security', 'audit', '--json'], childEnv);
+  const durationMs = Date.now() - startedAt;
+  const gateway = parseAudit(result.stdout);
+
+  const effective = await readEffectiveConfig(prepared.configPath);
+  const exposure: Exposure = describeExposure({
+    platform: detectPlatform(env, readHostFacts()),
+    host: config.host,
+    port: config.publicPort,
+    trustedProxies: config.trustedProxies,
+    tokenOrigin: token === null ? 'none yet (the supervisor generates one at its first start)' : config.token.kind === 'generate' ? 'stored' : config.token.kind,
+    effectiveConfig: effective.config,
+    configError: effective.error,
+  });
+  const own = supervisorFindings(exposure);
+  const gatewayFindings = gateway?.findings ?? [];
+  const failed = gateway === null || result.code !== 0 || result.timedOut;
+  const critical = [...gatewayFindings, ...own].some((finding) => finding.severity === 'critical');
+
+  if (command.json) {
+    out(`${JSON.stringify({ gateway, gatewayExitCode: result.code, durationMs, config: { path: prepared.configPath, mode: prepared.mode }, supervisor: { exposure, findings: own } }, null, 2)}\n`);
+  } else {
+    const lines = [
+      `openclaw security audit on ${prepared.configPath} (config ${prepared.mode}), state dir ${config.stateDir}: ${(durationMs / 1000).toFixed(1)} s`,
+      ...(failed
+        ? [`  the gateway's audit failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${(parseAudit(result.stdout)?.['error'] as { message?: string } | undefined)?.message ?? result.stderr.trim().split('\n').slice(-3).join(' | ')}`]
+        : formatFindings(gatewayFindings)),
+      '',
+      'The supervisor\'s view (what the gateway\'s audit cannot see: the front door makes a loopback gateway public):',
+      ...formatFindings(own),
+      '',
+      `Summary: gateway ${failed ? 'audit failed' : count(gatewayFindings)}; supervisor ${count(own)}.`,
+    ];
+    out(`${lines.join('\n')}\n`);
+  }
+  return failed || critical ? 1 : 0;
+}

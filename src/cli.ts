@@ -6,6 +6,7 @@ import { healthcheck } from './cli/healthcheck.js';
 import { helpText } from './cli/help.js';
 import { handOverPid1 } from './cli/pid1.js';
 import { findAuditCommand } from './cli/audit-command.js';
+import { findCliSubcommand } from './cli/openclaw-cli.js';
 import { createLogger } from './log/logger.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -13,6 +14,8 @@ const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 async function main(): Promise<number> {
   const audit = findAuditCommand(process.argv.slice(2));
   if (audit !== null) return (await import('./cli/audit.js')).runAudit(audit, process.env);
+  const subcommand = findCliSubcommand(process.argv.slice(2));
+  if (subcommand !== null) return (await import('./cli/cli-subcommand.js')).runCliSubcommand(subcommand, process.env);
   const invocation = resolveConfig(process.env, process.argv.slice(2));
   switch (invocation.command) {
     case 'help':

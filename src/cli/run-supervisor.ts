@@ -66,7 +66,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
       trustedProxies: config.trustedProxies,
       allowedOrigins: config.allowedOrigins,
     },
-    `openclaw-supervisor ${version} starting: open http://localhost:${config.publicPort}/ once the gateway is ready; token ${describeToken(token)}`,
+    `openclaw-supervisor ${version} starting: open ${publicUrls(config.host, config.publicPort, env).join(' or ')} once the gateway is ready; token ${describeToken(token)}`,
   );
   if (reaper === 'no-tini' || reaper === 'no-execve') {
     logger.warn({ event: 'supervisor.no_reaper', reason: reaper }, 'running as PID 1 without tini (install tini, use Node >= 22.15): orphaned processes will not be reaped');

@@ -17,6 +17,18 @@ const READY_LINE = /\[gateway\] ready$/;
  */
 const SIGNAL_LINE = /\[gateway\] received (SIGTERM|SIGINT); shutting down$/;
 
+/**
+ * Per-request lines of the gateway's WebSocket log (`[ws] ⇄ res ✓ device.pair.list 57ms conn=…`,
+ * `[ws] ← req …`, `[ws] → event …`; openclaw@2026.9.6 ws-log): one UI session prints hundreds.
+ */
+const CHATTY_LINE = /^(?:\S+\s+)?\[ws\] [⇄←→] /;
+
+/** stderr is warn, stdout info, the per-request chatter debug (shown with SUPERVISOR_LOG_LEVEL=debug) unless it failed (✗). */
+export function gatewayLineLevel(line: string, stream: 'stdout' | 'stderr'): 'debug' | 'info' | 'warn' {
+  if (CHATTY_LINE.test(line) && !line.includes(' ✗ ')) return 'debug';
+  return stream === 'stderr' ? 'warn' : 'info';
+}
+
 export interface GatewayProcess {
   readonly pid: number;
   readonly exited: Promise<ExitInfo>;
@@ -66,11 +78,11 @@ export function spawnGateway(command: GatewayCommand, env: Record<string, string
       if (name === 'stderr') {
         tail.push(line);
         if (tail.length > STDERR_TAIL_LINES) tail.shift();
-        logger.warn({ event: 'gateway.log', source: 'gateway', stream: name, line });
-      } else {
-        logger.info({ event: 'gateway.log', source: 'gateway', stream: name, line });
-        if (READY_LINE.test(line)) hooks.onReadyLine();
+      } else if (READY_LINE.test(line)) {
+        hooks.onReadyLine();
       }
+      // `msg` for log collectors; `line` kept for existing consumers.
+      logger[gatewayLineLevel(line, name)]({ event: 'gateway.log', source: 'gateway', stream: name, line }, line);
       const signal = SIGNAL_LINE.exec(line)?.[1];
       if (signal !== undefined) hooks.onSignalLine(signal);
       hooks.onLine?.(line, name);

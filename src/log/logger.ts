@@ -21,8 +21,22 @@ export async function createLogger(level: LogLevel, pretty: boolean = process.st
   let redact = createRedactor(secrets);
   let destination: DestinationStream & { flushSync?: () => void };
   if (pretty) {
-    const { default: pretty } = await import('pino-pretty');
-    destination = pretty({ colorize: true, sync: true, ignore: 'pid,hostname' });
+    const { prettyFactory } = await import('pino-pretty');
+    const { prettyGatewayLine } = await import('./pretty.js');
+    const prettify = prettyFactory({ colorize: true, ignore: 'pid,hostname' });
+    // Relayed gateway lines stay one line each; everything else as pino-pretty shows it.
+    destination = {
+      write(line: string) {
+        let record: Record<string, unknown>;
+        try {
+          record = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          process.stdout.write(line);
+          return;
+        }
+        process.stdout.write(prettyGatewayLine(record, true) ?? prettify(record));
+      },
+    };
   } else {
     destination = pino.destination({ dest: 1, sync: false, minLength: 0 });
   }

@@ -6,7 +6,7 @@ import { admit, type Admission, type Arrival } from './admission.js';
 import { createTrustCheck, normalizeAddress, type Peer, type TrustCheck } from './client-attribution.js';
 import type { HealthView } from './health.js';
 import { forwardHttp } from './http-forward.js';
-import { sendJson, writeRawResponse } from './responses.js';
+import { isClosing, sendJson, writeRawResponse } from './responses.js';
 import { connectUpstream, type Upstream } from './upstream.js';
 import { CLOSE_GOING_AWAY } from './ws-frames.js';
 import { openTunnel, type Tunnel } from './ws-tunnel.js';
@@ -19,6 +19,14 @@ export interface FrontDoorOptions {
   readonly logger: Logger;
   /** The gateway's state, read on every request. */
   readonly gatewayState: () => HealthView['gatewayState'];
+  /** The client-side time bounds; the defaults below unless a test needs shorter ones. */
+  readonly limits?: Partial<FrontDoorLimits>;
+}
+
+export interface FrontDoorLimits {
+  readonly keepAliveTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
 }
 
 export interface DrainCounts {
@@ -29,12 +37,14 @@ export interface DrainCounts {
   readonly websocketsCut: number;
 }
 
-/** Railway's edge drops idle keep-alive connections after 60 s: ours must outlive that, or the edge reuses a socket we are closing (a 502). */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/** Bounds slow-header (slowloris) clients: the whole request head must arrive within this time. */
-export const HEADERS_TIMEOUT_MS = 15_000;
-/** Bounds slow-body clients: the whole request, head and body, must arrive within this time (else 408). */
-export const REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_LIMITS: FrontDoorLimits = {
+  /** Railway's edge drops idle keep-alive connections after 60 s: ours must outlive that, or the edge reuses a socket we are closing (a 502). */
+  keepAliveTimeoutMs: 65_000,
+  /** Bounds slow-header (slowloris) clients: the whole request head must arrive within this time (else 408). */
+  headersTimeoutMs: 15_000,
+  /** Bounds slow-body clients: the whole request, head and body, must arrive within this time (else 408). */
+  requestTimeoutMs: 60_000,
+};
 
 export class FrontDoor {
   readonly #options: FrontDoorOptions;
@@ -45,6 +55,10 @@ export class FrontDoor {
   readonly #tunnels = new Set<Tunnel>();
   readonly #changeWaiters: Array<() => void> = [];
   readonly #untrustedForwarders = new Set<string>();
+  /** Requests on a connection whose answer is not complete yet. */
+  readonly #unanswered = new WeakMap<object, number>();
+  /** Per connection: settles when the answer to its latest request is complete. */
+  readonly #lastExchange = new WeakMap<object, Promise<void>>();
   #upstream: Upstream | null = null;
   #upstreamLoading: Promise<Upstream> | null = null;
   #draining = false;
@@ -53,10 +67,11 @@ export class FrontDoor {
   constructor(options: FrontDoorOptions) {
     this.#options = options;
     this.#trust = createTrustCheck(options.trustedProxies);
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#server = http.createServer({
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: 1_000,
       // Spelled out because the front door's framing rules rely on them (both are Node's defaults).
       insecureHTTPParser: false,
@@ -64,6 +79,7 @@ export class FrontDoor {
       noDelay: true,
     });
     this.#server.on('request', (req, res) => this.#onRequest(req, res));
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(error, socket));
     this.#server.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
   }
 
@@ -191,7 +207,27 @@ export class FrontDoor {
     return admission;
   }
 
+  /**
+   * Pipelined requests are forwarded one at a time, each once the answer before it is complete
+   * (as nginx does): Node's server parses ahead, and a request behind an answer that ends the
+   * connection (a refusal, HTTP/1.0 without a length) would otherwise reach the gateway with
+   * nobody left to read its answer.
+   */
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    const previous = this.#lastExchange.get(socket);
+    this.#lastExchange.set(socket, new Promise<void>((resolve) => res.once('close', resolve)));
+    this.#unanswered.set(socket, (this.#unanswered.get(socket) ?? 0) + 1);
+    res.once('close', () => this.#unanswered.set(socket, (this.#unanswered.get(socket) ?? 1) - 1));
+    if (previous === undefined) this.#handle(req, res, socket);
+    else void previous.then(() => this.#handle(req, res, socket));
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse, socket: Duplex): void {
+    if (socket.destroyed || isClosing(socket)) {
+      res.destroy();
+      return;
+    }
     const admission = this.#admit(req, null);
     if (admission.action === 'reply') {
       sendJson(res, admission.status, admission.body, admission.headers, admission.close);
@@ -208,6 +244,24 @@ export class FrontDoor {
       }
       this.#changed();
     });
+  }
+
+  /**
+   * A request Node's parser refused (malformed, ambiguous, too large, too slow). Its status goes out
+   * only when no earlier answer is pending on the connection (or, for a timeout, only the slow
+   * request's own): written in front of a pending answer, the client would take it as that one's.
+   * Either way the connection is destroyed: nothing after a parse error can be framed with certainty.
+   */
+  #onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const pending = this.#unanswered.get(socket) ?? 0;
+    if (socket.writable && (socket as Socket).bytesWritten === 0 && pending <= (timedOut ? 1 : 0)) {
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : timedOut ? 408 : 400;
+      const message = status === 431 ? 'request head too large' : timedOut ? 'the request did not arrive in time' : 'malformed or ambiguous request';
+      writeRawResponse(socket, status, { error: status === 408 ? 'request_timeout' : 'bad_request', message });
+    } else {
+      socket.destroy();
+    }
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

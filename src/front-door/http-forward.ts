@@ -20,6 +20,8 @@ const CLIENT_GONE = Object.assign(new Error('the client closed its connection'),
  * once, when the exchange is over for whatever reason.
  */
 export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Peer, upstream: Upstream, done: () => void): void {
+  // Node detaches the socket from the message once the response is done: keep our own reference.
+  const socket = req.socket;
   let controller: Dispatcher.DispatchController | null = null;
   let over = false;
   let stallTimer: NodeJS.Timeout | null = null;
@@ -27,7 +29,7 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Pee
     if (over) return;
     over = true;
     if (stallTimer !== null) clearTimeout(stallTimer);
-    req.socket.off('close', onClientGone);
+    socket.off('close', onClientGone);
     done();
   };
   // Ties are kept: the client's connection closing (even for a request still queued behind
@@ -37,11 +39,11 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Pee
     res.destroy();
     finish();
   };
-  if (req.socket.destroyed || !req.socket.writable) {
+  if (socket.destroyed || !socket.writable) {
     onClientGone();
     return;
   }
-  req.socket.once('close', onClientGone);
+  socket.once('close', onClientGone);
   res.once('close', () => {
     if (!res.writableFinished) controller?.abort(CLIENT_GONE);
     finish();

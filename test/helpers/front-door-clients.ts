@@ -187,8 +187,8 @@ export class RawConnection {
     return this.#isClosed;
   }
 
-  write(text: string): void {
-    this.socket.write(text);
+  write(data: string | Buffer): void {
+    this.socket.write(data);
   }
 
   /** The next complete response (by Content-Length, or up to the close); rejects after timeoutMs. */
@@ -200,6 +200,23 @@ export class RawConnection {
       if (this.#isClosed) throw new Error(`connection closed before a complete response; got ${JSON.stringify(this.#buffer.toString('latin1'))}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no complete response within ${timeoutMs} ms; got ${JSON.stringify(this.#buffer.toString('latin1'))}`);
+      await wakeOrTimeout(left, (wake) => (this.#wake = wake));
+    }
+  }
+
+  /** The next response head only (a response to HEAD has no body, whatever its Content-Length says). */
+  async readHead(timeoutMs = 5_000): Promise<RawResponse> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = this.#buffer.indexOf('\r\n\r\n');
+      if (end !== -1) {
+        const { statusLine, headers } = parseHead(this.#buffer.subarray(0, end));
+        this.#buffer = this.#buffer.subarray(end + 4);
+        return { statusLine, status: Number(statusLine.split(' ')[1]), headers, body: '' };
+      }
+      if (this.#isClosed) throw new Error(`connection closed before a response head; got ${JSON.stringify(this.#buffer.toString('latin1'))}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no response head within ${timeoutMs} ms; got ${JSON.stringify(this.#buffer.toString('latin1'))}`);
       await wakeOrTimeout(left, (wake) => (this.#wake = wake));
     }
   }
@@ -216,13 +233,7 @@ export class RawConnection {
   #tryParse(): RawResponse | null {
     const end = this.#buffer.indexOf('\r\n\r\n');
     if (end === -1) return null;
-    const head = this.#buffer.subarray(0, end).toString('latin1').split('\r\n');
-    const statusLine = head[0] ?? '';
-    const headers: Record<string, string> = {};
-    for (const line of head.slice(1)) {
-      const colon = line.indexOf(':');
-      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-    }
+    const { statusLine, headers } = parseHead(this.#buffer.subarray(0, end));
     const length = headers['content-length'] === undefined ? null : Number(headers['content-length']);
     const bodyStart = end + 4;
     if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
@@ -243,6 +254,16 @@ export class RawConnection {
     this.#buffer = this.#buffer.subarray(bodyEnd);
     return { statusLine, status: Number(statusLine.split(' ')[1]), headers, body };
   }
+}
+
+function parseHead(data: Buffer): { statusLine: string; headers: Record<string, string> } {
+  const head = data.toString('latin1').split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of head.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { statusLine: head[0] ?? '', headers };
 }
 
 /** A complete chunked body at the start of `data` (no trailers), or null while incomplete. */

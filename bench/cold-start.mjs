@@ -5,7 +5,7 @@ import { accepts } from './lib/ports.mjs';
 import { now, sleep, start } from './lib/procs.mjs';
 import { row } from './lib/report.mjs';
 import { fmt, median, medianDiff } from './lib/stats.mjs';
-import { recordTime, startSupervisor } from './lib/supervisor.mjs';
+import { SUPERVISOR_NODE, recordTime, startSupervisor } from './lib/supervisor.mjs';
 
 export const id = 'coldstart';
 export const title = '6. Cold start';
@@ -22,7 +22,8 @@ async function firstAccept(port, deadline) {
 }
 
 async function nodeBare() {
-  const proc = start(process.execPath, ['-e', '']);
+  // The same Node as the supervisor's: the floor it starts from.
+  const proc = start(SUPERVISOR_NODE, ['-e', '']);
   const exit = await proc.exited;
   return exit.at - proc.startedAt;
 }

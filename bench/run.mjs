@@ -12,7 +12,7 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { killAll } from './lib/procs.mjs';
 import { markdownTable } from './lib/report.mjs';
-import { CLI, ROOT } from './lib/supervisor.mjs';
+import { CLI, ROOT, SUPERVISOR_NODE } from './lib/supervisor.mjs';
 import { findTools } from './lib/tools.mjs';
 import * as readiness from './readiness.mjs';
 import * as wsForwarding from './ws-forwarding.mjs';
@@ -21,8 +21,10 @@ import * as footprint from './footprint.mjs';
 import * as stopTime from './stop-time.mjs';
 import * as coldStart from './cold-start.mjs';
 import * as realGateway from './real-gateway.mjs';
+import * as realForwarding from './real-forwarding.mjs';
+import * as gcForwarding from './gc-forwarding.mjs';
 
-const BENCHMARKS = [readiness, wsForwarding, httpForwarding, footprint, stopTime, coldStart, realGateway];
+const BENCHMARKS = [readiness, wsForwarding, httpForwarding, footprint, stopTime, coldStart, realGateway, realForwarding, gcForwarding];
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
@@ -41,7 +43,7 @@ function updateMarkdown(results) {
   const failed = Object.values(results.benchmarks).filter((bench) => bench.error).map((bench) => `- ${bench.title}: FAILED, see the results file`).join('\n');
   const blocks = {
     table: [markdownTable(benches), '', notes, failed].filter((part) => part !== '').join('\n'),
-    machine: `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.kernel}; Node ${m.node}; ${m.nginx}; ${m.wrk}; load average ${m.loadAverageAtStart.join(' ')} at start, ${m.loadAverageAtEnd?.join(' ') ?? '?'} at end; ${results.mode} run of ${results.startedAt}, ${results.durationSeconds.toFixed(0)} s`,
+    machine: `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.kernel}; Node ${m.node} (bench), ${m.supervisorNode ?? m.node} (supervisor and Node peers); ${m.nginx}; ${m.wrk}; load average ${m.loadAverageAtStart.join(' ')} at start, ${m.loadAverageAtEnd?.join(' ') ?? '?'} at end; ${results.mode} run of ${results.startedAt}, ${results.durationSeconds.toFixed(0)} s`,
   };
   let md = readFileSync(mdPath, 'utf8');
   for (const [name, text] of Object.entries(blocks)) {
@@ -80,7 +82,9 @@ function newestMtime(dir) {
 }
 // Not in smoke mode: it runs inside the test suite, where rewriting dist/ under the feet of other
 // test files that start dist/cli.js would make them flaky (and `npm test` builds first anyway).
-if (!existsSync(CLI) || newestMtime(join(ROOT, 'src')) > newestMtime(join(ROOT, 'dist'))) {
+if (process.env.BENCH_CLI) {
+  process.stderr.write(`bench: measuring BENCH_CLI=${CLI}\n`);
+} else if (!existsSync(CLI) || newestMtime(join(ROOT, 'src')) > newestMtime(join(ROOT, 'dist'))) {
   if (smoke && existsSync(CLI)) {
     process.stderr.write('bench: warning: dist/ is older than src/ (run npm run build); measuring it as it is\n');
   } else {
@@ -102,6 +106,8 @@ function machine() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
+    // The Node that runs the supervisor and its Node peers (Node 24 from .runtime/, like the image).
+    supervisorNode: spawnSync(SUPERVISOR_NODE, ['-v'], { encoding: 'utf8' }).stdout?.trim() || null,
     nginx: version(tools.nginx),
     wrk: version(tools.wrk)?.split(' [')[0] ?? null,
     loadAverageAtStart: os.loadavg().map((value) => Number(value.toFixed(2))),
@@ -112,7 +118,7 @@ const startedAt = Date.now();
 const results = { mode: smoke ? 'smoke' : 'full', startedAt: new Date(startedAt).toISOString(), machine: machine(), benchmarks: {} };
 const done = [];
 let failed = false;
-process.stderr.write(`bench (${results.mode}) on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${process.version}\n`);
+process.stderr.write(`bench (${results.mode}) on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${process.version}, supervisor on Node ${results.machine.supervisorNode}\n`);
 for (const bench of BENCHMARKS) {
   if (only && !only.includes(bench.id)) continue;
   const benchStart = Date.now();

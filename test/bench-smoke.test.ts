@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // still runs end to end and reports every figure as a number; timing goals are the bench's to
 // report, never a test's to assert (this machine is shared and noisy).
 const ROOT = resolve(import.meta.dirname, '..');
-const BENCHMARKS = ['readiness', 'ws', 'http', 'footprint', 'stop', 'coldstart', 'realgateway'];
+const BENCHMARKS = ['readiness', 'ws', 'http', 'footprint', 'stop', 'coldstart', 'realgateway', 'realfwd', 'gc'];
 
 describe('bench smoke', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocs-bench-smoke-'));

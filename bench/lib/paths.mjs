@@ -35,7 +35,7 @@ export async function startPaths(nginxPath) {
   };
 }
 
-function childrenOf(pid) {
+export function childrenOf(pid) {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {

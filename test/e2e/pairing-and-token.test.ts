@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,10 @@ describe('pairing a remote device and the token in effect, with the real gateway
     expect(version.stdout).toMatch(/OpenClaw 2026\.9\.6/);
     const unknown = await runCli(['openclaw', 'no-such-command'], cliEnv, CLI_TIMEOUT_MS);
     expect(unknown.code).toBe(1);
+    // The npm script is the same command (npm passes the exit code through).
+    const viaNpm = spawnSync('npm', ['run', '--silent', 'openclaw', '--', 'devices', 'list', '--json'], { cwd: ROOT, env: cliEnv as NodeJS.ProcessEnv, encoding: 'utf8', timeout: CLI_TIMEOUT_MS });
+    expect(viaNpm.status, viaNpm.stderr).toBe(0);
+    expect((JSON.parse(viaNpm.stdout) as { paired: unknown[] }).paired.length).toBeGreaterThanOrEqual(1);
     const dashboard = await runCli(['openclaw', 'dashboard'], cliEnv, CLI_TIMEOUT_MS);
     expect(dashboard.code).toBe(0);
     expect(dashboard.stdout).toContain(`http://localhost:${sup.port}/`);
@@ -114,6 +118,9 @@ describe('pairing a remote device and the token in effect, with the real gateway
     // What the message says is what connects.
     expect((await connectAndCheck(`ws://127.0.0.1:${sup.port}/`, CONFIG_TOKEN, { health: false })).hello).toMatchObject({ ok: true });
     expect((await connectAndCheck(`ws://127.0.0.1:${sup.port}/`, sup.token, { health: false })).hello?.error?.details?.code).toBe('AUTH_TOKEN_MISMATCH');
+    const dashboard = await runCli(['openclaw', 'dashboard'], cliEnv, CLI_TIMEOUT_MS);
+    expect(dashboard.stdout).toContain(`Token: gateway.auth.token in ${join(sup.stateDir, 'openclaw.json')}`);
+    expect(dashboard.stdout).not.toContain(CONFIG_TOKEN);
 
     const [, , ...back] = (overridden['backCommand'] as string).replace(/ \(.*\)$/, '').split(' ');
     expect(back).toEqual(['openclaw', 'config', 'unset', 'gateway.auth.token']);

@@ -37,6 +37,9 @@ export interface DrainCounts {
   readonly websocketsCut: number;
 }
 
+/** At the drain deadline, how long a WebSocket client gets to take our close frame before its socket is destroyed. */
+export const CUT_GRACE_MS = 500;
+
 export const DEFAULT_LIMITS: FrontDoorLimits = {
   /** Railway's edge drops idle keep-alive connections after 60 s: ours must outlive that, or the edge reuses a socket we are closing (a 502). */
   keepAliveTimeoutMs: 65_000,
@@ -147,11 +150,11 @@ export class FrontDoor {
 
   /**
    * The drain deadline: close the WebSockets left with 1001, cut the HTTP requests left, destroy
-   * every connection. Resolves within LINGER_MS whatever the clients do (a tunnel whose client
+   * every connection. Resolves within CUT_GRACE_MS whatever the clients do (a tunnel whose client
    * never reads is destroyed by then), so no exit ever waits on a leftover socket.
    */
   async cutRemaining(): Promise<void> {
-    const cuts = [...this.#tunnels].map((tunnel) => tunnel.cut(CLOSE_GOING_AWAY, 'supervisor shutting down'));
+    const cuts = [...this.#tunnels].map((tunnel) => tunnel.cut(CLOSE_GOING_AWAY, 'supervisor shutting down', CUT_GRACE_MS));
     for (const res of this.#inflight) {
       this.#inflight.delete(res);
       this.#counts.httpCut++;

@@ -13,9 +13,9 @@ export type TunnelEnd = 'closed' | 'cut';
 export interface Tunnel {
   /**
    * Ends the session with a close frame of ours when the stream is between frames, else drops it;
-   * resolves once both sockets are gone, within the linger bound whatever the client does.
+   * resolves once both sockets are gone, within `graceMs` whatever the client does.
    */
-  cut(code: number, reason: string): Promise<void>;
+  cut(code: number, reason: string, graceMs: number): Promise<void>;
   /** Destroys both sockets now. */
   destroy(): void;
 }
@@ -124,7 +124,7 @@ function splice(client: Duplex, clientHead: Buffer, gateway: Socket, hooks: Tunn
   };
 
   const tunnel: Tunnel = {
-    cut(code, reason) {
+    cut(code, reason, graceMs) {
       if (ended || client.destroyed) return Promise.resolve();
       cutting = true;
       gateway.unpipe(client);
@@ -132,8 +132,10 @@ function splice(client: Duplex, clientHead: Buffer, gateway: Socket, hooks: Tunn
       return new Promise((resolve) => {
         client.once('close', () => resolve());
         closeClient(code, reason);
-        // At the deadline nobody waits for the closing handshake: gone once our frame is sent.
+        // At the deadline nobody waits for the closing handshake: gone once our frame is sent, or
+        // after the grace if the client does not even read it.
         client.once('finish', () => client.destroy());
+        setTimeout(() => client.destroy(), graceMs).unref();
         finish('cut');
       });
     },

@@ -93,8 +93,9 @@ export function runAttached(cli: CliInvocation, args: readonly string[]): Promis
   const child = spawn(cli.file, [...args], { env: cli.env, stdio: 'inherit' });
   // A Ctrl-C reaches the CLI through the terminal's process group; a SIGTERM sent to us is passed on.
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+  const ignore = (): void => undefined;
   process.on('SIGTERM', forward);
-  process.on('SIGINT', () => undefined);
+  process.on('SIGINT', ignore);
   return new Promise((resolve) => {
     child.once('error', (error) => {
       process.stderr.write(`openclaw-supervisor: cannot run ${cli.file}: ${error.message}\n`);
@@ -102,6 +103,7 @@ export function runAttached(cli: CliInvocation, args: readonly string[]): Promis
     });
     child.once('exit', (code, signal) => {
       process.off('SIGTERM', forward);
+      process.off('SIGINT', ignore);
       resolve(code ?? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGKILL' ? 9 : 15));
     });
   });

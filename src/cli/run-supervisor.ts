@@ -19,7 +19,7 @@ import { gracefulStop } from '../shutdown/graceful-stop.js';
 import type { ReaperStatus } from './pid1.js';
 import { PairingNotices } from '../gateway/pairing-notice.js';
 import { selfCommand } from './self-command.js';
-import { AuthWatch, isAuthReloadLine } from '../gateway/auth-check.js';
+import { AuthWatch, configCredentialNote, isAuthReloadLine } from '../gateway/auth-check.js';
 import { publicUrls } from './public-urls.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
@@ -47,6 +47,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     throw new UsageError(`cannot prepare the gateway config in ${error.path ?? config.stateDir} (${error.code ?? error.message}): make OPENCLAW_STATE_DIR (${config.stateDir}) writable, or point OPENCLAW_CONFIG_PATH at a readable file`);
   });
 
+  const credentialNote = await configCredentialNote(gatewayConfig.configPath, gatewayConfig.userConfigPath);
   logger.info(
     {
       event: 'supervisor.starting',
@@ -66,7 +67,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
       trustedProxies: config.trustedProxies,
       allowedOrigins: config.allowedOrigins,
     },
-    `openclaw-supervisor ${version} starting: open ${publicUrls(config.host, config.publicPort, env).join(' or ')} once the gateway is ready; token ${describeToken(token)}`,
+    `openclaw-supervisor ${version} starting: open ${publicUrls(config.host, config.publicPort, env).join(' or ')} once the gateway is ready; token ${describeToken(token)}${credentialNote === null ? '' : ` (${credentialNote})`}`,
   );
   if (reaper === 'no-tini' || reaper === 'no-execve') {
     logger.warn({ event: 'supervisor.no_reaper', reason: reaper }, 'running as PID 1 without tini (install tini, use Node >= 22.15): orphaned processes will not be reaped');

@@ -96,6 +96,20 @@ export function describeEnforcedCredential(facts: AuthConfigFacts, userConfigPat
   }
 }
 
+/**
+ * Before the gateway runs: a warning to attach to "token from …" when the effective config sets a
+ * credential of its own (the gateway prefers it); null when the supervisor's token is what it will use.
+ */
+export async function configCredentialNote(configPath: string, userConfigPath: string): Promise<string | null> {
+  const effective = await readEffectiveConfig(configPath);
+  const facts = authConfigFacts(effective.config);
+  if (effective.config !== null && facts.token.kind === 'none' && !facts.password && (facts.mode === null || facts.mode === 'token')) return null;
+  if (facts.token.kind === 'env' && facts.token.variable === 'OPENCLAW_GATEWAY_TOKEN') return null;
+  return effective.config === null
+    ? `unless ${userConfigPath} (unreadable here: ${effective.error}) sets another credential; checked when the gateway is ready`
+    : `but ${describeEnforcedCredential(facts, userConfigPath)} takes precedence if it differs; checked when the gateway is ready`;
+}
+
 export interface AuthWatchOptions {
   readonly logger: Logger;
   readonly gatewayPort: number;

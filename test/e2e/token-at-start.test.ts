@@ -39,6 +39,8 @@ describe('a config token at start, with the real gateway', () => {
       enforced: `gateway.auth.token in ${userConfig} (or a file it $includes)`,
       backCommand: `node ${CLI} openclaw config unset gateway.auth.token (the gateway applies it live)`,
     });
+    // Already at start, before the gateway runs, the supervisor does not claim its own token works.
+    expect(sup.events('supervisor.starting')[0]!.msg).toContain(`token from OPENCLAW_GATEWAY_TOKEN (but gateway.auth.token in ${userConfig} (or a file it $includes) takes precedence if it differs`);
     const ready = sup.events('gateway.ready')[0]!;
     expect(ready['tokenInEffect']).toBe(`gateway.auth.token in ${userConfig} (or a file it $includes)`);
     expect(ready.msg).not.toContain('OPENCLAW_GATEWAY_TOKEN');

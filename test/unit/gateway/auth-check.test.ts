@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuthWatch, authConfigFacts, describeEnforcedCredential, isAuthReloadLine, type ProbeResult } from '../../../src/gateway/auth-check.js';
+import { AuthWatch, authConfigFacts, configCredentialNote, describeEnforcedCredential, isAuthReloadLine, type ProbeResult } from '../../../src/gateway/auth-check.js';
 
 describe('authConfigFacts', () => {
   it.each([
@@ -83,5 +83,26 @@ describe('AuthWatch', () => {
     result.value = 'accepted';
     expect(await auth.check('reload')).toMatchObject({ tokenInEffect: 'the token in /data/gateway-token', probed: true });
     expect(records.map((record) => record.fields['event'])).toEqual(['gateway.token_overridden', 'gateway.token_restored']);
+  });
+});
+
+describe('configCredentialNote (before the gateway runs)', () => {
+  const note = async (config: object | string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocs-note-'));
+    const path = join(dir, 'openclaw.json');
+    writeFileSync(path, typeof config === 'string' ? config : JSON.stringify(config));
+    return { text: await configCredentialNote(path, path), path };
+  };
+
+  it('is null when the supervisor token is what the gateway will use', async () => {
+    expect((await note({ gateway: { trustedProxies: ['127.0.0.1'] } })).text).toBeNull();
+    expect((await note({ gateway: { auth: { mode: 'token', token: '${OPENCLAW_GATEWAY_TOKEN}' } } })).text).toBeNull();
+  });
+
+  it('warns when the config sets a credential of its own, or cannot be read', async () => {
+    const literal = await note({ gateway: { auth: { token: 'x-config-token-99' } } });
+    expect(literal.text).toBe(`but gateway.auth.token in ${literal.path} (or a file it $includes) takes precedence if it differs; checked when the gateway is ready`);
+    expect(literal.text).not.toContain('x-config-token-99');
+    expect((await note('{ not json5')).text).toMatch(/^unless .* \(unreadable here: /);
   });
 });

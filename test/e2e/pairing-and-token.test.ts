@@ -11,6 +11,7 @@ import { CLI, ROOT, startSupervisor, type LogRecord, type RunningSupervisor } fr
 const DEVICE_CLIENT = join(ROOT, 'test', 'helpers', 'device-client.mjs');
 const CLI_TIMEOUT_MS = 90_000;
 const CONFIG_TOKEN = 'config-token-set-by-the-user-7781';
+const UI_ORIGIN = 'https://openclaw.example.test';
 
 /**
  * Issue 12 with the real gateway: a remote client (its own network namespace) with a device
@@ -32,7 +33,7 @@ describe('pairing a remote device and the token in effect, with the real gateway
   beforeAll(async () => {
     ns = createNetns();
     work = mkdtempSync(join(tmpdir(), 'ocs-pairing-'));
-    sup = await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000' } });
+    sup = await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000', SUPERVISOR_ALLOWED_ORIGINS: UI_ORIGIN } });
     cliEnv = {
       PATH: process.env['PATH'],
       HOME: process.env['HOME'],
@@ -91,6 +92,28 @@ describe('pairing a remote device and the token in effect, with the real gateway
 
     const connected = inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity]);
     expect(connected['hello']).toMatchObject({ ok: true, type: 'hello-ok' });
+  });
+
+  it('a remote Control UI (its client id, mode and Origin) is refused, shown by devices approve --latest, approved with --yes, then connects', async () => {
+    const url = `ws://${ns.hostAddress}:${sup.port}/`;
+    const identity = join(work, 'browser.json');
+    const ui = (): Record<string, any> => inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity, '--control-ui', `origin:${UI_ORIGIN}`]);
+    const refused = ui();
+    expect(refused['hello']).toMatchObject({ ok: false, error: { details: { code: 'PAIRING_REQUIRED' } } });
+    const requestId = refused['hello'].error.details.requestId as string;
+    const notice = await sup.waitFor('gateway.pairing_required', (r) => r['requestId'] === requestId, 15_000);
+    expect(notice).toMatchObject({ clientAddress: ns.nsAddress, origin: UI_ORIGIN });
+
+    // Without a terminal, --latest shows the request and approves nothing.
+    const shown = await runCli(['devices', 'approve', '--latest'], cliEnv, CLI_TIMEOUT_MS);
+    expect(shown.code).toBe(1);
+    expect(shown.stdout).toContain(`Latest pending request ${requestId}: from ${ns.nsAddress}, platform Linux x86_64, client openclaw-control-ui (webchat)`);
+    expect(ui()['hello']).toMatchObject({ ok: false });
+
+    const approved = await runCli(['devices', 'approve', '--latest', '--yes'], cliEnv, CLI_TIMEOUT_MS);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain(`Approving ${requestId}`);
+    expect(ui()['hello']).toMatchObject({ ok: true, type: 'hello-ok' });
   });
 
   it('openclaw-supervisor openclaw passes the exit code through and aims at this gateway', async () => {

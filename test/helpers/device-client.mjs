@@ -1,6 +1,6 @@
 // A gateway client with a device identity (Ed25519 key pair kept in a file), as the Control UI and
 // the openclaw CLI connect: the gateway then applies device pairing to it. Usable in-process or as a
-// CLI (`node device-client.mjs <ws-url> <token-file> <identity-file> [header:value …]`, prints one
+// CLI (`node device-client.mjs <ws-url> <token-file> <identity-file> [--control-ui] [header:value …]`, prints one
 // JSON line), e.g. inside a network namespace. The token is read from a file so it never appears on
 // a command line. Built from openclaw@2026.9.6: device id = sha256(raw public key), signature over
 // the v3 payload `v3|id|client|mode|role|scopes|signedAt|token|nonce|platform|deviceFamily`.
@@ -9,7 +9,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 
-const CLIENT = { id: 'gateway-client', version: '0.0.1', platform: 'linux', mode: 'backend' };
+const BACKEND = { id: 'gateway-client', version: '0.0.1', platform: 'linux', mode: 'backend' };
+/** What the Control UI sends (openclaw@2026.9.6 control-ui-core: clientName openclaw-control-ui, mode webchat, navigator.platform). */
+export const CONTROL_UI = { id: 'openclaw-control-ui', version: 'dev', platform: 'Linux x86_64', mode: 'webchat' };
 const ROLE = 'operator';
 const SCOPES = ['operator.admin'];
 
@@ -31,7 +33,7 @@ export function loadOrCreateIdentity(path) {
  * Connects with token + signed device proof. Resolves with the hello (res) and the close, as data:
  * `{ deviceId, hello: {ok, type, error}, close }`.
  */
-export function connectWithDevice(url, token, identity, { headers = {}, timeoutMs = 20_000 } = {}) {
+export function connectWithDevice(url, token, identity, { headers = {}, timeoutMs = 20_000, client: CLIENT = BACKEND } = {}) {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs });
     let hello = null;
@@ -47,7 +49,7 @@ export function connectWithDevice(url, token, identity, { headers = {}, timeoutM
       if (message.type === 'event' && message.event === 'connect.challenge') {
         const nonce = message.payload.nonce;
         const signedAt = Date.now();
-        const payload = ['v3', identity.id, CLIENT.id, CLIENT.mode, ROLE, SCOPES.join(','), String(signedAt), token, nonce, CLIENT.platform, ''].join('|');
+        const payload = ['v3', identity.id, CLIENT.id, CLIENT.mode, ROLE, SCOPES.join(','), String(signedAt), token, nonce, CLIENT.platform.toLowerCase(), ''].join('|');
         const signature = sign(null, Buffer.from(payload, 'utf8'), identity.privateKey).toString('base64url');
         const params = {
           minProtocol: 4,
@@ -72,10 +74,12 @@ export function connectWithDevice(url, token, identity, { headers = {}, timeoutM
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [url, tokenFile, identityFile, ...headerArgs] = process.argv.slice(2);
+  const [url, tokenFile, identityFile, ...rest] = process.argv.slice(2);
   const token = readFileSync(tokenFile, 'utf8').trim();
+  const headerArgs = rest.filter((arg) => arg !== '--control-ui');
   const headers = Object.fromEntries(headerArgs.map((arg) => [arg.slice(0, arg.indexOf(':')), arg.slice(arg.indexOf(':') + 1)]));
-  connectWithDevice(url, token, loadOrCreateIdentity(identityFile), { headers }).then((result) => {
+  const client = rest.includes('--control-ui') ? CONTROL_UI : BACKEND;
+  connectWithDevice(url, token, loadOrCreateIdentity(identityFile), { headers, client }).then((result) => {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     process.exit(0);
   });

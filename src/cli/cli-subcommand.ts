@@ -1,4 +1,5 @@
 import { resolveConfig } from '../config/resolve-config.js';
+import { UsageError } from '../config/usage-error.js';
 import { runDevices } from './devices.js';
 import { AuthWatch } from '../gateway/auth-check.js';
 import type { Logger } from '../log/logger.js';
@@ -18,7 +19,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export async function runCliSubcommand(sub: CliSubcommand, env: Env): Promise<number> {
   const invocation = resolveConfig(env, sub.ownArgs);
   if (invocation.command !== 'run') {
-    throw new Error(`unexpected ${invocation.command} before ${sub.name}`);
+    throw new UsageError(`--${invocation.command} goes after ${sub.name} (e.g. openclaw-supervisor ${sub.name} --${invocation.command}), or alone`);
   }
   const { config } = invocation;
   const cli = await prepareCli(config, env);

@@ -9,6 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CUT_GRACE_MS, FrontDoor } from '../../src/front-door/front-door.js';
 import { LINGER_MS } from '../../src/front-door/responses.js';
 import { pollUntil } from '../helpers/proc.js';
+import { scenario } from './helpers/figures.js';
 import { ROOT, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 
 const SEQUENCED_GATEWAY = join(ROOT, 'test', 'helpers', 'sequenced-gateway.mjs');
@@ -96,6 +97,7 @@ describe('WebSocket tunnels end in bounded time, whatever the client does', () =
     // What ws (and so the gateway) does: a close frame, then the end of its side of the connection
     // once its close timeout passes; here at once, so the test does not wait ws's 30 s. The client
     // never reads nor closes: our side would sit in FIN-WAIT-2 for ever without the linger bound.
+    const fig = scenario('backpressure.tunnel-client-never-reads-gateway-closes', 'backpressure');
     onSession = (ws) => {
       ws.send('not authenticated');
       ws.close(1008, 'policy');
@@ -105,17 +107,25 @@ describe('WebSocket tunnels end in bounded time, whatever the client does', () =
     expect(await pollUntil(() => frontDoor.openWebSockets === 1, 3_000)).toBe(true);
     const started = Date.now();
     expect(await pollUntil(() => frontDoor.openWebSockets === 0, LINGER_MS + 5_000)).toBe(true);
+    fig.set('releasedAfterMs', Date.now() - started);
+    fig.set('lingerBoundMs', LINGER_MS);
+    fig.lost('tunnelsLeft', frontDoor.openWebSockets);
     expect(Date.now() - started).toBeLessThan(LINGER_MS + 3_000);
   });
 
   it('a never-reading client whose gateway session vanishes (terminate) is released too', async () => {
+    const fig = scenario('backpressure.tunnel-backed-up-gateway-vanishes', 'backpressure');
     onSession = (ws) => flood(ws, () => ws.terminate());
     clients.push(await stalledClient(port));
     expect(await pollUntil(() => frontDoor.openWebSockets === 1, 3_000)).toBe(true);
+    const started = Date.now();
     expect(await pollUntil(() => frontDoor.openWebSockets === 0, LINGER_MS + 5_000)).toBe(true);
+    fig.set('releasedAfterMs', Date.now() - started);
+    fig.lost('tunnelsLeft', frontDoor.openWebSockets);
   });
 
   it(`at the drain deadline, never-reading clients are cut within the grace (${CUT_GRACE_MS} ms), not the drain's whole budget`, async () => {
+    const fig = scenario('backpressure.drain-cut-never-reading-clients', 'backpressure');
     const backedUp: Promise<void>[] = [];
     onSession = (ws) => backedUp.push(new Promise((resolve) => flood(ws, resolve)));
     for (let i = 0; i < 5; i++) clients.push(await stalledClient(port));
@@ -123,6 +133,9 @@ describe('WebSocket tunnels end in bounded time, whatever the client does', () =
     await Promise.all(backedUp);
     const started = Date.now();
     await frontDoor.cutRemaining();
+    fig.set('clients', 5);
+    fig.set('cutInMs', Date.now() - started);
+    fig.lost('tunnelsLeft', frontDoor.openWebSockets);
     expect(Date.now() - started).toBeLessThan(CUT_GRACE_MS + 1_000);
     expect(frontDoor.openWebSockets).toBe(0);
   });
@@ -148,6 +161,7 @@ describe('exit codes never depend on leftovers', () => {
   });
 
   it('a crash loop exits 1 even while never-reading WebSocket clients hold tunnels', async () => {
+    const fig = scenario('fault.crash-loop-with-stalled-tunnels', 'fault');
     const dir = mkdtempSync(join(tmpdir(), 'ocs-tunnel-'));
     sup = await startSupervisor({
       gateway: [process.execPath, SEQUENCED_GATEWAY],
@@ -169,6 +183,8 @@ describe('exit codes never depend on leftovers', () => {
       for (let j = 0; j < 140; j++) client.write(frame);
     }
     const exit = await sup.exited;
+    fig.set('stalledClients', 3);
+    fig.set('exitCode', exit.code);
     expect(exit.code).toBe(1);
     expect(sup.events('supervisor.exited')[0]).toMatchObject({ code: 1, reason: 'gateway crash loop' });
   }, 60_000);

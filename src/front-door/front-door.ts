@@ -162,7 +162,6 @@ export class FrontDoor {
     }
     this.#server.closeAllConnections();
     await Promise.all(cuts);
-    await this.#upstream?.pool.destroy();
   }
 
   counts(): DrainCounts {

@@ -21,7 +21,7 @@ export const title = '9. Forwarding GC';
  * The V8 flags measured as the remedy (bench/gc-remedy.mjs has the study), run as a fifth target:
  * the supervisor started with them on the node command line.
  */
-export const REMEDY_FLAGS = ['--max-semi-space-size=32'];
+export const REMEDY_FLAGS = ['--no-incremental-marking'];
 
 const CASES = [
   { key: 'kb100', bytes: 100 * 1024, connections: 10, label: '100 KB responses, 10 conns' },

@@ -17,6 +17,14 @@ export type TokenSource =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'generate' };
 
+export interface AlertSettings {
+  /** Incoming-webhook URL (a secret: never logged), or null: no alerts are sent. */
+  readonly webhook: string | null;
+  /** Restarts after failures within `windowMs` that make an alert. */
+  readonly restarts: number;
+  readonly windowMs: number;
+}
+
 /** The resolved configuration: every field present, validated, no I/O needed to build it. */
 export interface Config {
   readonly host: string;
@@ -28,10 +36,20 @@ export interface Config {
   readonly stopTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly drainTimeoutSource: 'setting' | 'railway' | 'default';
+  /** RAILWAY_DEPLOYMENT_DRAINING_SECONDS, parsed here once for the drain, the warning and the diagnosis; null when unset. */
+  readonly railwayDrainingSeconds: number | null;
+  /**
+   * After a stop signal, how long /readyz says 503 while traffic is still served, before the drain
+   * closes the listener (Kubernetes endpoint propagation); counted inside the drain deadline.
+   */
+  readonly shutdownDelayMs: number;
   readonly logLevel: LogLevel;
   readonly restart: RestartPolicy;
   readonly trustedProxies: readonly string[];
   readonly allowedOrigins: readonly string[];
+  /** Prometheus /metrics on a listener of its own; null: off (the default). */
+  readonly metrics: { readonly port: number; readonly host: string } | null;
+  readonly alerts: AlertSettings;
   /** The user's gateway command after `--`, or null for the pinned openclaw binary. */
   readonly gatewayCommand: readonly string[] | null;
 }
@@ -46,6 +64,8 @@ export const DEFAULTS = {
   /** docker stop waits 10 s before SIGKILL; keep 2 s of it for our own exit. */
   drainTimeoutMs: 8_000,
   drainSafetyMarginMs: 2_000,
+  /** Endpoint removal reaches kube-proxy and ingresses within a few seconds (lightship's default shutdownDelay is 5 s). */
+  kubernetesShutdownDelayMs: 5_000,
   logLevel: 'info' as LogLevel,
   restart: {
     initialDelayMs: 1_000,
@@ -56,4 +76,6 @@ export const DEFAULTS = {
     limitIntervalMs: 300_000,
   } satisfies RestartPolicy,
   healthcheckTimeoutMs: 3_000,
+  metricsHost: '::',
+  alerts: { webhook: null, restarts: 3, windowMs: 600_000 } satisfies AlertSettings,
 } as const;

@@ -75,7 +75,21 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
     );
   }
 
+  const metricsPort = values.metricsPort ?? null;
+  if (metricsPort !== null && (metricsPort === publicPort || metricsPort === gatewayPort)) {
+    throw new UsageError(
+      `SUPERVISOR_METRICS_PORT=${metricsPort} equals ${metricsPort === publicPort ? `PORT=${publicPort}` : `SUPERVISOR_GATEWAY_PORT=${gatewayPort}`}: metrics are served on a listener of their own, on a port nobody else uses`,
+    );
+  }
+  if (metricsPort === null && values.metricsHost !== undefined) {
+    throw new UsageError('SUPERVISOR_METRICS_HOST is set but SUPERVISOR_METRICS_PORT is not: metrics are off unless you choose their port');
+  }
+
   const drain = resolveDrainTimeout(env, values.drainTimeoutMs);
+  const stopTimeoutMs = values.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs;
+  // On Kubernetes, endpoints are removed only after the pod got SIGTERM: keep serving meanwhile.
+  const shutdownDelayMs = values.shutdownDelayMs ?? (env['KUBERNETES_SERVICE_HOST'] ? DEFAULTS.kubernetesShutdownDelayMs : 0);
+  checkStopTimeline(drain, stopTimeoutMs, shutdownDelayMs);
   const railwayDomain = env['RAILWAY_PUBLIC_DOMAIN']?.trim();
 
   return {
@@ -87,13 +101,21 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
       token: resolveTokenSource(env, values.tokenFile),
       stateDir: values.stateDir ?? defaultStateDir(env, home),
       startupTimeoutMs: values.startupTimeoutMs ?? DEFAULTS.startupTimeoutMs,
-      stopTimeoutMs: values.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs,
+      stopTimeoutMs,
       drainTimeoutMs: drain.ms,
       drainTimeoutSource: drain.source,
+      railwayDrainingSeconds: drain.railwaySeconds,
+      shutdownDelayMs,
       logLevel: values.logLevel ?? DEFAULTS.logLevel,
       restart,
       trustedProxies: values.trustedProxies ?? [],
       allowedOrigins: values.allowedOrigins ?? (railwayDomain ? SETTINGS.allowedOrigins.parse(`https://${railwayDomain}`, 'RAILWAY_PUBLIC_DOMAIN') : []),
+      metrics: metricsPort === null ? null : { port: metricsPort, host: values.metricsHost ?? DEFAULTS.metricsHost },
+      alerts: {
+        webhook: values.alertWebhook ?? DEFAULTS.alerts.webhook,
+        restarts: values.alertRestarts ?? DEFAULTS.alerts.restarts,
+        windowMs: values.alertWindowMs ?? DEFAULTS.alerts.windowMs,
+      },
       gatewayCommand: gatewayArgs,
     },
   };
@@ -154,12 +176,29 @@ function defaultStateDir(env: Env, home: string): string {
 }
 
 /** Railway SIGKILLs `drainingSeconds` after SIGTERM: finish before that, with a margin for our own exit. */
-function resolveDrainTimeout(env: Env, setting: number | undefined): { ms: number; source: Config['drainTimeoutSource'] } {
-  if (setting !== undefined) return { ms: setting, source: 'setting' };
+function resolveDrainTimeout(env: Env, setting: number | undefined): { ms: number; source: Config['drainTimeoutSource']; railwaySeconds: number | null } {
   const raw = env['RAILWAY_DEPLOYMENT_DRAINING_SECONDS'];
-  if (raw === undefined || raw.trim() === '') return { ms: DEFAULTS.drainTimeoutMs, source: 'default' };
-  const seconds = parseInteger(raw, 'RAILWAY_DEPLOYMENT_DRAINING_SECONDS', 0, 86_400, 'whole seconds (set drainingSeconds in railway.toml)');
-  if (seconds === 0) return { ms: DEFAULTS.drainTimeoutMs, source: 'default' };
+  const seconds = raw === undefined || raw.trim() === '' ? null : parseInteger(raw, 'RAILWAY_DEPLOYMENT_DRAINING_SECONDS', 0, 86_400, 'whole seconds (set drainingSeconds in railway.toml)');
+  if (setting !== undefined) return { ms: setting, source: 'setting', railwaySeconds: seconds };
+  if (seconds === null || seconds === 0) return { ms: DEFAULTS.drainTimeoutMs, source: 'default', railwaySeconds: seconds };
   const totalMs = seconds * 1000;
-  return { ms: totalMs - Math.min(DEFAULTS.drainSafetyMarginMs, Math.floor(totalMs / 4)), source: 'railway' };
+  return { ms: totalMs - Math.min(DEFAULTS.drainSafetyMarginMs, Math.floor(totalMs / 4)), source: 'railway', railwaySeconds: seconds };
+}
+
+/**
+ * The stop timeline must fit in the drain deadline: the shutdown delay first, then the gateway's
+ * whole stop timeout. Refused here, with the numbers, rather than cut short at the first stop.
+ */
+function checkStopTimeline(drain: { ms: number; source: Config['drainTimeoutSource'] }, stopTimeoutMs: number, shutdownDelayMs: number): void {
+  const drainName = drain.source === 'railway' ? 'the drain deadline derived from RAILWAY_DEPLOYMENT_DRAINING_SECONDS' : drain.source === 'setting' ? 'SUPERVISOR_DRAIN_TIMEOUT_MS' : 'the default drain deadline';
+  if (stopTimeoutMs >= drain.ms) {
+    throw new UsageError(
+      `SUPERVISOR_STOP_TIMEOUT_MS=${stopTimeoutMs} must be below ${drainName} (${drain.ms} ms): the gateway's SIGTERM-to-SIGKILL grace has to fit in the drain; lower it or raise the drain`,
+    );
+  }
+  if (shutdownDelayMs + stopTimeoutMs > drain.ms) {
+    throw new UsageError(
+      `SUPERVISOR_SHUTDOWN_DELAY_MS=${shutdownDelayMs} plus SUPERVISOR_STOP_TIMEOUT_MS=${stopTimeoutMs} exceeds ${drainName} (${drain.ms} ms): the delay and the gateway's grace both count inside the drain; lower one or raise the drain`,
+    );
+  }
 }

@@ -28,6 +28,7 @@ export function parseInteger(raw: string, origin: string, min: number, max: numb
 const port = (raw: string, origin: string): number => parseInteger(raw, origin, 1, 65535, 'a TCP port');
 const positiveMs = (raw: string, origin: string): number =>
   parseInteger(raw, origin, 1, 2_147_483_647, 'a duration in milliseconds greater than 0');
+const nonNegativeMs = (raw: string, origin: string): number => parseInteger(raw, origin, 0, 2_147_483_647, 'a duration in milliseconds (0 for none)');
 const count = (raw: string, origin: string): number => parseInteger(raw, origin, 1, 1000, 'a count');
 const text = (raw: string, origin: string): string => {
   if (raw.trim() === '') throw invalid(origin, raw, 'expected a non-empty value');
@@ -101,6 +102,28 @@ function originList(raw: string, origin: string): string[] {
   return entries.map((entry) => new URL(entry).origin);
 }
 
+/**
+ * An incoming-webhook URL (Slack, Discord, Mattermost, a relay of your own): http or https, no
+ * user:password (fetch refuses those; put a secret in the path or query, as those services do).
+ * The value is a secret in its own right: it is never echoed, only its scheme and host.
+ */
+function webhookUrl(raw: string, origin: string): string {
+  const value = raw.trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const where = url === undefined ? '' : ` (${url.protocol}//${url.host})`;
+  const refuse = (why: string): UsageError => new UsageError(`${origin} is invalid${where}: ${why}`);
+  if (url === undefined) throw refuse('expected an absolute http:// or https:// URL, e.g. https://hooks.slack.com/services/…');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse(`expected an http:// or https:// URL, not ${url.protocol}`);
+  if (url.username !== '' || url.password !== '') throw refuse('a user name or password in the URL is not supported (fetch refuses it): put the secret in the path or query');
+  if (url.hash !== '') throw refuse('a #fragment is never sent: drop it');
+  return url.href;
+}
+
 function logLevel(raw: string, origin: string): LogLevel {
   const value = raw.trim().toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(value)) {
@@ -126,6 +149,7 @@ export const SETTINGS = {
   startupTimeoutMs: spec({ key: 'startupTimeoutMs', env: 'SUPERVISOR_STARTUP_TIMEOUT_MS', flag: 'startup-timeout-ms', help: 'how long the gateway may take to become ready (default 180000)', parse: positiveMs }),
   stopTimeoutMs: spec({ key: 'stopTimeoutMs', env: 'SUPERVISOR_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', help: 'grace period between SIGTERM and SIGKILL for the gateway group (default 5000)', parse: positiveMs }),
   drainTimeoutMs: spec({ key: 'drainTimeoutMs', env: 'SUPERVISOR_DRAIN_TIMEOUT_MS', flag: 'drain-timeout-ms', help: 'deadline for the whole graceful stop (default: RAILWAY_DEPLOYMENT_DRAINING_SECONDS - 2 s, else 8000)', parse: positiveMs }),
+  shutdownDelayMs: spec({ key: 'shutdownDelayMs', env: 'SUPERVISOR_SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', help: 'after a stop signal, keep serving this long with /readyz 503 before draining (default 5000 on Kubernetes, else 0)', parse: nonNegativeMs }),
   logLevel: spec({ key: 'logLevel', env: 'SUPERVISOR_LOG_LEVEL', flag: 'log-level', help: 'trace, debug, info (default), warn, error, fatal or silent', parse: logLevel }),
   restartDelayMs: spec({ key: 'restartDelayMs', env: 'SUPERVISOR_RESTART_DELAY_MS', flag: 'restart-delay-ms', help: 'first restart delay after a crash (default 1000; jittered up to 2x)', parse: positiveMs }),
   restartMaxDelayMs: spec({ key: 'restartMaxDelayMs', env: 'SUPERVISOR_RESTART_MAX_DELAY_MS', flag: 'restart-max-delay-ms', help: 'cap of the restart delay (default 30000)', parse: positiveMs }),
@@ -134,6 +158,11 @@ export const SETTINGS = {
   restartLimitBurst: spec({ key: 'restartLimitBurst', env: 'SUPERVISOR_RESTART_LIMIT_BURST', flag: 'restart-limit-burst', help: 'failures within the interval that make a crash loop (default 5)', parse: count }),
   restartLimitIntervalMs: spec({ key: 'restartLimitIntervalMs', env: 'SUPERVISOR_RESTART_LIMIT_INTERVAL_MS', flag: 'restart-limit-interval-ms', help: 'window of the crash-loop count (default 300000)', parse: positiveMs }),
   trustedProxies: spec({ key: 'trustedProxies', env: 'SUPERVISOR_TRUSTED_PROXIES', flag: 'trusted-proxies', help: 'CIDR list of peers whose X-Forwarded-* headers are kept (default none)', parse: cidrList }),
+  metricsPort: spec({ key: 'metricsPort', env: 'SUPERVISOR_METRICS_PORT', flag: 'metrics-port', help: 'serve Prometheus /metrics on this port, a listener of its own (default: off)', parse: port }),
+  metricsHost: spec({ key: 'metricsHost', env: 'SUPERVISOR_METRICS_HOST', flag: 'metrics-host', help: 'address of the metrics listener (default ::, all interfaces: the scraper is another pod or host)', parse: host }),
+  alertWebhook: spec({ key: 'alertWebhook', env: 'SUPERVISOR_ALERT_WEBHOOK', flag: 'alert-webhook', help: 'incoming-webhook URL (Slack/Discord style) that gets one JSON POST per alert (default: none)', parse: webhookUrl }),
+  alertRestarts: spec({ key: 'alertRestarts', env: 'SUPERVISOR_ALERT_RESTARTS', flag: 'alert-restarts', help: 'alert when this many restarts after failures happen within the alert window (default 3)', parse: count }),
+  alertWindowMs: spec({ key: 'alertWindowMs', env: 'SUPERVISOR_ALERT_WINDOW_MS', flag: 'alert-window-ms', help: 'window of that restart count (default 600000)', parse: positiveMs }),
   allowedOrigins: spec({ key: 'allowedOrigins', env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', help: 'origins allowed to open the Control UI (default https://$RAILWAY_PUBLIC_DOMAIN)', parse: originList }),
 } as const;
 

@@ -33,6 +33,8 @@ describe('resolveConfig: defaults', () => {
       restart: DEFAULTS.restart,
       trustedProxies: [],
       allowedOrigins: [],
+      metrics: null,
+      alerts: { webhook: null, restarts: 3, windowMs: 600_000 },
       gatewayCommand: null,
     } satisfies Config);
   });
@@ -372,5 +374,41 @@ describe('resolveConfig: help, version and healthcheck', () => {
     ['an extra positional', {}, ['healthcheck', 'now'], ['unknown command "healthcheck now"']],
   ])('healthcheck rejects %s', (_name, env, argv, parts) => {
     expectMentions(errorOf(env, argv), parts);
+  });
+});
+
+describe('resolveConfig: metrics and alerts (issue 13)', () => {
+  const HOOK = 'https://hooks.slack.com/services/T000/B000/sEcReTpAtH';
+
+  it.each<[string, Env, string[], Partial<Config>]>([
+    ['metrics off by default', {}, [], { metrics: null }],
+    ['SUPERVISOR_METRICS_PORT, all interfaces by default', { SUPERVISOR_METRICS_PORT: '9464' }, [], { metrics: { port: 9464, host: '::' } }],
+    ['--metrics-port with --metrics-host', {}, ['--metrics-port', '9100', '--metrics-host', '127.0.0.1'], { metrics: { port: 9100, host: '127.0.0.1' } }],
+    ['SUPERVISOR_ALERT_WEBHOOK', { SUPERVISOR_ALERT_WEBHOOK: ` ${HOOK} ` }, [], { alerts: { webhook: HOOK, restarts: 3, windowMs: 600_000 } }],
+    ['http webhook with a query', { SUPERVISOR_ALERT_WEBHOOK: 'http://127.0.0.1:9/hook?key=abc' }, [], { alerts: { webhook: 'http://127.0.0.1:9/hook?key=abc', restarts: 3, windowMs: 600_000 } }],
+    ['alert threshold and window', { SUPERVISOR_ALERT_RESTARTS: '5', SUPERVISOR_ALERT_WINDOW_MS: '60000' }, [], { alerts: { webhook: null, restarts: 5, windowMs: 60_000 } }],
+  ])('%s', (_name, env, argv, expected) => {
+    expect(run(env, argv)).toMatchObject(expected);
+  });
+
+  it.each<[string, Env, string[], string[]]>([
+    ['metrics port equal to PORT', { PORT: '9000', SUPERVISOR_METRICS_PORT: '9000' }, [], ['SUPERVISOR_METRICS_PORT=9000', 'PORT=9000', 'listener of their own']],
+    ['metrics port equal to the gateway port', { SUPERVISOR_METRICS_PORT: '18789' }, [], ['SUPERVISOR_METRICS_PORT=18789', 'SUPERVISOR_GATEWAY_PORT=18789']],
+    ['metrics port 0', { SUPERVISOR_METRICS_PORT: '0' }, [], ['SUPERVISOR_METRICS_PORT="0"', '1 to 65535']],
+    ['metrics host without a port', { SUPERVISOR_METRICS_HOST: '127.0.0.1' }, [], ['SUPERVISOR_METRICS_HOST', 'SUPERVISOR_METRICS_PORT is not']],
+    ['bad metrics host', { SUPERVISOR_METRICS_PORT: '9464', SUPERVISOR_METRICS_HOST: 'a b' }, [], ['SUPERVISOR_METRICS_HOST="a b"', 'IP address or host name']],
+    ['webhook that is not a URL', { SUPERVISOR_ALERT_WEBHOOK: 'hooks.slack.com/services/x' }, [], ['SUPERVISOR_ALERT_WEBHOOK is invalid', 'absolute http:// or https:// URL']],
+    ['webhook of another scheme', { SUPERVISOR_ALERT_WEBHOOK: 'ftp://example.com/hook' }, [], ['SUPERVISOR_ALERT_WEBHOOK is invalid (ftp://example.com)', 'not ftp:']],
+    ['webhook with a password', {}, ['--alert-webhook', 'https://user:pw@example.com/hook'], ['--alert-webhook is invalid (https://example.com)', 'user name or password']],
+    ['webhook with a fragment', { SUPERVISOR_ALERT_WEBHOOK: 'https://example.com/hook#x' }, [], ['SUPERVISOR_ALERT_WEBHOOK is invalid', 'fragment']],
+    ['zero alert restarts', { SUPERVISOR_ALERT_RESTARTS: '0' }, [], ['SUPERVISOR_ALERT_RESTARTS="0"', '1 to 1000']],
+    ['zero alert window', { SUPERVISOR_ALERT_WINDOW_MS: '0' }, [], ['SUPERVISOR_ALERT_WINDOW_MS="0"', 'greater than 0']],
+  ])('rejects %s', (_name, env, argv, parts) => {
+    expectMentions(errorOf(env, argv), parts);
+  });
+
+  it('never echoes the webhook URL (a secret) in its error', () => {
+    const message = errorOf({ SUPERVISOR_ALERT_WEBHOOK: 'https://user:sEcReTpAtH@example.com/sEcReTpAtH' });
+    expect(message).not.toContain('sEcReTpAtH');
   });
 });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type RestartPolicy } from '../../../src/config/config.js';
 import {
   EXIT_CONFIG_REFUSED,
-  backoffOptions,
   classifyExit,
   delayBounds,
   describeExit,
@@ -117,18 +116,6 @@ describe('delayBounds', () => {
       expect(maxMs).toBeGreaterThanOrEqual(minMs);
       previous = minMs;
     }
-  });
-});
-
-describe('backoffOptions', () => {
-  it('maps the policy onto p-retry options with jitter and no retry limit', () => {
-    expect(backoffOptions(policy({ initialDelayMs: 250, maxDelayMs: 4_000, factor: 3 }))).toEqual({
-      retries: Number.POSITIVE_INFINITY,
-      factor: 3,
-      minTimeout: 250,
-      maxTimeout: 4_000,
-      randomize: true,
-    });
   });
 });
 

@@ -37,6 +37,7 @@ export interface RunningSupervisor {
   readonly records: LogRecord[];
   /** Every raw line the process printed on stdout and stderr. */
   readonly output: string[];
+  /** The process's exit (`at`: when it happened), resolved once its output pipes have closed too. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   waitFor(event: string, predicate?: (record: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord>;
   events(event: string): LogRecord[];
@@ -82,8 +83,9 @@ export async function startSupervisor(options: StartOptions = {}): Promise<Runni
   const records: LogRecord[] = [];
   const output: string[] = [];
   const listeners = new Set<() => void>();
-  const collect = (stream: NodeJS.ReadableStream): void => {
-    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+  const collect = (stream: NodeJS.ReadableStream): Promise<void> => {
+    const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on('line', (line) => {
       output.push(line);
       try {
         records.push(JSON.parse(line) as LogRecord);
@@ -92,23 +94,20 @@ export async function startSupervisor(options: StartOptions = {}): Promise<Runni
       }
       for (const listener of listeners) listener();
     });
+    return new Promise((closed) => lines.once('close', closed));
   };
-  collect(child.stdout!);
-  collect(child.stderr!);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolveExit) => {
-    child.once('exit', (code, signal) => {
-      // Let the last lines of the pipes arrive before anyone inspects the log.
-      setTimeout(() => {
-        resolveExit({ code, signal, at: Date.now() });
-        // Set here, not in a .then: the waiters checked below must already see the exit.
-        done = true;
-        for (const listener of listeners) listener();
-      }, 50);
-    });
+  const outputClosed = Promise.all([collect(child.stdout!), collect(child.stderr!)]);
+  const processExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolveExit) => {
+    child.once('exit', (code, signal) => resolveExit({ code, signal, at: Date.now() }));
   });
   let done = false;
-  void exited.then(() => {
+  // Resolves once the process has exited (`at`: that instant) and both pipes have delivered their
+  // last line, so that whoever awaits it sees the whole log.
+  const exited = Promise.all([processExit, outputClosed]).then(([exit]) => {
+    // Set here, not in a later .then: the waiters woken below must already see the exit.
     done = true;
+    for (const listener of listeners) listener();
+    return exit;
   });
 
   const waitFor = (event: string, predicate: (record: LogRecord) => boolean = () => true, timeoutMs = 30_000): Promise<LogRecord> =>

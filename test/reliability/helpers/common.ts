@@ -7,7 +7,7 @@ export { TEST_TOKEN };
 
 /** A supervisor of this suite: the harness's, plus the exact time its process exited. */
 export interface Supervised extends RunningSupervisor {
-  /** Epoch ms of the process's exit event (the harness's `exited.at` is 50 ms later, for late pipe lines). */
+  /** Epoch ms of the process's exit event, resolved without waiting for the pipes to close (the harness's `exited` waits for them). */
   readonly exitedAt: Promise<number>;
 }
 

@@ -4,12 +4,22 @@ import type { LogLevel } from '../config/settings.js';
 
 export type { Logger };
 
+/** A structured record with an `event` field, as the code logged it (before serialization and redaction). */
+export type RecordObserver = (fields: Readonly<Record<string, unknown>>, level: number) => void;
+
+const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Number.POSITIVE_INFINITY };
+
 export interface SupervisorLogger {
   readonly logger: Logger;
   /** Every later line has these secrets replaced, whichever field or message they hide in. */
   addSecrets(secrets: readonly string[]): void;
   /** Writes out what is buffered; call before exiting. */
   flush(): void;
+  /**
+   * Calls `observer` with every record that has an `event` field, at info level and above whatever
+   * SUPERVISOR_LOG_LEVEL is (metrics and alerts follow the stable events). Returns the unsubscribe.
+   */
+  observe(observer: RecordObserver): () => void;
 }
 
 /**
@@ -40,15 +50,35 @@ export async function createLogger(level: LogLevel, pretty: boolean = process.st
   } else {
     destination = pino.destination({ dest: 1, sync: false, minLength: 0 });
   }
+  const observers: RecordObserver[] = [];
+  // The stable events are info and above: at a quieter level, pino still builds them (so observers
+  // see them) and a level filter in front of the destination drops them.
+  const quieterThanInfo = LEVEL_VALUES[level] > LEVEL_VALUES.info;
+  const output: DestinationStream & { flushSync?: () => void } = quieterThanInfo ? pino.multistream([{ level, stream: destination }]) : destination;
   const logger = pino(
     {
-      level,
+      level: quieterThanInfo ? 'info' : level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      hooks: { streamWrite: (line) => redact(line) },
+      hooks: {
+        streamWrite: (line) => redact(line),
+        logMethod(args, method, levelValue) {
+          const fields = args[0] as unknown;
+          if (observers.length > 0 && typeof fields === 'object' && fields !== null && typeof (fields as Record<string, unknown>)['event'] === 'string') {
+            for (const observer of observers) {
+              try {
+                observer(fields as Record<string, unknown>, levelValue);
+              } catch {
+                // an observer's fault never breaks logging
+              }
+            }
+          }
+          method.apply(this, args as Parameters<typeof method>);
+        },
+      },
     },
-    destination,
+    output,
   );
   return {
     logger,
@@ -56,9 +86,16 @@ export async function createLogger(level: LogLevel, pretty: boolean = process.st
       secrets.push(...more);
       redact = createRedactor(secrets);
     },
+    observe(observer) {
+      observers.push(observer);
+      return () => {
+        const index = observers.indexOf(observer);
+        if (index !== -1) observers.splice(index, 1);
+      };
+    },
     flush() {
       try {
-        destination.flushSync?.();
+        output.flushSync?.();
       } catch {
         // stdout is gone (closed pipe): nothing left to write to.
       }

@@ -1,0 +1,86 @@
+/**
+ * The supervisor's stable log events (README, "Logs") read as typed operations events: metrics and
+ * alerts follow the records the runner, the front door and the stop already write, so they need no
+ * hook of their own in those modules and cannot disagree with the log. Pure: one record in, one
+ * event (or null) out; only enumerated values and numbers are kept, never free text.
+ */
+
+export const RESTART_CAUSES = ['crash', 'restart-request', 'startup-timeout', 'stable-failure', 'port-in-use'] as const;
+export type RestartCause = (typeof RESTART_CAUSES)[number];
+
+export const EXIT_OUTCOMES = ['requested-stop', 'restart-request', 'refused', 'stable-failure', 'failure', 'other'] as const;
+export type ExitOutcomeLabel = (typeof EXIT_OUTCOMES)[number];
+
+export interface ExitSummary {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** How the supervisor read the exit (restart-policy's outcome), or `startup-timeout`. */
+  readonly reason: ExitOutcomeLabel | 'startup-timeout';
+  readonly at: number;
+}
+
+export type OpsEvent =
+  | { readonly type: 'spawned'; readonly at: number }
+  | { readonly type: 'ready'; readonly at: number; readonly sinceSpawnMs: number | null }
+  | { readonly type: 'exited'; readonly at: number; readonly exit: ExitSummary; readonly wasReady: boolean; readonly oomKills: number | null }
+  | { readonly type: 'startup_timeout'; readonly at: number }
+  | { readonly type: 'restart_scheduled'; readonly at: number; readonly cause: RestartCause }
+  | { readonly type: 'crash_loop'; readonly at: number; readonly failures: number | null; readonly limitBurst: number | null; readonly limitIntervalMs: number | null }
+  | { readonly type: 'refused'; readonly at: number; readonly code: number | null }
+  | { readonly type: 'stopping'; readonly at: number }
+  | { readonly type: 'drain_finished'; readonly at: number; readonly durationMs: number | null; readonly deadlineHit: boolean };
+
+const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const SIGNAL = /^SIG[A-Z0-9]+$/;
+const sig = (value: unknown): string | null => (typeof value === 'string' && SIGNAL.test(value) ? value : null);
+
+function cause(reason: unknown): RestartCause {
+  switch (reason) {
+    case 'restart-request':
+    case 'startup-timeout':
+    case 'stable-failure':
+    case 'port-in-use':
+      return reason;
+    default:
+      return 'crash'; // 'failure' and anything a future runner names otherwise
+  }
+}
+
+function outcome(value: unknown): ExitOutcomeLabel {
+  return (EXIT_OUTCOMES as readonly unknown[]).includes(value) ? (value as ExitOutcomeLabel) : 'other';
+}
+
+/** The event a log record stands for, or null for the records metrics and alerts do not follow. */
+export function eventFromRecord(fields: Readonly<Record<string, unknown>>, at: number): OpsEvent | null {
+  switch (fields['event']) {
+    case 'gateway.spawned':
+      return { type: 'spawned', at };
+    case 'gateway.ready':
+      return { type: 'ready', at, sinceSpawnMs: num(fields['sinceSpawnMs']) };
+    case 'gateway.exited': {
+      const memory = fields['memory'];
+      const oomKills = typeof memory === 'object' && memory !== null ? num((memory as Record<string, unknown>)['oomKill']) : null;
+      return {
+        type: 'exited',
+        at,
+        exit: { code: num(fields['code']), signal: sig(fields['signal']), reason: outcome(fields['outcome']), at },
+        wasReady: fields['wasReady'] === true,
+        oomKills,
+      };
+    }
+    case 'gateway.startup_timeout':
+      return { type: 'startup_timeout', at };
+    case 'gateway.restart_scheduled':
+      return { type: 'restart_scheduled', at, cause: cause(fields['reason']) };
+    case 'gateway.crash_loop':
+      return { type: 'crash_loop', at, failures: num(fields['failures']), limitBurst: num(fields['limitBurst']), limitIntervalMs: num(fields['limitIntervalMs']) };
+    case 'gateway.refused':
+      return { type: 'refused', at, code: num(fields['code']) };
+    case 'supervisor.stopping':
+      return { type: 'stopping', at };
+    case 'supervisor.drain_finished':
+      return { type: 'drain_finished', at, durationMs: num(fields['durationMs']), deadlineHit: fields['deadlineHit'] === true };
+    default:
+      return null;
+  }
+}

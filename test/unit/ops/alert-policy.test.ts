@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, type AlertInput, type AlertKind, type AlertPolicyState } from '../../../src/ops/alert-policy.js';
+import type { OpsEvent, RestartCause } from '../../../src/ops/ops-events.js';
+
+const SETTINGS = { restarts: 3, windowMs: 60_000 };
+const ev = (event: OpsEvent): AlertInput => ({ kind: 'event', event });
+const restart = (at: number, cause: RestartCause = 'crash'): AlertInput => ev({ type: 'restart_scheduled', at, cause });
+const mem = (at: number, oomKills: number | null): AlertInput => ({ kind: 'memory', at, oomKills });
+const crashLoop = (at: number): AlertInput => ev({ type: 'crash_loop', at, failures: 5, limitBurst: 5, limitIntervalMs: 300_000 });
+const refused = (at: number): AlertInput => ev({ type: 'refused', at, code: 78 });
+const exited = (at: number, oomKills: number | null): AlertInput => ev({ type: 'exited', at, exit: { code: null, signal: 'SIGKILL', reason: 'failure', at }, wasReady: true, oomKills });
+
+/** Runs the inputs in order; returns the kinds alerted after each. */
+function run(inputs: readonly AlertInput[]): AlertKind[][] {
+  let state: AlertPolicyState = INITIAL_ALERT_STATE;
+  return inputs.map((input) => {
+    const step = stepAlerts(state, input, SETTINGS);
+    state = step.state;
+    return step.alerts.map((a) => a.kind);
+  });
+}
+
+describe('stepAlerts', () => {
+  it.each<[string, AlertInput[], AlertKind[][]]>([
+    ['crash-loop give-up: one alert', [crashLoop(1)], [['crash_loop']]],
+    ['a second give-up record is not a second alert', [crashLoop(1), crashLoop(2)], [['crash_loop'], []]],
+    ['refusal (78): one alert', [refused(1)], [['refused']]],
+    ['refusal after a give-up: nothing more', [crashLoop(1), refused(2)], [['crash_loop'], []]],
+    ['two failure restarts: below the threshold', [restart(0), restart(10)], [[], []]],
+    ['three failure restarts within the window', [restart(0), restart(10), restart(20)], [[], [], ['restarts']]],
+    ['every failure cause counts', [restart(0, 'startup-timeout'), restart(10, 'stable-failure'), restart(20, 'port-in-use')], [[], [], ['restarts']]],
+    ['restart requests are no failures', [restart(0, 'restart-request'), restart(10, 'restart-request'), restart(20, 'restart-request')], [[], [], []]],
+    ['three restarts spread wider than the window', [restart(0), restart(40_000), restart(70_000)], [[], [], []]],
+    ['after an alert, quiet for one window', [restart(0), restart(1), restart(2), restart(3), restart(59_000)], [[], [], ['restarts'], [], []]],
+    ['then it alerts again', [restart(0), restart(1), restart(2), restart(62_001), restart(62_002), restart(62_003)], [[], [], ['restarts'], [], [], ['restarts']]],
+    ['first memory reading is the baseline', [mem(0, 2), mem(1, 2)], [[], []]],
+    ['an OOM kill after the baseline', [mem(0, 0), mem(1, 1)], [[], ['oom_kill']]],
+    ['each new OOM kill alerts', [mem(0, 0), mem(1, 1), mem(2, 1), mem(3, 3)], [[], ['oom_kill'], [], ['oom_kill']]],
+    ['no cgroup: no readings, no alert', [mem(0, null), mem(1, null)], [[], []]],
+    ['an OOM kill seen in a gateway exit record', [mem(0, 0), exited(1, 1), mem(2, 1)], [[], ['oom_kill'], []]],
+    ['an exit without memory evidence', [mem(0, 0), exited(1, null)], [[], []]],
+    ['other events', [ev({ type: 'spawned', at: 0 }), ev({ type: 'ready', at: 1, sinceSpawnMs: 1 }), ev({ type: 'stopping', at: 2 })], [[], [], []]],
+  ])('%s', (_name, inputs, expected) => {
+    expect(run(inputs)).toEqual(expected);
+  });
+
+  it('states the facts of the restarts alert', () => {
+    let state = INITIAL_ALERT_STATE;
+    for (const at of [0, 1]) state = stepAlerts(state, restart(at), SETTINGS).state;
+    expect(stepAlerts(state, restart(2, 'startup-timeout'), SETTINGS).alerts).toEqual([
+      { kind: 'restarts', severity: 'warning', at: 2, facts: { restartsInWindow: 3, threshold: 3, windowMs: 60_000, lastCause: 'startup-timeout' } },
+    ]);
+  });
+});
+
+describe('buildAlertPayload', () => {
+  const context: AlertContext = {
+    service: 'openclaw',
+    instance: 'pod-0',
+    version: '0.1.0',
+    platform: 'kubernetes',
+    gatewayState: 'failed',
+    restarts: 4,
+    lastExit: { code: 1, signal: null, reason: 'failure', at: Date.UTC(2026, 0, 1) },
+  };
+
+  it('has a Slack/Discord text, the same as content, and structured fields', () => {
+    const { alerts } = stepAlerts(INITIAL_ALERT_STATE, crashLoop(Date.UTC(2026, 0, 1, 0, 0, 5)), SETTINGS);
+    const payload = buildAlertPayload(alerts[0]!, context);
+    expect(payload).toEqual({
+      text: '🔴 openclaw-supervisor on openclaw (pod-0): the gateway failed 5 times within 300 s: the supervisor gave up and exits 1 (the platform\'s restart policy takes over). Gateway failed, 4 restarts; last exit: code 1 (failure).',
+      content: payload.text,
+      kind: 'crash_loop',
+      severity: 'critical',
+      summary: 'the gateway failed 5 times within 300 s: the supervisor gave up and exits 1 (the platform\'s restart policy takes over)',
+      at: '2026-01-01T00:00:05.000Z',
+      service: 'openclaw',
+      instance: 'pod-0',
+      version: '0.1.0',
+      platform: 'kubernetes',
+      gateway: { state: 'failed', restarts: 4, lastExit: { code: 1, signal: null, reason: 'failure', at: '2026-01-01T00:00:00.000Z' } },
+      facts: { failures: 5, limitBurst: 5, limitIntervalMs: 300_000, exitCode: 1 },
+    });
+  });
+
+  it.each<[string, AlertInput[], RegExp]>([
+    ['refused', [refused(1)], /refused its config or auth \(exit 78/],
+    ['oom_kill', [mem(0, 0), mem(1, 2)], /killed 2 process\(es\) of this container for memory/],
+    ['restarts', [restart(0), restart(1), restart(2)], /restarted 3 times after failures within 60 s \(last: crash\)/],
+  ])('%s says what happened', (_name, inputs, text) => {
+    let state = INITIAL_ALERT_STATE;
+    const alerts = inputs.flatMap((input) => {
+      const step = stepAlerts(state, input, SETTINGS);
+      state = step.state;
+      return step.alerts;
+    });
+    expect(alerts).toHaveLength(1);
+    const payload = buildAlertPayload(alerts[0]!, { ...context, lastExit: { code: null, signal: 'SIGKILL', reason: 'failure', at: 0 } });
+    expect(payload.text).toMatch(text);
+    expect(payload.text).toContain('last exit: SIGKILL (failure)');
+    expect(JSON.parse(JSON.stringify(payload))).toEqual(payload);
+  });
+});

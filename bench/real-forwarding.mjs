@@ -7,6 +7,7 @@
 // Goal (issue 10): on every row ≥ 1.0× http-proxy's rate and ≥ 0.8× nginx's, with an added p50
 // within 100 µs of nginx's (read on one connection: with several, p50 is the rate again).
 import http from 'node:http';
+import zlib from 'node:zlib';
 import { join } from 'node:path';
 import { startNginx } from './lib/nginx.mjs';
 import { childrenOf } from './lib/paths.mjs';
@@ -51,7 +52,8 @@ function get(port, path, headers = {}) {
 async function findBundle(port) {
   const page = await get(port, '/', BROWSER_HEADERS);
   if (page.status !== 200) throw new Error(`GET / answered ${page.status}: ${page.body.toString('utf8').slice(0, 200)}`);
-  const html = page.body.toString('utf8');
+  const decode = { br: zlib.brotliDecompressSync, gzip: zlib.gunzipSync, deflate: zlib.inflateSync }[page.encoding] ?? ((body) => body);
+  const html = decode(page.body).toString('utf8');
   const base = new URL('http://x/');
   const links = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+\.js)"/g)].map((m) => new URL(m[1], base).pathname);
   let best = null;
@@ -127,9 +129,9 @@ export async function run({ smoke, log, tools }) {
       ...(smoke
         ? []
         : [
-            { key: 'page_c1', path: '/', connections: 1, label: `GET / (${kb(pageBytes)}), 1 conn` },
+            { key: 'page_c1', path: '/', connections: 1, label: `GET / (${kb(pageBytes)}${pageEncoding ? ` ${pageEncoding}` : ''}), 1 conn` },
             { key: 'health_c1', path: '/health', connections: 1, label: '/health, 1 conn' },
-            { key: 'page_c8', path: '/', connections: 8, label: `GET / (${kb(pageBytes)}), 8 conns` },
+            { key: 'page_c8', path: '/', connections: 8, label: `GET / (${kb(pageBytes)}${pageEncoding ? ` ${pageEncoding}` : ''}), 8 conns` },
             { key: 'bundle_c8', path: bundle.path, connections: 8, label: `Control UI bundle (${kb(bundle.bytes)}${bundle.encoding ? ` ${bundle.encoding}` : ''}), 8 conns` },
             { key: 'health_c8', path: '/health', connections: 8, label: '/health, 8 conns' },
             { key: 'wsconnect_c4', ws: true, connections: 4, label: 'WS connect → hello-ok, 4 conns' },

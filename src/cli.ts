@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { resolveConfig } from './config/resolve-config.js';
-import { UsageError } from './config/usage-error.js';
+import { SupervisorError, errorLine } from './errors.js';
+import { EXIT } from './exit-codes.js';
 import { healthcheck } from './cli/healthcheck.js';
 import { helpText } from './cli/help.js';
 import { handOverPid1 } from './cli/pid1.js';
@@ -20,10 +21,10 @@ async function main(): Promise<number> {
   switch (invocation.command) {
     case 'help':
       process.stdout.write(`${helpText(version)}\n`);
-      return 0;
+      return EXIT.ok;
     case 'version':
       process.stdout.write(`${version}\n`);
-      return 0;
+      return EXIT.ok;
     case 'healthcheck': {
       const result = await healthcheck(invocation.host, invocation.publicPort, invocation.timeoutMs);
       (result.code === 0 ? process.stdout : process.stderr).write(`${result.line}\n`);
@@ -49,11 +50,12 @@ main().then(
     process.exit(code);
   },
   (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`openclaw-supervisor: ${error.message}\n`);
+    // What the supervisor refuses or cannot do: one line, no stack, the code of its kind.
+    if (error instanceof SupervisorError) {
+      process.stderr.write(`${errorLine(error)}\n`);
       process.exit(error.exitCode);
     }
     process.stderr.write(`openclaw-supervisor: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
+    process.exit(EXIT.failed);
   },
 );

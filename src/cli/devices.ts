@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { runAttached, runCaptured, type CliInvocation } from './openclaw-cli.js';
 import { selfCommand } from './self-command.js';
+import { EXIT } from '../exit-codes.js';
 
 /** A pending pairing request as `openclaw devices list --json` prints it (openclaw@2026.9.6). */
 export interface PendingRequest {
@@ -112,7 +113,7 @@ export async function runDevices(cli: CliInvocation, args: readonly string[]): P
   const ids = rest.filter((arg) => !arg.startsWith('-'));
   if (unknown.length > 0 || ids.length > 1 || (ids.length === 1 && latest) || (ids.length === 0 && !latest)) {
     process.stderr.write(`usage: ${selfCommand()} devices approve <request id> | --latest [--yes]\n`);
-    return 2;
+    return EXIT.badInput;
   }
   const list = await listDevices(cli);
   if (typeof list === 'number') return list;

@@ -1,4 +1,5 @@
 import { SETTINGS } from '../config/settings.js';
+import { exitCodeLines } from '../exit-codes.js';
 
 export function helpText(version: string): string {
   const rows = Object.values(SETTINGS).map((s) => `  --${s.flag.padEnd(26)} ${s.env.padEnd(38)} ${s.help}`);
@@ -19,6 +20,7 @@ export function helpText(version: string): string {
     '',
     'The token comes from OPENCLAW_GATEWAY_TOKEN or the token file; never from a flag. Without either,',
     'one is generated and kept in <state dir>/gateway-token (mode 0600).',
-    'Exit codes: 0 stopped, 1 crash loop or start failure, 2 bad input, 78 gateway refused its config, 127 command not found.',
+    'Exit codes of the supervisor (healthcheck: 0 ready, 1 not; audit: 1 if critical; openclaw <args>: the CLI\'s own):',
+    ...exitCodeLines(),
   ].join('\n');
 }

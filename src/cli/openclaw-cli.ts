@@ -7,6 +7,7 @@ import { SETTINGS } from '../config/settings.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { locateGatewayConfig } from '../gateway/config-location.js';
 import { CommandNotFound, locateRuntime, resolveExecutable } from '../gateway/locate-gateway.js';
+import { EXIT } from '../exit-codes.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -99,7 +100,7 @@ export function runAttached(cli: CliInvocation, args: readonly string[]): Promis
   return new Promise((resolve) => {
     child.once('error', (error) => {
       process.stderr.write(`openclaw-supervisor: cannot run ${cli.file}: ${error.message}\n`);
-      resolve(127);
+      resolve(EXIT.commandNotFound);
     });
     child.once('exit', (code, signal) => {
       process.off('SIGTERM', forward);
@@ -115,7 +116,7 @@ export function runCaptured(cli: CliInvocation, args: readonly string[]): Promis
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   return new Promise((resolve) => {
-    child.once('error', (error) => resolve({ code: 127, stdout: error.message }));
+    child.once('error', (error) => resolve({ code: EXIT.commandNotFound, stdout: error.message }));
     child.once('close', (code) => resolve({ code: code ?? 1, stdout }));
   });
 }

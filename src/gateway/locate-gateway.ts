@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../config/usage-error.js';
+import { CommandNotFoundError } from '../errors.js';
 
 /** Where `npm run runtime` (scripts/ensure-runtime.mjs) puts Node 24 and the pinned openclaw. */
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,9 +47,9 @@ export function locateRuntime(): GatewayRuntime {
   return { openclawBinary: existsSync(MANAGED_OPENCLAW) ? MANAGED_OPENCLAW : 'openclaw', nodeBinDir };
 }
 
-export class CommandNotFound extends UsageError {
+export class CommandNotFound extends CommandNotFoundError {
   constructor(file: string, tried: readonly string[]) {
     const where = tried.length <= 4 ? tried.join(', ') : `${tried.slice(0, 4).join(', ')} and ${tried.length - 4} more PATH entries`;
-    super(`gateway command ${JSON.stringify(file)} not found or not executable (tried ${where}); run npm run runtime, install openclaw, or give the command after --`, 127);
+    super(`gateway command ${JSON.stringify(file)} not found or not executable (tried ${where}); run npm run runtime, install openclaw, or give the command after --`);
   }
 }

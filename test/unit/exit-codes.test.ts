@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { helpText } from '../../src/cli/help.js';
+import { UsageError } from '../../src/config/usage-error.js';
+import { BadInputError, CommandNotFoundError, StartFailure, SupervisorError } from '../../src/errors.js';
+import { EXIT, EXIT_CODES, secondSignalExit } from '../../src/exit-codes.js';
+import { CommandNotFound } from '../../src/gateway/locate-gateway.js';
+
+const README = readFileSync(join(resolve(import.meta.dirname, '..', '..'), 'README.md'), 'utf8');
+
+/** The rows of the README's exit-code table: the table right after the line starting "Exit codes". */
+function readmeExitCodes(): Array<{ code: string; name: string; description: string }> {
+  const lines = README.split('\n');
+  const start = lines.findIndex((line) => line.startsWith('Exit codes'));
+  expect(start, 'README has no "Exit codes" paragraph').toBeGreaterThanOrEqual(0);
+  const first = lines.findIndex((line, i) => i > start && line.startsWith('|'));
+  const rows: string[] = [];
+  for (const line of lines.slice(first)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line);
+  }
+  expect(rows.slice(0, 2)).toEqual(['| code | name | meaning |', '|---|---|---|']);
+  return rows.slice(2).map((row) => {
+    const [code = '', name = '', description = ''] = row.split('|').slice(1, -1).map((cell) => cell.trim());
+    return { code, name, description };
+  });
+}
+
+describe('the exit-code table', () => {
+  it('is what the README lists, row for row', () => {
+    expect(readmeExitCodes()).toEqual(EXIT_CODES.map((spec) => ({ code: String(spec.code), name: spec.name, description: spec.description })));
+  });
+
+  it('lists 0, 1, 2, 78, 127 and 128+n, each once', () => {
+    expect(EXIT_CODES.map((spec) => spec.code)).toEqual([0, 1, 2, 78, 127, '128+n']);
+    expect(new Set(EXIT_CODES.map((spec) => spec.name)).size).toBe(EXIT_CODES.length);
+  });
+
+  it('has a row for every code the supervisor uses', () => {
+    for (const code of Object.values(EXIT)) expect(EXIT_CODES.map((spec) => spec.code)).toContain(code);
+  });
+
+  it('is printed by --help, 128+n included', () => {
+    const help = helpText('0.0.0').split('\n');
+    for (const spec of EXIT_CODES) {
+      expect(help.some((line) => line.trimStart().startsWith(String(spec.code)) && line.endsWith(spec.description)), `--help lists ${spec.code}`).toBe(true);
+    }
+  });
+});
+
+describe('secondSignalExit: 128 + the signal number', () => {
+  it.each<[NodeJS.Signals, number]>([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+  ])('%s → %d', (signal, code) => {
+    expect(secondSignalExit(signal)).toBe(code);
+  });
+});
+
+describe('errors: one base, the exit code of each kind', () => {
+  it.each<[string, SupervisorError, number]>([
+    ['bad input', new BadInputError('x'), 2],
+    ['UsageError (bad input, the name config/ uses)', new UsageError('x'), 2],
+    ['a start failure', new StartFailure('x'), 1],
+    ['a missing command', new CommandNotFoundError('x'), 127],
+    ['a missing gateway command', new CommandNotFound('/no/such/binary', ['/no/such/binary']), 127],
+  ])('%s exits %d', (_, error, code) => {
+    expect(error).toBeInstanceOf(SupervisorError);
+    expect(error.exitCode).toBe(code);
+  });
+
+  it('a missing gateway command says what was tried and is not bad input', () => {
+    const error = new CommandNotFound('openclaw', ['/a/openclaw', '/b/openclaw']);
+    expect(error.message).toContain('/a/openclaw, /b/openclaw');
+    expect(error).not.toBeInstanceOf(BadInputError);
+  });
+});

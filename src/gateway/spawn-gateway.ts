@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { execa } from 'execa';
+import { EXIT } from '../exit-codes.js';
 import type { Logger } from '../log/logger.js';
 import type { GatewayCommand } from './gateway-command.js';
 import type { ExitInfo } from './lifecycle.js';
@@ -48,13 +47,38 @@ export interface SpawnHooks {
 /**
  * Starts the gateway in a process group of its own (so a stop reaches all its workers) with only
  * the environment it needs, and relays every output line as a log record.
+ *
+ * With execa (issue 11): `detached: true` makes the gateway the leader of its own group, which
+ * `signalGroup` signals as `-pid`; `extendEnv: false` passes `env` alone; its line-wise iteration
+ * (`subprocess.iterable`) replaces readline. Not used, on purpose:
+ * - `forceKillAfterDelay` and `cancelSignal`: both signal the leader's pid only, never the group,
+ *   and the SIGKILL instant belongs to the stop plan (the runner's `signalGroup('SIGKILL')`); a
+ *   second timer aimed at the same instant is what issue 11 removes. Hence `forceKillAfterDelay: false`.
+ * - `cleanup`: execa skips it for a detached subprocess (execa lib/terminate/cleanup.js), so it is
+ *   off here too; the group is killed at the supervisor's exit by run-supervisor's `onExit` →
+ *   `runner.kill()`.
+ * execa was dropped once (7e6804f) for a measured 2.2× CPU per forwarded 1 MB response; that was
+ * not execa's doing: its import raised the heap left after GC past V8's ~8 MB incremental-marking
+ * point (inert objects of the same size do the same), and on Node 24 the supervisor is past that
+ * point without execa too (issue 10/11, BENCHMARKS.md).
+ *
+ * The process's own exit is what counts, not its stdio closing (a grandchild may hold the pipes):
+ * `exited` follows the 'exit' event, not execa's result promise, which waits for the pipes.
  */
 export function spawnGateway(command: GatewayCommand, env: Record<string, string>, logger: Logger, hooks: SpawnHooks): GatewayProcess {
-  // node:child_process, not execa: with execa loaded (even lazily, after listening) the supervisor
-  // measured 2.5-2.7 ms instead of 1.1-1.2 ms of CPU per forwarded 1 MB response, 5 MB more RSS and
-  // ~75 ms more start-up (BENCHMARKS.md); this one call needs none of its features. The process's
-  // own exit is what counts, not its stdio closing (a grandchild may hold the pipes).
-  const subprocess = spawn(command.file, [...command.args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const subprocess = execa(command.file, [...command.args], {
+    env,
+    extendEnv: false,
+    detached: true,
+    cleanup: false,
+    forceKillAfterDelay: false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    // Lines are consumed as they come (below); nothing is kept for a result.
+    buffer: false,
+    reject: false,
+  });
   const outputClosed: Array<Promise<void>> = [];
   const exited = new Promise<ExitInfo>((resolve) => {
     subprocess.once('exit', (code, signal) => {
@@ -64,33 +88,50 @@ export function spawnGateway(command: GatewayCommand, env: Record<string, string
       const bound = new Promise<void>((done) => setTimeout(done, OUTPUT_DRAIN_MS).unref());
       void Promise.race([Promise.all(outputClosed), bound]).then(() => resolve(exit));
     });
-    subprocess.once('error', () => resolve({ code: 127, signal: null, at: Date.now() }));
+    // Not started at all (e.g. ENOENT): no 'exit' event, execa's result says why.
+    subprocess.once('error', () => resolve({ code: EXIT.commandNotFound, signal: null, at: Date.now() }));
+    void subprocess.then((result) => {
+      if (result.failed && result.exitCode === undefined && result.signal === undefined) resolve({ code: EXIT.commandNotFound, signal: null, at: Date.now() });
+    });
   });
   const pid = subprocess.pid ?? -1;
   const tail: string[] = [];
 
-  const relay = (stream: Readable | null, name: 'stdout' | 'stderr'): void => {
-    if (!stream) return;
-    const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-    outputClosed.push(new Promise((done) => lines.once('close', done)));
+  const onLine = (line: string, name: 'stdout' | 'stderr'): void => {
+    if (name === 'stderr') {
+      tail.push(line);
+      if (tail.length > STDERR_TAIL_LINES) tail.shift();
+    } else if (READY_LINE.test(line)) {
+      hooks.onReadyLine();
+    }
     // No redaction here: the logger redacts the token in every line it writes, these included.
-    lines.on('line', (line) => {
-      if (name === 'stderr') {
-        tail.push(line);
-        if (tail.length > STDERR_TAIL_LINES) tail.shift();
-      } else if (READY_LINE.test(line)) {
-        hooks.onReadyLine();
-      }
-      // `msg` for log collectors; `line` kept for existing consumers.
-      logger[gatewayLineLevel(line, name)]({ event: 'gateway.log', source: 'gateway', stream: name, line }, line);
-      const signal = SIGNAL_LINE.exec(line)?.[1];
-      if (signal !== undefined) hooks.onSignalLine(signal);
-      hooks.onLine?.(line, name);
-    });
-    stream.on('error', () => undefined);
+    // `msg` for log collectors; `line` kept for existing consumers.
+    logger[gatewayLineLevel(line, name)]({ event: 'gateway.log', source: 'gateway', stream: name, line }, line);
+    const signal = SIGNAL_LINE.exec(line)?.[1];
+    if (signal !== undefined) hooks.onSignalLine(signal);
+    hooks.onLine?.(line, name);
   };
-  relay(subprocess.stdout, 'stdout');
-  relay(subprocess.stderr, 'stderr');
+  const relay = async (name: 'stdout' | 'stderr'): Promise<void> => {
+    const lines = subprocess.iterable({ from: name })[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = await lines.next();
+      } catch {
+        return; // a broken pipe ends the relay, as it did with readline
+      }
+      if (next.done) return;
+      try {
+        onLine(next.value, name);
+      } catch (error) {
+        // A throwing hook is a bug: it surfaces as an uncaught exception, as it did from readline's 'line'.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  };
+  outputClosed.push(relay('stdout'), relay('stderr'));
 
   return {
     pid,

@@ -37,6 +37,24 @@ export interface DrainCounts {
   readonly websocketsCut: number;
 }
 
+/** HTTP answers by status class; `none`: no status went out (the client left, or the answer was cut). */
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'none';
+
+/** The front door's counters since it started: plain numbers, read when metrics are scraped. */
+export interface FrontDoorStats {
+  /** HTTP answers on the public port, its own and forwarded ones (accepted WebSocket upgrades excluded). */
+  readonly httpResponses: Readonly<Record<StatusClass, number>>;
+  readonly websocketsOpened: number;
+  readonly websocketsOpen: number;
+  readonly inflightRequests: number;
+  /** Requests the gateway did not answer (502/504 sent, or the WebSocket handshake failed). */
+  readonly upstreamErrors: { readonly http: number; readonly websocket: number };
+  /** Bytes read from and written to clients' connections on the public port. */
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly drain: DrainCounts;
+}
+
 /** At the drain deadline, how long a WebSocket client gets to take our close frame before its socket is destroyed. */
 export const CUT_GRACE_MS = 500;
 
@@ -66,6 +84,13 @@ export class FrontDoor {
   #upstreamLoading: Promise<Upstream> | null = null;
   #draining = false;
   #counts = { httpCompleted: 0, httpRejected: 0, httpCut: 0, websocketsClosed: 0, websocketsCut: 0 };
+  /** Answers by status class: index 0 none, 1 to 5 for 1xx to 5xx. */
+  readonly #responses = [0, 0, 0, 0, 0, 0];
+  #websocketsOpened = 0;
+  /** Open client connections (their bytes so far are read at scrape time), and the bytes of closed ones. */
+  readonly #connections = new Set<Socket>();
+  #closedBytesReceived = 0;
+  #closedBytesSent = 0;
 
   constructor(options: FrontDoorOptions) {
     this.#options = options;
@@ -81,6 +106,7 @@ export class FrontDoor {
       requireHostHeader: true,
       noDelay: true,
     });
+    this.#server.on('connection', (socket: Socket) => this.#onConnection(socket));
     this.#server.on('request', (req, res) => this.#onRequest(req, res));
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(error, socket));
     this.#server.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
@@ -168,6 +194,40 @@ export class FrontDoor {
     return { ...this.#counts };
   }
 
+  stats(): FrontDoorStats {
+    let bytesReceived = this.#closedBytesReceived;
+    let bytesSent = this.#closedBytesSent;
+    for (const socket of this.#connections) {
+      bytesReceived += socket.bytesRead;
+      bytesSent += socket.bytesWritten;
+    }
+    const r = this.#responses;
+    return {
+      httpResponses: { none: r[0]!, '1xx': r[1]!, '2xx': r[2]!, '3xx': r[3]!, '4xx': r[4]!, '5xx': r[5]! },
+      websocketsOpened: this.#websocketsOpened,
+      websocketsOpen: this.#tunnels.size,
+      inflightRequests: this.#inflight.size,
+      upstreamErrors: this.#upstream?.incidents.totals() ?? { http: 0, websocket: 0 },
+      bytesReceived,
+      bytesSent,
+      drain: this.counts(),
+    };
+  }
+
+  #onConnection(socket: Socket): void {
+    this.#connections.add(socket);
+    socket.once('close', () => {
+      this.#connections.delete(socket);
+      this.#closedBytesReceived += socket.bytesRead;
+      this.#closedBytesSent += socket.bytesWritten;
+    });
+  }
+
+  #countAnswer(status: number): void {
+    const index = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+    this.#responses[index]!++;
+  }
+
   #view(): HealthView {
     return { gatewayState: this.#options.gatewayState(), draining: this.#draining };
   }
@@ -232,12 +292,17 @@ export class FrontDoor {
     }
     const admission = this.#admit(req, null);
     if (admission.action === 'reply') {
+      this.#countAnswer(admission.status);
       sendJson(res, admission.status, admission.body, admission.headers, admission.close);
       return;
     }
     this.#inflight.add(res);
     forwardHttp(req, res, this.#peer(req), this.#upstream!, () => {
-      if (!this.#inflight.delete(res)) return;
+      if (!this.#inflight.delete(res)) {
+        this.#countAnswer(0); // cut at the drain deadline
+        return;
+      }
+      this.#countAnswer(res.headersSent && res.writableFinished ? res.statusCode : 0);
       if (this.#draining) {
         if (res.writableFinished) this.#counts.httpCompleted++;
         else this.#counts.httpCut++;
@@ -259,6 +324,7 @@ export class FrontDoor {
     const pending = this.#unanswered.get(socket) ?? 0;
     if (socket.writable && (socket as Socket).bytesWritten === 0 && pending <= (timedOut ? 1 : 0)) {
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : timedOut ? 408 : 400;
+      this.#countAnswer(status);
       const message = status === 431 ? 'request head too large' : timedOut ? 'the request did not arrive in time' : 'malformed or ambiguous request';
       writeRawResponse(socket, status, { error: status === 408 ? 'request_timeout' : 'bad_request', message });
     } else {
@@ -270,12 +336,16 @@ export class FrontDoor {
     socket.on('error', () => socket.destroy());
     const admission = this.#admit(req, req.headers.upgrade ?? '');
     if (admission.action === 'reply') {
+      this.#countAnswer(admission.status);
       writeRawResponse(socket, admission.status, admission.body, admission.headers);
       return;
     }
     (socket as Socket).setNoDelay?.(true);
     openTunnel(req, socket, head, this.#peer(req), this.#upstream!, {
-      onOpen: (tunnel) => this.#tunnels.add(tunnel),
+      onOpen: (tunnel) => {
+        this.#websocketsOpened++;
+        this.#tunnels.add(tunnel);
+      },
       onEnd: (tunnel, end) => {
         if (!this.#tunnels.delete(tunnel)) return;
         if (this.#draining) {

@@ -7,10 +7,12 @@ import type { Logger } from '../log/logger.js';
 export class UpstreamIncidents {
   #failedRequests = 0;
   #since = 0;
+  readonly #totals = { http: 0, websocket: 0 };
 
   constructor(private readonly logger: Logger) {}
 
   failed(kind: 'http' | 'websocket', error: Error & { code?: string }): void {
+    this.#totals[kind]++;
     if (this.#failedRequests++ === 0) {
       this.#since = Date.now();
       this.logger.error(
@@ -18,6 +20,11 @@ export class UpstreamIncidents {
         `forwarding to the gateway failed (${error.code ?? error.message}); clients get 502 until it answers again`,
       );
     }
+  }
+
+  /** Failed requests since start, by kind (metrics). */
+  totals(): { http: number; websocket: number } {
+    return { ...this.#totals };
   }
 
   succeeded(): void {

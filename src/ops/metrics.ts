@@ -1,0 +1,181 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FrontDoorStats, StatusClass } from '../front-door/front-door.js';
+import type { GatewayState } from '../gateway/lifecycle.js';
+import { EXIT_OUTCOMES, RESTART_CAUSES, type OpsEvent } from './ops-events.js';
+
+export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'];
+
+export interface MemoryReading {
+  readonly currentBytes: number | null;
+  readonly maxBytes: number | null;
+  readonly oom: number | null;
+  readonly oomKill: number | null;
+}
+
+/** Where the pulled metrics come from: read at scrape time only. */
+export interface MetricsSources {
+  gateway(): { readonly state: GatewayState; readonly readyAt: number | null };
+  frontDoor(): FrontDoorStats;
+  /** The container's cgroup memory, or null when there is none to read. */
+  memory(): MemoryReading | null;
+  now?(): number;
+}
+
+const GATEWAY_STATES: readonly GatewayState[] = ['idle', 'starting', 'ready', 'backoff', 'stopping', 'stopped', 'failed'];
+export type { FrontDoorStats };
+export const PREFIX = 'openclaw_supervisor_';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** The counters that follow events (restarts, give-ups, ready flips, durations). */
+  observe(event: OpsEvent): void;
+}
+
+/**
+ * The supervisor's Prometheus metrics on a registry of its own. Counters and histograms that follow
+ * events are incremented by `observe`; everything else is pulled from `sources` when scraped, so the
+ * forwarding path pays nothing but the front door's plain number increments. Labels take
+ * enumerated values only: no address, no path, no token can become a label.
+ */
+export function createMetrics(sources: MetricsSources, options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  const now = (): number => sources.now?.() ?? Date.now();
+  const registers = [registry];
+
+  new Gauge({
+    name: `${PREFIX}gateway_state`,
+    help: 'The gateway lifecycle state, one-hot: 1 for the current state, 0 for the others',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const current = sources.gateway().state;
+      for (const state of GATEWAY_STATES) this.set({ state }, state === current ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}gateway_ready_seconds`,
+    help: 'How long the gateway has been ready without interruption (0 when not ready)',
+    registers,
+    collect() {
+      const { state, readyAt } = sources.gateway();
+      this.set(state === 'ready' && readyAt !== null ? Math.max(0, now() - readyAt) / 1000 : 0);
+    },
+  });
+  const restarts = new Counter({ name: `${PREFIX}gateway_restarts_total`, help: 'Gateway restarts by cause (crash, restart-request, startup-timeout, stable-failure, port-in-use)', labelNames: ['cause'], registers });
+  for (const cause of RESTART_CAUSES) restarts.inc({ cause }, 0);
+  const exits = new Counter({ name: `${PREFIX}gateway_exits_total`, help: 'Gateway process exits by how the supervisor read them', labelNames: ['outcome'], registers });
+  for (const outcome of EXIT_OUTCOMES) exits.inc({ outcome }, 0);
+  const giveUps = new Counter({ name: `${PREFIX}gateway_give_ups_total`, help: 'Times the supervisor gave up on the gateway: crash-loop (exit 1) or refused (exit 78)', labelNames: ['reason'], registers });
+  giveUps.inc({ reason: 'crash-loop' }, 0);
+  giveUps.inc({ reason: 'refused' }, 0);
+  const readyFlips = new Counter({ name: `${PREFIX}gateway_ready_transitions_total`, help: 'The gateway became ready (to="ready") or stopped being ready (to="not_ready")', labelNames: ['to'], registers });
+  readyFlips.inc({ to: 'ready' }, 0);
+  readyFlips.inc({ to: 'not_ready' }, 0);
+  const spawnToReady = new Histogram({
+    name: `${PREFIX}gateway_spawn_to_ready_seconds`,
+    help: 'Time from spawning the gateway to its readiness',
+    buckets: [0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 180, 300],
+    registers,
+  });
+  const drainDuration = new Histogram({ name: `${PREFIX}drain_duration_seconds`, help: 'Duration of the graceful stop (drain), from the signal to the end', buckets: [0.1, 0.5, 1, 2, 5, 8, 10, 15, 20, 30, 60], registers });
+  const drainDeadline = new Counter({ name: `${PREFIX}drain_deadline_hits_total`, help: 'Drains that reached their deadline and cut what was left', registers });
+
+  const frontDoorCounter = (name: string, help: string, labelNames: string[], read: (stats: FrontDoorStats) => Array<[Record<string, string>, number]>): void => {
+    new Counter({
+      name: `${PREFIX}${name}`,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        for (const [labels, value] of read(sources.frontDoor())) this.inc(labels, value);
+      },
+    });
+  };
+  frontDoorCounter('http_responses_total', 'HTTP answers on the public port by status class (accepted WebSocket upgrades excluded; none = the client left or the answer was cut before a status)', ['code_class'], (s) =>
+    STATUS_CLASSES.map((codeClass) => [{ code_class: codeClass }, s.httpResponses[codeClass]]),
+  );
+  frontDoorCounter('upstream_errors_total', 'Requests the gateway did not answer (502/504 sent, or a WebSocket handshake failed)', ['kind'], (s) => [
+    [{ kind: 'http' }, s.upstreamErrors.http],
+    [{ kind: 'websocket' }, s.upstreamErrors.websocket],
+  ]);
+  frontDoorCounter('client_bytes_total', 'Bytes on clients\' connections to the public port: received from clients (direction="in") and sent to them (direction="out")', ['direction'], (s) => [
+    [{ direction: 'in' }, s.bytesReceived],
+    [{ direction: 'out' }, s.bytesSent],
+  ]);
+  frontDoorCounter('websocket_sessions_total', 'WebSocket sessions opened through the front door', [], (s) => [[{}, s.websocketsOpened]]);
+  frontDoorCounter('drain_requests_total', 'During the drain: HTTP requests completed, rejected (503) or cut, WebSocket sessions closed or cut', ['kind', 'result'], (s) => [
+    [{ kind: 'http', result: 'completed' }, s.drain.httpCompleted],
+    [{ kind: 'http', result: 'rejected' }, s.drain.httpRejected],
+    [{ kind: 'http', result: 'cut' }, s.drain.httpCut],
+    [{ kind: 'websocket', result: 'completed' }, s.drain.websocketsClosed],
+    [{ kind: 'websocket', result: 'cut' }, s.drain.websocketsCut],
+  ]);
+  new Gauge({ name: `${PREFIX}websocket_sessions_open`, help: 'WebSocket sessions open now', registers, collect() { this.set(sources.frontDoor().websocketsOpen); } });
+  new Gauge({ name: `${PREFIX}http_requests_inflight`, help: 'Forwarded HTTP requests whose exchange is not over', registers, collect() { this.set(sources.frontDoor().inflightRequests); } });
+
+  // cgroup memory of the container (v2, or v1's equivalents): series only where there is one to read
+  // (a label-less series cannot be left out later), the limit only when there is a limit.
+  const firstReading = sources.memory();
+  const memoryGauge = (name: string, help: string, read: (m: MemoryReading) => number | null): void => {
+    if (firstReading === null || read(firstReading) === null) return;
+    new Gauge({
+      name: `${PREFIX}${name}`,
+      help,
+      registers,
+      collect() {
+        const memory = sources.memory();
+        const value = memory === null ? null : read(memory);
+        if (value !== null) this.set(value);
+      },
+    });
+  };
+  memoryGauge('cgroup_memory_current_bytes', 'Memory used by the container (cgroup memory.current)', (m) => m.currentBytes);
+  memoryGauge('cgroup_memory_max_bytes', 'Memory limit of the container (cgroup memory.max; absent when unlimited)', (m) => m.maxBytes);
+  if (firstReading !== null && firstReading.oomKill !== null) {
+    new Counter({
+      name: `${PREFIX}cgroup_oom_kills_total`,
+      help: 'Processes of the container killed by the kernel for memory (cgroup memory.events oom_kill, since the container started)',
+      registers,
+      collect() {
+        const kills = sources.memory()?.oomKill ?? null;
+        if (kills === null) return;
+        this.reset();
+        this.inc(kills);
+      },
+    });
+  }
+
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    observe(event) {
+      switch (event.type) {
+        case 'ready':
+          readyFlips.inc({ to: 'ready' });
+          if (event.sinceSpawnMs !== null) spawnToReady.observe(event.sinceSpawnMs / 1000);
+          break;
+        case 'exited':
+          exits.inc({ outcome: event.exit.reason === 'startup-timeout' ? 'failure' : event.exit.reason });
+          if (event.wasReady) readyFlips.inc({ to: 'not_ready' });
+          break;
+        case 'restart_scheduled':
+          restarts.inc({ cause: event.cause });
+          break;
+        case 'crash_loop':
+          giveUps.inc({ reason: 'crash-loop' });
+          break;
+        case 'refused':
+          giveUps.inc({ reason: 'refused' });
+          break;
+        case 'drain_finished':
+          if (event.durationMs !== null) drainDuration.observe(event.durationMs / 1000);
+          if (event.deadlineHit) drainDeadline.inc();
+          break;
+        default:
+          break;
+      }
+    },
+  };
+}

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import { admit, type Admission, type Arrival } from './admission.js';
 import { createTrustCheck, normalizeAddress, type Peer, type TrustCheck } from './client-attribution.js';
-import type { HealthView } from './health.js';
+import type { HealthDetails, HealthView } from './health.js';
 import { forwardHttp } from './http-forward.js';
 import { isClosing, sendJson, writeRawResponse } from './responses.js';
 import { connectUpstream, type Upstream } from './upstream.js';
@@ -19,6 +19,8 @@ export interface FrontDoorOptions {
   readonly logger: Logger;
   /** The gateway's state, read on every request. */
   readonly gatewayState: () => HealthView['gatewayState'];
+  /** What /healthz and /readyz add about the gateway (restarts, last exit, time ready); see also setHealthDetails. */
+  readonly healthDetails?: () => HealthDetails;
   /** The client-side time bounds; the defaults below unless a test needs shorter ones. */
   readonly limits?: Partial<FrontDoorLimits>;
 }
@@ -83,6 +85,7 @@ export class FrontDoor {
   #upstream: Upstream | null = null;
   #upstreamLoading: Promise<Upstream> | null = null;
   #draining = false;
+  #healthDetails: (() => HealthDetails) | undefined;
   #counts = { httpCompleted: 0, httpRejected: 0, httpCut: 0, websocketsClosed: 0, websocketsCut: 0 };
   /** Answers by status class: index 0 none, 1 to 5 for 1xx to 5xx. */
   readonly #responses = [0, 0, 0, 0, 0, 0];
@@ -94,6 +97,7 @@ export class FrontDoor {
 
   constructor(options: FrontDoorOptions) {
     this.#options = options;
+    this.#healthDetails = options.healthDetails;
     this.#trust = createTrustCheck(options.trustedProxies);
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#server = http.createServer({
@@ -190,6 +194,11 @@ export class FrontDoor {
     await Promise.all(cuts);
   }
 
+  /** Where /healthz and /readyz read their details from, from now on. */
+  setHealthDetails(source: () => HealthDetails): void {
+    this.#healthDetails = source;
+  }
+
   counts(): DrainCounts {
     return { ...this.#counts };
   }
@@ -229,7 +238,7 @@ export class FrontDoor {
   }
 
   #view(): HealthView {
-    return { gatewayState: this.#options.gatewayState(), draining: this.#draining };
+    return { gatewayState: this.#options.gatewayState(), draining: this.#draining, details: this.#healthDetails };
   }
 
   #nextChange(): Promise<void> {

@@ -6,11 +6,27 @@ export const READY_PATH = '/readyz';
 export interface HealthView {
   readonly gatewayState: GatewayState;
   readonly draining: boolean;
+  /** Read only when a health endpoint answers (never on the forwarding path). */
+  readonly details?: (() => HealthDetails) | undefined;
+}
+
+/**
+ * What /healthz and /readyz add about the gateway (issue 13): restarts, its last exit and how long
+ * it has been ready, or since when it is not. Numbers and enumerated values only, nothing secret.
+ */
+export interface HealthDetails {
+  /** Spawns after the first. */
+  readonly restarts: number;
+  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly reason: string; readonly at: string } | null;
+  /** While ready: ms since it became ready; else null. */
+  readonly readyForMs: number | null;
+  /** While not ready: ms since it was last ready (null when it never was). */
+  readonly lastReadyAgoMs: number | null;
 }
 
 export interface HealthAnswer {
   readonly status: 200 | 503;
-  readonly body: { readonly status: 'ok' | 'unavailable'; readonly state: string; readonly gateway: GatewayState; readonly draining: boolean };
+  readonly body: { readonly status: 'ok' | 'unavailable'; readonly state: string; readonly gateway: GatewayState; readonly draining: boolean } & Partial<HealthDetails>;
 }
 
 /** `/healthz`: the supervisor runs and the gateway is alive or being restarted within policy. */
@@ -30,5 +46,6 @@ export function isServing(view: HealthView): boolean {
 
 function answer(ok: boolean, view: HealthView): HealthAnswer {
   const state = view.draining ? 'draining' : view.gatewayState;
-  return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'unavailable', state, gateway: view.gatewayState, draining: view.draining } };
+  const body = { status: ok ? ('ok' as const) : ('unavailable' as const), state, gateway: view.gatewayState, draining: view.draining };
+  return { status: ok ? 200 : 503, body: view.details === undefined ? body : { ...body, ...view.details() } };
 }

@@ -35,7 +35,7 @@ export interface Config {
   readonly startupTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly drainTimeoutMs: number;
-  readonly drainTimeoutSource: 'setting' | 'railway' | 'default';
+  readonly drainTimeoutSource: 'setting' | 'railway' | 'kubernetes' | 'default';
   /** RAILWAY_DEPLOYMENT_DRAINING_SECONDS, parsed here once for the drain, the warning and the diagnosis; null when unset. */
   readonly railwayDrainingSeconds: number | null;
   /**
@@ -66,6 +66,8 @@ export const DEFAULTS = {
   drainSafetyMarginMs: 2_000,
   /** Endpoint removal reaches kube-proxy and ingresses within a few seconds (lightship's default shutdownDelay is 5 s). */
   kubernetesShutdownDelayMs: 5_000,
+  /** The pod's default terminationGracePeriodSeconds is 30 s; keep 2 s of it for our own exit. */
+  kubernetesDrainTimeoutMs: 28_000,
   logLevel: 'info' as LogLevel,
   restart: {
     initialDelayMs: 1_000,

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, type Config, type TokenSource } from './config.js';
 import { SETTINGS, invalid, parseInteger, type SettingKey, type SettingValues } from './settings.js';
+import { detectPlatform } from '../host/platform.js';
+import { stopTimingsProblem } from '../supervisor/stop-plan.js';
 import { UsageError } from './usage-error.js';
 
 export type Invocation =
@@ -85,10 +87,13 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
     throw new UsageError('SUPERVISOR_METRICS_HOST is set but SUPERVISOR_METRICS_PORT is not: metrics are off unless you choose their port');
   }
 
-  const drain = resolveDrainTimeout(env, values.drainTimeoutMs);
-  const stopTimeoutMs = values.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs;
+  const kubernetes = detectPlatform(env).kind === 'kubernetes';
+  const drain = resolveDrainTimeout(env, values.drainTimeoutMs, kubernetes);
   // On Kubernetes, endpoints are removed only after the pod got SIGTERM: keep serving meanwhile.
-  const shutdownDelayMs = values.shutdownDelayMs ?? (env['KUBERNETES_SERVICE_HOST'] ? DEFAULTS.kubernetesShutdownDelayMs : 0);
+  const shutdownDelayMs = values.shutdownDelayMs ?? (kubernetes ? DEFAULTS.kubernetesShutdownDelayMs : 0);
+  // Unset, the gateway's grace takes 5/8 of what the drain leaves after the delay (5 s of the default
+  // 8 s), at most 5 s: a short Railway drain shrinks it instead of refusing to start.
+  const stopTimeoutMs = values.stopTimeoutMs ?? Math.min(DEFAULTS.stopTimeoutMs, Math.floor(((drain.ms - shutdownDelayMs) * 5) / 8));
   checkStopTimeline(drain, stopTimeoutMs, shutdownDelayMs);
   const railwayDomain = env['RAILWAY_PUBLIC_DOMAIN']?.trim();
 
@@ -176,29 +181,22 @@ function defaultStateDir(env: Env, home: string): string {
 }
 
 /** Railway SIGKILLs `drainingSeconds` after SIGTERM: finish before that, with a margin for our own exit. */
-function resolveDrainTimeout(env: Env, setting: number | undefined): { ms: number; source: Config['drainTimeoutSource']; railwaySeconds: number | null } {
+function resolveDrainTimeout(env: Env, setting: number | undefined, kubernetes: boolean): { ms: number; source: Config['drainTimeoutSource']; railwaySeconds: number | null } {
   const raw = env['RAILWAY_DEPLOYMENT_DRAINING_SECONDS'];
   const seconds = raw === undefined || raw.trim() === '' ? null : parseInteger(raw, 'RAILWAY_DEPLOYMENT_DRAINING_SECONDS', 0, 86_400, 'whole seconds (set drainingSeconds in railway.toml)');
   if (setting !== undefined) return { ms: setting, source: 'setting', railwaySeconds: seconds };
+  if (kubernetes) return { ms: DEFAULTS.kubernetesDrainTimeoutMs, source: 'kubernetes', railwaySeconds: seconds };
   if (seconds === null || seconds === 0) return { ms: DEFAULTS.drainTimeoutMs, source: 'default', railwaySeconds: seconds };
   const totalMs = seconds * 1000;
   return { ms: totalMs - Math.min(DEFAULTS.drainSafetyMarginMs, Math.floor(totalMs / 4)), source: 'railway', railwaySeconds: seconds };
 }
 
-/**
- * The stop timeline must fit in the drain deadline: the shutdown delay first, then the gateway's
- * whole stop timeout. Refused here, with the numbers, rather than cut short at the first stop.
- */
+/** The stop timeline must fit in the drain deadline: refused here, with the numbers, rather than cut short at the first stop. */
 function checkStopTimeline(drain: { ms: number; source: Config['drainTimeoutSource'] }, stopTimeoutMs: number, shutdownDelayMs: number): void {
-  const drainName = drain.source === 'railway' ? 'the drain deadline derived from RAILWAY_DEPLOYMENT_DRAINING_SECONDS' : drain.source === 'setting' ? 'SUPERVISOR_DRAIN_TIMEOUT_MS' : 'the default drain deadline';
-  if (stopTimeoutMs >= drain.ms) {
-    throw new UsageError(
-      `SUPERVISOR_STOP_TIMEOUT_MS=${stopTimeoutMs} must be below ${drainName} (${drain.ms} ms): the gateway's SIGTERM-to-SIGKILL grace has to fit in the drain; lower it or raise the drain`,
-    );
-  }
-  if (shutdownDelayMs + stopTimeoutMs > drain.ms) {
-    throw new UsageError(
-      `SUPERVISOR_SHUTDOWN_DELAY_MS=${shutdownDelayMs} plus SUPERVISOR_STOP_TIMEOUT_MS=${stopTimeoutMs} exceeds ${drainName} (${drain.ms} ms): the delay and the gateway's grace both count inside the drain; lower one or raise the drain`,
-    );
-  }
+  const problem = stopTimingsProblem({ drainMs: drain.ms, stopMs: stopTimeoutMs, shutdownDelayMs });
+  if (problem === null) return;
+  const drainName = { railway: 'RAILWAY_DEPLOYMENT_DRAINING_SECONDS less its margin', setting: 'SUPERVISOR_DRAIN_TIMEOUT_MS', kubernetes: "the Kubernetes default drain deadline", default: 'the default drain deadline' }[drain.source];
+  throw new UsageError(
+    `${problem}: set SUPERVISOR_STOP_TIMEOUT_MS=${stopTimeoutMs}, SUPERVISOR_SHUTDOWN_DELAY_MS=${shutdownDelayMs} and ${drainName} (${drain.ms} ms) so that the delay and the gateway's grace both fit in the drain`,
+  );
 }

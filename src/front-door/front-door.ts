@@ -86,6 +86,7 @@ export class FrontDoor {
   #upstreamLoading: Promise<Upstream> | null = null;
   #draining = false;
   #healthDetails: (() => HealthDetails) | undefined;
+  #announcing = false;
   #counts = { httpCompleted: 0, httpRejected: 0, httpCut: 0, websocketsClosed: 0, websocketsCut: 0 };
   /** Answers by status class: index 0 none, 1 to 5 for 1xx to 5xx. */
   readonly #responses = [0, 0, 0, 0, 0, 0];
@@ -156,6 +157,11 @@ export class FrontDoor {
   #loadUpstream(): Promise<Upstream> {
     this.#upstreamLoading ??= connectUpstream(this.#options.gatewayPort, this.#options.logger).then((upstream) => (this.#upstream = upstream));
     return this.#upstreamLoading;
+  }
+
+  /** A stop is coming: /readyz answers 503 from now on, while everything else is still served. */
+  announceShutdown(): void {
+    this.#announcing = true;
   }
 
   /** Step 1 of the drain: not ready any more, stop accepting, close idle keep-alive connections. */
@@ -238,7 +244,7 @@ export class FrontDoor {
   }
 
   #view(): HealthView {
-    return { gatewayState: this.#options.gatewayState(), draining: this.#draining, details: this.#healthDetails };
+    return { gatewayState: this.#options.gatewayState(), draining: this.#draining, details: this.#healthDetails, announcing: this.#announcing };
   }
 
   #nextChange(): Promise<void> {

@@ -5,9 +5,15 @@ export const READY_PATH = '/readyz';
 
 export interface HealthView {
   readonly gatewayState: GatewayState;
+  /** The drain has begun: no new connections, requests get 503. */
   readonly draining: boolean;
   /** Read only when a health endpoint answers (never on the forwarding path). */
   readonly details?: (() => HealthDetails) | undefined;
+  /**
+   * A stop was announced but the shutdown delay runs (Kubernetes endpoint propagation): /readyz
+   * says 503 at once so the platform stops routing here, while traffic that still arrives is served.
+   */
+  readonly announcing?: boolean;
 }
 
 /**
@@ -35,9 +41,9 @@ export function liveness(view: HealthView): HealthAnswer {
   return answer(ok, view);
 }
 
-/** `/readyz`: the gateway is ready and the supervisor is not draining. */
+/** `/readyz`: the gateway is ready and the supervisor is neither stopping nor draining. */
 export function readiness(view: HealthView): HealthAnswer {
-  return answer(isServing(view), view);
+  return answer(isServing(view) && view.announcing !== true, view);
 }
 
 export function isServing(view: HealthView): boolean {
@@ -45,7 +51,7 @@ export function isServing(view: HealthView): boolean {
 }
 
 function answer(ok: boolean, view: HealthView): HealthAnswer {
-  const state = view.draining ? 'draining' : view.gatewayState;
+  const state = view.draining || view.announcing === true ? 'draining' : view.gatewayState;
   const body = { status: ok ? ('ok' as const) : ('unavailable' as const), state, gateway: view.gatewayState, draining: view.draining };
   return { status: ok ? 200 : 503, body: view.details === undefined ? body : { ...body, ...view.details() } };
 }

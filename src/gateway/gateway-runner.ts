@@ -1,12 +1,12 @@
-import pRetry, { AbortError } from 'p-retry';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RestartPolicy } from '../config/config.js';
+import { readMemoryEvidence } from '../host/evidence.js';
 import type { Logger } from '../log/logger.js';
 import type { GatewayCommand } from './gateway-command.js';
 import { INITIAL_LIFECYCLE, transition, type ExitInfo, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
 import { isLoopbackPortFree } from './port-check.js';
 import { groupMembers } from './process-group.js';
-import { readMemoryEvidence } from '../shutdown/gather-evidence.js';
-import { backoffOptions, classifyExit, delayBounds, describeExit, failuresInWindow, isCrashLoop, type ExitOutcome } from './restart-policy.js';
+import { NO_HISTORY, classifyExit, decide, describeExit, failuresInWindow, type AttemptOutcome, type ExitOutcome, type RestartHistory } from './restart-policy.js';
 import { spawnGateway, type GatewayProcess } from './spawn-gateway.js';
 import { waitUntilReady } from './wait-until-ready.js';
 
@@ -15,6 +15,7 @@ export interface GatewayRunnerOptions {
   readonly env: Record<string, string>;
   readonly gatewayPort: number;
   readonly startupTimeoutMs: number;
+  /** Grace between SIGTERM and SIGKILL when the runner itself stops a gateway (startup timeout). */
   readonly stopTimeoutMs: number;
   readonly restart: RestartPolicy;
   readonly logger: Logger;
@@ -27,31 +28,20 @@ export interface GatewayRunnerOptions {
 /** How the runner ended, as the supervisor's exit code: 0 stopped on request, 1 crash loop, 78 refused. */
 export type RunnerExitCode = 0 | 1 | 78;
 
-class AttemptFailed extends Error {
-  constructor(
-    readonly outcome: ExitOutcome | 'startup-timeout' | 'port-in-use',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-class GatewayRefused extends Error {}
-
-type AttemptResult = 'stopped' | 'stable-failure';
-
 /**
- * Runs the gateway: spawn, wait for readiness, restart with p-retry's jittered exponential backoff,
- * give up on a crash loop. The front door and the diagnosis read `lifecycle`.
+ * Runs the gateway: spawn, wait for readiness, and after every exit ask the pure restart policy
+ * (`decide`) whether to respawn, after which delay, or give up. The supervisor's stop plan owns the
+ * stop: it calls `requestStop()` (no more restarts), then `terminate()` with the signals of its
+ * timeline, and waits for `exited()`.
  */
 export class GatewayRunner {
   #lifecycle: Lifecycle = INITIAL_LIFECYCLE;
   #child: GatewayProcess | null = null;
   /** The latest gateway, kept after its exit: processes it left in its group must still be killable. */
   #lastChild: GatewayProcess | null = null;
-  #failures: number[] = [];
+  #history: RestartHistory = NO_HISTORY;
   #sentSignal: NodeJS.Signals | null = null;
-  #stopping: Promise<void> | null = null;
-  readonly #abort = new AbortController();
+  readonly #stop = new AbortController();
   readonly #options: GatewayRunnerOptions;
 
   constructor(options: GatewayRunnerOptions) {
@@ -62,101 +52,89 @@ export class GatewayRunner {
     return this.#lifecycle;
   }
 
+  /** The running gateway's pid, or null between attempts. */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
   /** Failures that count towards the crash-loop limit right now. */
   recentFailures(now = Date.now()): number {
-    return failuresInWindow(this.#failures, now, this.#options.restart).length;
+    return failuresInWindow(this.#history.failures, now, this.#options.restart).length;
   }
 
   async run(): Promise<RunnerExitCode> {
     const { logger, restart } = this.#options;
     for (;;) {
-      let result: AttemptResult;
-      try {
-        result = await pRetry(() => this.#attempt(), {
-          ...backoffOptions(restart),
-          signal: this.#abort.signal,
-          // A restart request is no failure: respawn at once without consuming a retry.
-          shouldConsumeRetry: ({ error }) => !(error instanceof AttemptFailed && error.outcome === 'restart-request'),
-          onFailedAttempt: ({ error, retriesConsumed }) => {
-            if (this.#abort.signal.aborted) return;
-            if (error instanceof AttemptFailed && error.outcome === 'restart-request') {
-              logger.info({ event: 'gateway.restart_scheduled', reason: 'restart-request', delayMs: 0 }, 'gateway asked to be restarted (exit 0): respawning now');
-              return;
-            }
-            const now = Date.now();
-            this.#failures.push(now);
-            this.#failures = failuresInWindow(this.#failures, now, restart);
-            if (isCrashLoop(this.#failures, now, restart)) return;
-            const { minMs, maxMs } = delayBounds(retriesConsumed, restart);
-            logger.warn(
-              { event: 'gateway.restart_scheduled', reason: error instanceof AttemptFailed ? error.outcome : 'failure', attempt: retriesConsumed + 1, delayMinMs: minMs, delayMaxMs: maxMs, recentFailures: this.#failures.length, limitBurst: restart.limitBurst },
-              `restarting the gateway in ${minMs}-${maxMs} ms (failure ${this.#failures.length} of ${restart.limitBurst} allowed within ${restart.limitIntervalMs} ms)`,
-            );
-          },
-          shouldRetry: () => !this.#abort.signal.aborted && !isCrashLoop(this.#failures, Date.now(), restart),
-        });
-      } catch (error) {
-        if (this.#stopping !== null) {
-          await this.#stopping;
+      const outcome = await this.#attempt();
+      const { decision, history } = decide(this.#history, outcome, Date.now(), restart);
+      this.#history = history;
+      switch (decision.action) {
+        case 'stop':
+          this.#apply({ type: 'stop_requested', at: Date.now() });
           return 0;
-        }
-        if (error instanceof GatewayRefused) {
+        case 'give-up':
           this.#apply({ type: 'gave_up', at: Date.now() });
-          return 78;
+          if (decision.exitCode === 1) {
+            logger.error(
+              { event: 'gateway.crash_loop', failures: decision.failures, limitBurst: restart.limitBurst, limitIntervalMs: restart.limitIntervalMs, lastExit: this.#lifecycle.lastExit },
+              `the gateway failed ${decision.failures} times within ${restart.limitIntervalMs} ms: giving up so that the platform's restart policy takes over`,
+            );
+          }
+          return decision.exitCode;
+        case 'respawn': {
+          const { reason, delayMs, attempt, bounds } = decision;
+          if (attempt === null) {
+            logger[reason === 'restart-request' ? 'info' : 'warn'](
+              { event: 'gateway.restart_scheduled', reason, delayMs },
+              reason === 'restart-request' ? 'gateway asked to be restarted (exit 0): respawning now' : 'the gateway crashed after a stable run: backoff reset, respawning now',
+            );
+          } else {
+            logger.warn(
+              { event: 'gateway.restart_scheduled', reason, attempt, delayMs, delayMinMs: bounds?.minMs, delayMaxMs: bounds?.maxMs, recentFailures: history.failures.length, limitBurst: restart.limitBurst },
+              `restarting the gateway in ${delayMs} ms (failure ${history.failures.length} of ${restart.limitBurst} allowed within ${restart.limitIntervalMs} ms)`,
+            );
+          }
+          if (delayMs > 0) await sleep(delayMs, undefined, { signal: this.#stop.signal }).catch(() => undefined);
         }
-        // Anything else is a bug of ours (p-retry rethrows a TypeError at once): not a crash loop.
-        if (!(error instanceof AttemptFailed)) throw error;
-        this.#apply({ type: 'gave_up', at: Date.now() });
-        logger.error(
-          { event: 'gateway.crash_loop', failures: this.#failures.length, limitBurst: restart.limitBurst, limitIntervalMs: restart.limitIntervalMs, lastExit: this.#lifecycle.lastExit },
-          `the gateway failed ${this.#failures.length} times within ${restart.limitIntervalMs} ms: giving up so that the platform's restart policy takes over`,
-        );
-        return 1;
       }
-      if (result === 'stopped') return 0;
-      this.#failures.push(Date.now());
-      logger.warn({ event: 'gateway.restart_scheduled', reason: 'stable-failure', delayMs: 0 }, 'the gateway crashed after a stable run: backoff reset, respawning now');
     }
   }
 
   /**
-   * SIGTERM to the gateway's group, SIGKILL after the stop timeout; `beforeKill` runs first (the
-   * front door closes the sessions left, so that clients see our close code, not a dead socket).
-   * Idempotent: a repeat call returns the same promise.
+   * No more restarts: the current attempt ends with the gateway's exit, a pending delay at once.
+   * The gateway itself keeps serving until the stop plan sends its SIGTERM. Idempotent.
    */
-  stop(beforeKill: () => Promise<void> = async () => undefined): Promise<void> {
-    this.#stopping ??= this.#stop(beforeKill);
-    return this.#stopping;
+  requestStop(): void {
+    this.#stop.abort();
   }
 
-  /**
-   * The second signal, and the supervisor's exit: SIGKILL the group now, also when its leader has
-   * already exited but left processes (e.g. a grandchild that ignores SIGTERM) behind.
-   */
+  /** Signals the gateway's process group (the latest one, whose leftovers may outlive it); false when none was there. */
+  terminate(signal: 'SIGTERM' | 'SIGKILL'): boolean {
+    // The gateway is stopping from its SIGTERM on (a SIGKILL alone, on an exit path, changes nothing of that).
+    if (signal === 'SIGTERM' && this.#stopRequested) this.#apply({ type: 'stop_requested', at: Date.now() });
+    const target = this.#child ?? this.#lastChild;
+    if (target === null) return false;
+    this.#sentSignal = signal;
+    return target.signalGroup(signal);
+  }
+
+  /** Resolves once no gateway runs (at once between attempts). */
+  exited(): Promise<void> {
+    return this.#child?.exited.then(() => undefined) ?? Promise.resolve();
+  }
+
+  /** The last resort on any exit of ours: SIGKILL the group, also when its leader has gone but left processes behind. */
   kill(): void {
-    (this.#child ?? this.#lastChild)?.signalGroup('SIGKILL');
+    this.terminate('SIGKILL');
   }
 
-  async #stop(beforeKill: () => Promise<void>): Promise<void> {
-    this.#abort.abort(new Error('stop requested'));
-    this.#apply({ type: 'stop_requested', at: Date.now() });
-    const child = this.#child;
-    if (child) await this.#terminate(child, this.#options.stopTimeoutMs, 'stop', beforeKill);
-  }
-
-  async #terminate(child: GatewayProcess, graceMs: number, reason: string, beforeKill?: () => Promise<void>): Promise<ExitInfo> {
-    const { logger } = this.#options;
+  /** SIGTERM, then SIGKILL after `graceMs`: how the runner itself ends a gateway that never got ready. */
+  async #terminateWithin(child: GatewayProcess, graceMs: number, reason: string): Promise<ExitInfo> {
     this.#sentSignal = 'SIGTERM';
     child.signalGroup('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), Math.max(0, graceMs));
-    });
-    const first = await Promise.race([child.exited, graceOver]);
-    clearTimeout(timer);
+    const first = await Promise.race([child.exited, sleep(graceMs, 'timeout' as const)]);
     if (first !== 'timeout') return first;
-    await beforeKill?.();
-    logger.warn({ event: 'gateway.killed', gatewayPid: child.pid, reason, graceMs }, `the gateway did not exit within ${graceMs} ms of SIGTERM: SIGKILL to its process group`);
+    this.#options.logger.warn({ event: 'gateway.killed', gatewayPid: child.pid, reason, graceMs }, `the gateway did not exit within ${graceMs} ms of SIGTERM: SIGKILL to its process group`);
     this.#sentSignal = 'SIGKILL';
     child.signalGroup('SIGKILL');
     return child.exited;
@@ -166,14 +144,18 @@ export class GatewayRunner {
     this.#lifecycle = transition(this.#lifecycle, event);
   }
 
-  async #attempt(): Promise<AttemptResult> {
+  get #stopRequested(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  async #attempt(): Promise<AttemptOutcome> {
     const { logger, gatewayPort, command, startupTimeoutMs } = this.#options;
-    if (this.#stopping !== null) return 'stopped';
+    if (this.#stopRequested) return 'requested-stop';
     if (!(await isLoopbackPortFree(gatewayPort))) {
       logger.error({ event: 'gateway.port_in_use', gatewayPort }, `another process already listens on 127.0.0.1:${gatewayPort}; the gateway cannot start there. Stop it or set SUPERVISOR_GATEWAY_PORT`);
-      throw new AttemptFailed('port-in-use', `port ${gatewayPort} in use`);
+      return this.#stopRequested ? 'requested-stop' : 'port-in-use';
     }
-    if (this.#stopping !== null) return 'stopped';
+    if (this.#stopRequested) return 'requested-stop';
 
     this.#sentSignal = null;
     const readinessAbort = new AbortController();
@@ -196,54 +178,43 @@ export class GatewayRunner {
       logger.warn({ event: 'gateway.readiness_foreign', gatewayPort }, `something else answers /startupz on 127.0.0.1:${gatewayPort} (its uptime predates our gateway): not taken as ready`);
     });
     kick = probe.kick;
-    let startupTimer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      startupTimer = setTimeout(() => resolve('timeout'), startupTimeoutMs);
-    });
-
+    const startupOver = new AbortController();
     try {
-      const first = await Promise.race([child.exited, probe.ready.then(() => 'ready' as const), timedOut]);
+      const first = await Promise.race([child.exited, probe.ready.then(() => 'ready' as const), sleep(startupTimeoutMs, 'timeout' as const, { signal: startupOver.signal })]);
       if (first === 'ready' && this.#lifecycle.state === 'starting') {
         this.#apply({ type: 'ready', at: Date.now() });
         const sinceSpawnMs = Date.now() - spawnedAt;
         const details = await this.#readyDetails();
         logger.info({ event: 'gateway.ready', gatewayPid: child.pid, sinceSpawnMs, ...details.fields }, `gateway ready after ${sinceSpawnMs} ms${details.message}`);
-      } else if (first === 'timeout' && this.#stopping === null) {
+      } else if (first === 'timeout' && !this.#stopRequested) {
         logger.error(
           { event: 'gateway.startup_timeout', gatewayPid: child.pid, timeoutMs: startupTimeoutMs, stderrTail: child.stderrTail() },
           `the gateway was not ready within ${startupTimeoutMs} ms (SUPERVISOR_STARTUP_TIMEOUT_MS): stopping it`,
         );
-        const exit = await this.#terminate(child, this.#options.stopTimeoutMs, 'startup timeout');
+        const exit = await this.#terminateWithin(child, this.#options.stopTimeoutMs, 'startup timeout');
         this.#recordExit(exit, 'failure', child);
-        throw new AttemptFailed('startup-timeout', 'startup timeout');
+        return this.#stopRequested ? 'requested-stop' : 'startup-timeout';
       }
     } finally {
-      clearTimeout(startupTimer);
+      startupOver.abort();
       readinessAbort.abort();
     }
 
     const exit = await child.exited;
     const readyAt = this.#lifecycle.readyAt;
     const outcome = classifyExit(exit, {
-      stopRequested: this.#stopping !== null,
+      stopRequested: this.#stopRequested,
       readyForMs: readyAt === null ? null : exit.at - readyAt,
       stableAfterMs: this.#options.restart.stableAfterMs,
     });
     this.#recordExit(exit, outcome, child);
-    switch (outcome) {
-      case 'requested-stop':
-        return 'stopped';
-      case 'stable-failure':
-        return 'stable-failure';
-      case 'refused':
-        logger.error(
-          { event: 'gateway.refused', code: exit.code, stderrTail: child.stderrTail() },
-          'the gateway refused to start (exit 78: bad config or auth, or another gateway owns the state dir); retrying cannot help, exiting 78',
-        );
-        throw new AbortError(new GatewayRefused('gateway exit 78'));
-      default:
-        throw new AttemptFailed(outcome, describeExit(exit));
+    if (outcome === 'refused') {
+      logger.error(
+        { event: 'gateway.refused', code: exit.code, stderrTail: child.stderrTail() },
+        'the gateway refused to start (exit 78: bad config or auth, or another gateway owns the state dir); retrying cannot help, exiting 78',
+      );
     }
+    return outcome;
   }
 
   async #readyDetails(): Promise<{ fields: Record<string, unknown>; message: string }> {

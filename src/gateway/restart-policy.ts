@@ -29,26 +29,50 @@ export function failuresInWindow(failureTimes: readonly number[], now: number, p
   return failureTimes.filter((at) => now - at < policy.limitIntervalMs);
 }
 
-export function isCrashLoop(failureTimes: readonly number[], now: number, policy: RestartPolicy): boolean {
-  return failuresInWindow(failureTimes, now, policy).length >= policy.limitBurst;
+/** Why an attempt ended without a gateway exit of its own to classify. */
+export type AttemptOutcome = ExitOutcome | 'startup-timeout' | 'port-in-use';
+
+/** What the runner remembers between attempts: the failures that count, and the backoff step. */
+export interface RestartHistory {
+  /** Times of the failures still inside the crash-loop window. */
+  readonly failures: readonly number[];
+  /** Failures since the last reset (a stable run): the exponent of the next delay. */
+  readonly step: number;
 }
+
+export const NO_HISTORY: RestartHistory = { failures: [], step: 0 };
+
+export type Decision =
+  | { readonly action: 'stop' }
+  | { readonly action: 'give-up'; readonly exitCode: 1 | 78; readonly failures: number }
+  /** `attempt` and the delay's bounds are set for failures that grow the backoff. */
+  | { readonly action: 'respawn'; readonly reason: AttemptOutcome; readonly delayMs: number; readonly attempt: number | null; readonly bounds: { minMs: number; maxMs: number } | null };
 
 /**
- * The options handed to p-retry. p-retry's randomize multiplies each delay by a random factor in
- * [1, 2), so the n-th delay (n from 0) lies in [initial·factorⁿ, 2·initial·factorⁿ), capped.
+ * The restart policy in one pure step: what to do after an attempt ended, and the history to keep.
+ * - a requested stop ends the runner; a refusal (78) gives up at once, retrying cannot help;
+ * - a restart request (exit 0 after ready) respawns at once and is no failure;
+ * - a crash after a stable run is a failure that resets the backoff: respawn at once;
+ * - any other failure counts towards the crash-loop limit (systemd's StartLimitBurst within
+ *   StartLimitIntervalSec), and below it respawns after initial·factor^step, jittered by a random
+ *   factor in [1, 2) and capped (the curve p-retry's `randomize` uses).
+ * `random` is injected so the delay is known: the log states the delay that is really waited.
  */
-export function backoffOptions(policy: RestartPolicy) {
-  return {
-    retries: Number.POSITIVE_INFINITY,
-    factor: policy.factor,
-    minTimeout: policy.initialDelayMs,
-    maxTimeout: policy.maxDelayMs,
-    randomize: true,
-  } as const;
+export function decide(history: RestartHistory, outcome: AttemptOutcome, now: number, policy: RestartPolicy, random: () => number = Math.random): { decision: Decision; history: RestartHistory } {
+  if (outcome === 'requested-stop') return { decision: { action: 'stop' }, history };
+  if (outcome === 'refused') return { decision: { action: 'give-up', exitCode: 78, failures: history.failures.length }, history };
+  if (outcome === 'restart-request') return { decision: { action: 'respawn', reason: outcome, delayMs: 0, attempt: null, bounds: null }, history };
+  const failures = [...failuresInWindow(history.failures, now, policy), now];
+  if (failures.length >= policy.limitBurst) return { decision: { action: 'give-up', exitCode: 1, failures: failures.length }, history: { failures, step: history.step } };
+  if (outcome === 'stable-failure') return { decision: { action: 'respawn', reason: outcome, delayMs: 0, attempt: null, bounds: null }, history: { failures, step: 0 } };
+  const bounds = delayBounds(history.step, policy);
+  const delayMs = Math.min(Math.round(bounds.minMs * (1 + random())), policy.maxDelayMs);
+  return { decision: { action: 'respawn', reason: outcome, delayMs, attempt: history.step + 1, bounds }, history: { failures, step: history.step + 1 } };
 }
 
-export function delayBounds(retriesConsumed: number, policy: RestartPolicy): { minMs: number; maxMs: number } {
-  const base = policy.initialDelayMs * policy.factor ** retriesConsumed;
+/** The range of the delay after `step` earlier failures: [base, 2·base), both capped. */
+export function delayBounds(step: number, policy: RestartPolicy): { minMs: number; maxMs: number } {
+  const base = policy.initialDelayMs * policy.factor ** step;
   return { minMs: Math.min(Math.round(base), policy.maxDelayMs), maxMs: Math.min(Math.round(2 * base), policy.maxDelayMs) };
 }
 

@@ -1,17 +1,8 @@
 import type { GatewayState } from '../gateway/lifecycle.js';
 
-export interface MemoryEvidence {
-  readonly currentBytes: number | null;
-  readonly maxBytes: number | null;
-  readonly oom: number | null;
-  readonly oomKill: number | null;
-}
+import type { MemoryEvidence, RailwayEvidence } from '../host/evidence.js';
 
-export interface RailwayEvidence {
-  readonly deploymentId: string | null;
-  readonly replicaId: string | null;
-  readonly drainingSeconds: number | null;
-}
+export type { MemoryEvidence, RailwayEvidence };
 
 export interface SignalEvidence {
   readonly signal: NodeJS.Signals;

@@ -123,7 +123,7 @@ describe('signals: forced stops', () => {
 
   it('SIGTERM then SIGINT while the gateway ignores SIGTERM: exit 130 at once, the group SIGKILLed', async () => {
     const fig = scenario('signal.sigterm-then-sigint', 'signal');
-    const sup = await start({ env: { FAKE_IGNORE_SIGTERM: '1', SUPERVISOR_STOP_TIMEOUT_MS: '30000', SUPERVISOR_DRAIN_TIMEOUT_MS: '30000' } });
+    const sup = await start({ env: { FAKE_IGNORE_SIGTERM: '1', SUPERVISOR_STOP_TIMEOUT_MS: '30000', SUPERVISOR_DRAIN_TIMEOUT_MS: '31000' } });
     const pid = pidOf(await sup.waitFor('gateway.ready', undefined, 10_000));
     sup.signal('SIGTERM');
     await sup.waitFor('gateway.log', (r) => String(r['line']).includes('received SIGTERM'), 5_000);

@@ -29,6 +29,8 @@ describe('resolveConfig: defaults', () => {
       stopTimeoutMs: 5_000,
       drainTimeoutMs: 8_000,
       drainTimeoutSource: 'default',
+      railwayDrainingSeconds: null,
+      shutdownDelayMs: 0,
       logLevel: 'info',
       restart: DEFAULTS.restart,
       trustedProxies: [],
@@ -261,7 +263,7 @@ describe('resolveConfig: precedence', () => {
     ['--gateway-port over SUPERVISOR_GATEWAY_PORT', { SUPERVISOR_GATEWAY_PORT: '19000' }, ['--gateway-port=19001'], { gatewayPort: 19001 }],
     ['--log-level over SUPERVISOR_LOG_LEVEL', { SUPERVISOR_LOG_LEVEL: 'warn' }, ['--log-level', 'error'], { logLevel: 'error' }],
     ['--state-dir over OPENCLAW_STATE_DIR and the volume', { OPENCLAW_STATE_DIR: '/env', RAILWAY_VOLUME_MOUNT_PATH: '/data' }, ['--state-dir', '/flag'], { stateDir: '/flag' }],
-    ['--drain-timeout-ms over env and Railway', { SUPERVISOR_DRAIN_TIMEOUT_MS: '1000', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '30' }, ['--drain-timeout-ms', '2500'], { drainTimeoutMs: 2500, drainTimeoutSource: 'setting' }],
+    ['--drain-timeout-ms over env and Railway', { SUPERVISOR_DRAIN_TIMEOUT_MS: '1000', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '30' }, ['--drain-timeout-ms', '2500'], { drainTimeoutMs: 2500, drainTimeoutSource: 'setting', railwayDrainingSeconds: 30 }],
     ['a good flag hides a bad env value', { PORT: 'garbage' }, ['--port', '4001'], { publicPort: 4001 }],
     ['a good flag hides a bad env CIDR list', { SUPERVISOR_TRUSTED_PROXIES: 'nope' }, ['--trusted-proxies', '10.0.0.0/8'], { trustedProxies: ['10.0.0.0/8'] }],
     ['SUPERVISOR_ALLOWED_ORIGINS over RAILWAY_PUBLIC_DOMAIN', { SUPERVISOR_ALLOWED_ORIGINS: 'https://mine.example', RAILWAY_PUBLIC_DOMAIN: 'app.up.railway.app' }, [], { allowedOrigins: ['https://mine.example'] }],
@@ -307,11 +309,38 @@ describe('resolveConfig: drain timeout', () => {
     ['4 s: margin shrinks to a quarter', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '4' }, 3_000, 'railway'],
     ['1 s: margin shrinks to a quarter', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '1' }, 750, 'railway'],
     ['spaces around the seconds', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: ' 20 ' }, 18_000, 'railway'],
-    ['the setting wins over Railway', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '30', SUPERVISOR_DRAIN_TIMEOUT_MS: '5000' }, 5_000, 'setting'],
+    ['the setting wins over Railway', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '30', SUPERVISOR_DRAIN_TIMEOUT_MS: '6000' }, 6_000, 'setting'],
+    ['Kubernetes: its default grace period less 2 s', { KUBERNETES_SERVICE_HOST: '10.96.0.1' }, 28_000, 'kubernetes'],
+    ['the setting wins over Kubernetes', { KUBERNETES_SERVICE_HOST: '10.96.0.1', SUPERVISOR_DRAIN_TIMEOUT_MS: '40000' }, 40_000, 'setting'],
   ])('%s', (_name, env, ms, source) => {
     const config = run(env);
     expect(config.drainTimeoutMs).toBe(ms);
     expect(config.drainTimeoutSource).toBe(source);
+  });
+});
+
+describe('resolveConfig: the stop timeline fits in the drain (one table for drain, stop timeout and shutdown delay)', () => {
+  it.each<[string, Env, { drainTimeoutMs: number; stopTimeoutMs: number; shutdownDelayMs: number }]>([
+    ['defaults', {}, { drainTimeoutMs: 8_000, stopTimeoutMs: 5_000, shutdownDelayMs: 0 }],
+    ['a short Railway drain shrinks the default stop timeout (5/8 of it)', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '2' }, { drainTimeoutMs: 1_500, stopTimeoutMs: 937, shutdownDelayMs: 0 }],
+    ['a long Railway drain keeps 5 s', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '60' }, { drainTimeoutMs: 58_000, stopTimeoutMs: 5_000, shutdownDelayMs: 0 }],
+    ['Kubernetes: 5 s shutdown delay inside a 28 s drain', { KUBERNETES_SERVICE_HOST: '10.96.0.1' }, { drainTimeoutMs: 28_000, stopTimeoutMs: 5_000, shutdownDelayMs: 5_000 }],
+    ['Kubernetes with the delay turned off', { KUBERNETES_SERVICE_HOST: '10.96.0.1', SUPERVISOR_SHUTDOWN_DELAY_MS: '0' }, { drainTimeoutMs: 28_000, stopTimeoutMs: 5_000, shutdownDelayMs: 0 }],
+    ['a delay outside Kubernetes', { SUPERVISOR_SHUTDOWN_DELAY_MS: '2000', SUPERVISOR_DRAIN_TIMEOUT_MS: '10000' }, { drainTimeoutMs: 10_000, stopTimeoutMs: 5_000, shutdownDelayMs: 2_000 }],
+    ['a delay in the default drain shrinks the default stop timeout', { SUPERVISOR_SHUTDOWN_DELAY_MS: '4000' }, { drainTimeoutMs: 8_000, stopTimeoutMs: 2_500, shutdownDelayMs: 4_000 }],
+    ['explicit values that fit exactly', { SUPERVISOR_SHUTDOWN_DELAY_MS: '3000', SUPERVISOR_STOP_TIMEOUT_MS: '5000', SUPERVISOR_DRAIN_TIMEOUT_MS: '8000' }, { drainTimeoutMs: 8_000, stopTimeoutMs: 5_000, shutdownDelayMs: 3_000 }],
+  ])('%s', (_name, env, expected) => {
+    expect(run(env)).toMatchObject(expected);
+  });
+
+  it.each<[string, Env, string[]]>([
+    ['a stop timeout as long as the drain', { SUPERVISOR_STOP_TIMEOUT_MS: '8000' }, ['stop timeout (8000 ms)', 'drain deadline (8000 ms)', 'SUPERVISOR_STOP_TIMEOUT_MS=8000']],
+    ['a stop timeout longer than a short Railway drain', { SUPERVISOR_STOP_TIMEOUT_MS: '5000', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '2' }, ['(1500 ms)', 'RAILWAY_DEPLOYMENT_DRAINING_SECONDS']],
+    ['delay plus stop past the drain', { SUPERVISOR_SHUTDOWN_DELAY_MS: '4000', SUPERVISOR_STOP_TIMEOUT_MS: '5000' }, ['shutdown delay (4000 ms)', 'SUPERVISOR_SHUTDOWN_DELAY_MS=4000', 'the default drain deadline (8000 ms)']],
+    ['a delay longer than the drain', { SUPERVISOR_SHUTDOWN_DELAY_MS: '9000' }, ['shutdown delay (9000 ms)']],
+    ['a negative delay', { SUPERVISOR_SHUTDOWN_DELAY_MS: '-1' }, ['SUPERVISOR_SHUTDOWN_DELAY_MS="-1"', '0 for none']],
+  ])('%s is refused with the numbers', (_name, env, mentions) => {
+    expectMentions(errorOf(env), mentions);
   });
 });
 

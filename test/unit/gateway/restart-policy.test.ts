@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type RestartPolicy } from '../../../src/config/config.js';
 import {
   EXIT_CONFIG_REFUSED,
+  NO_HISTORY,
   classifyExit,
+  decide,
   delayBounds,
   describeExit,
   failuresInWindow,
-  isCrashLoop,
-  type ExitOutcome,
+  type AttemptOutcome,
+  type Decision,
+  type RestartHistory,
 } from '../../../src/gateway/restart-policy.js';
 
 const STABLE = 60_000;
@@ -16,7 +19,7 @@ const code = (c: number): Exit => ({ code: c, signal: null });
 const killed = (signal: NodeJS.Signals): Exit => ({ code: null, signal });
 
 describe('classifyExit', () => {
-  it.each<[string, Exit, boolean, number | null, ExitOutcome]>([
+  it.each<[string, Exit, boolean, number | null, AttemptOutcome]>([
     // we asked it to stop: whatever the exit
     ['stop requested, exit 0', code(0), true, 5_000, 'requested-stop'],
     ['stop requested, SIGKILL after the grace period', killed('SIGKILL'), true, 5_000, 'requested-stop'],
@@ -71,7 +74,10 @@ describe('crash-loop window', () => {
     ['old and new mixed', [0, 1, 2, 400_000, 400_001], 400_010, 2, false],
   ])('%s', (_name, failures, now, counted, loop) => {
     expect(failuresInWindow(failures, now, burst5)).toHaveLength(counted);
-    expect(isCrashLoop(failures, now, burst5)).toBe(loop);
+    // `loop`: the window already holds the burst. One more failure now gives up when it does, or
+    // when that failure completes it.
+    const { decision } = decide({ failures, step: 0 }, 'failure', now, burst5, () => 0);
+    expect(decision.action).toBe(loop || counted + 1 >= 5 ? 'give-up' : 'respawn');
   });
 
   it('returns the failures that still count, in order', () => {
@@ -79,7 +85,7 @@ describe('crash-loop window', () => {
   });
 
   it('a burst of 1 makes the first failure a crash loop', () => {
-    expect(isCrashLoop([100], 100, policy({ limitBurst: 1 }))).toBe(true);
+    expect(decide(NO_HISTORY, 'failure', 100, policy({ limitBurst: 1 })).decision).toEqual({ action: 'give-up', exitCode: 1, failures: 1 });
   });
 });
 
@@ -115,6 +121,52 @@ describe('delayBounds', () => {
       expect(maxMs).toBeLessThanOrEqual(p.maxDelayMs);
       expect(maxMs).toBeGreaterThanOrEqual(minMs);
       previous = minMs;
+    }
+  });
+});
+
+describe('decide: what follows an attempt (a table, one line per history × outcome)', () => {
+  const p = policy({ initialDelayMs: 200, factor: 2, maxDelayMs: 1_000, limitBurst: 4, limitIntervalMs: 10_000 });
+  const NOW = 100_000;
+  const h = (failures: number[], step: number): RestartHistory => ({ failures, step });
+  const respawn = (reason: AttemptOutcome, delayMs: number, attempt: number | null, bounds: [number, number] | null): Decision => ({
+    action: 'respawn',
+    reason,
+    delayMs,
+    attempt,
+    bounds: bounds && { minMs: bounds[0], maxMs: bounds[1] },
+  });
+
+  it.each<[string, RestartHistory, AttemptOutcome, number, Decision, RestartHistory]>([
+    // random 0 → the low end of the jitter, 0.5 → 1.5x, 0.999 → just under 2x (then the cap)
+    ['first failure: 200 ms (attempt 1)', NO_HISTORY, 'failure', 0, respawn('failure', 200, 1, [200, 400]), h([NOW], 1)],
+    ['first failure, jitter 1.5x', NO_HISTORY, 'failure', 0.5, respawn('failure', 300, 1, [200, 400]), h([NOW], 1)],
+    ['second failure doubles', h([NOW - 1_000], 1), 'failure', 0, respawn('failure', 400, 2, [400, 800]), h([NOW - 1_000, NOW], 2)],
+    ['third failure, capped jitter', h([NOW - 2_000, NOW - 1_000], 2), 'failure', 0.999, respawn('failure', 1_000, 3, [800, 1_000]), h([NOW - 2_000, NOW - 1_000, NOW], 3)],
+    ['startup timeout counts as a failure', NO_HISTORY, 'startup-timeout', 0, respawn('startup-timeout', 200, 1, [200, 400]), h([NOW], 1)],
+    ['port in use counts as a failure', h([NOW - 5], 1), 'port-in-use', 0, respawn('port-in-use', 400, 2, [400, 800]), h([NOW - 5, NOW], 2)],
+    ['failures out of the window are forgotten, the step is not', h([NOW - 20_000, NOW - 15_000, NOW - 11_000], 3), 'failure', 0, respawn('failure', 1_000, 4, [1_000, 1_000]), h([NOW], 4)],
+    ['the fourth failure in the window gives up (exit 1)', h([NOW - 3, NOW - 2, NOW - 1], 3), 'failure', 0, { action: 'give-up', exitCode: 1, failures: 4 }, h([NOW - 3, NOW - 2, NOW - 1, NOW], 3)],
+    ['a restart request respawns at once and is no failure', h([NOW - 1], 1), 'restart-request', 0.9, respawn('restart-request', 0, null, null), h([NOW - 1], 1)],
+    ['a crash after a stable run resets the backoff, respawns at once', h([NOW - 5_000], 2), 'stable-failure', 0.9, respawn('stable-failure', 0, null, null), h([NOW - 5_000, NOW], 0)],
+    ['a stable failure that completes the burst still gives up', h([NOW - 3, NOW - 2, NOW - 1], 0), 'stable-failure', 0, { action: 'give-up', exitCode: 1, failures: 4 }, h([NOW - 3, NOW - 2, NOW - 1, NOW], 0)],
+    ['a refusal gives up at once with 78, whatever the history', h([NOW - 1], 1), 'refused', 0, { action: 'give-up', exitCode: 78, failures: 1 }, h([NOW - 1], 1)],
+    ['a requested stop stops', h([NOW - 1], 1), 'requested-stop', 0, { action: 'stop' }, h([NOW - 1], 1)],
+  ])('%s', (_name, history, outcome, random, decision, next) => {
+    expect(decide(history, outcome, NOW, p, () => random)).toEqual({ decision, history: next });
+  });
+
+  it('the delay it waits always lies within the bounds it logs', () => {
+    let history = NO_HISTORY;
+    const wide = policy({ initialDelayMs: 100, factor: 3, maxDelayMs: 60_000, limitBurst: 1_000 });
+    for (let i = 0; i < 12; i++) {
+      const random = (i * 0.37) % 1;
+      const result = decide(history, 'failure', i, wide, () => random);
+      const decision = result.decision;
+      if (decision.action !== 'respawn' || decision.bounds === null) throw new Error('expected a respawn with bounds');
+      expect(decision.delayMs).toBeGreaterThanOrEqual(decision.bounds.minMs);
+      expect(decision.delayMs).toBeLessThanOrEqual(decision.bounds.maxMs);
+      history = result.history;
     }
   });
 });

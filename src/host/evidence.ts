@@ -1,6 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { isRailway } from '../host/platform.js';
-import type { MemoryEvidence, RailwayEvidence } from './diagnose-signal.js';
+import { isRailway } from './platform.js';
+
+/** The container's memory as its cgroup counts it; OOM kills show up in `oomKill`. */
+export interface MemoryEvidence {
+  readonly currentBytes: number | null;
+  readonly maxBytes: number | null;
+  readonly oom: number | null;
+  readonly oomKill: number | null;
+}
+
+export interface RailwayEvidence {
+  readonly deploymentId: string | null;
+  readonly replicaId: string | null;
+  readonly drainingSeconds: number | null;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -64,12 +77,11 @@ export function readMemoryEvidence(root = CGROUP_ROOT, selfCgroup = '/proc/self/
   return null;
 }
 
-/** Railway's context, or null when not on Railway (src/host/platform.ts decides). */
-export function readRailwayEvidence(env: Env): RailwayEvidence | null {
+/**
+ * Railway's context, or null when not on Railway (src/host/platform.ts decides). `drainingSeconds`
+ * is the one value resolveConfig parsed from RAILWAY_DEPLOYMENT_DRAINING_SECONDS.
+ */
+export function readRailwayEvidence(env: Env, drainingSeconds: number | null): RailwayEvidence | null {
   if (!isRailway(env)) return null;
-  const deploymentId = env['RAILWAY_DEPLOYMENT_ID'] ?? null;
-  const replicaId = env['RAILWAY_REPLICA_ID'] ?? null;
-  const rawDraining = env['RAILWAY_DEPLOYMENT_DRAINING_SECONDS'];
-  const drainingSeconds = rawDraining !== undefined && /^\d+$/.test(rawDraining.trim()) ? Number(rawDraining) : null;
-  return { deploymentId, replicaId, drainingSeconds };
+  return { deploymentId: env['RAILWAY_DEPLOYMENT_ID'] ?? null, replicaId: env['RAILWAY_REPLICA_ID'] ?? null, drainingSeconds };
 }

@@ -2,8 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MemoryEvidence } from '../../../src/shutdown/diagnose-signal.js';
-import { readMemoryEvidence, readRailwayEvidence } from '../../../src/shutdown/gather-evidence.js';
+import { readMemoryEvidence, readRailwayEvidence, type MemoryEvidence } from '../../../src/host/evidence.js';
 
 let root: string;
 let selfCgroup: string;
@@ -158,19 +157,16 @@ describe('readMemoryEvidence: nothing usable', () => {
 });
 
 describe('readRailwayEvidence', () => {
-  it.each<[string, Record<string, string | undefined>, ReturnType<typeof readRailwayEvidence>]>([
-    ['not on Railway', { HOME: '/root', RAILWAY_PUBLIC_DOMAIN: 'x.up.railway.app' }, null],
-    ['undefined values are absent', { RAILWAY_DEPLOYMENT_ID: undefined }, null],
-    ['all three', { RAILWAY_DEPLOYMENT_ID: 'dep', RAILWAY_REPLICA_ID: 'rep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '30' }, { deploymentId: 'dep', replicaId: 'rep', drainingSeconds: 30 }],
-    ['deployment only', { RAILWAY_DEPLOYMENT_ID: 'dep' }, { deploymentId: 'dep', replicaId: null, drainingSeconds: null }],
-    ['replica only', { RAILWAY_REPLICA_ID: 'rep' }, { deploymentId: null, replicaId: 'rep', drainingSeconds: null }],
-    ['environment only', { RAILWAY_ENVIRONMENT_NAME: 'production' }, { deploymentId: null, replicaId: null, drainingSeconds: null }],
-    ['draining alone is a setting, not Railway', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '0' }, null],
-    ['draining with spaces', { RAILWAY_DEPLOYMENT_ID: 'dep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: ' 15 ' }, { deploymentId: 'dep', replicaId: null, drainingSeconds: 15 }],
-    ['draining not a number', { RAILWAY_DEPLOYMENT_ID: 'dep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: 'soon' }, { deploymentId: 'dep', replicaId: null, drainingSeconds: null }],
-    ['draining negative', { RAILWAY_REPLICA_ID: 'rep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '-1' }, { deploymentId: null, replicaId: 'rep', drainingSeconds: null }],
-    ['draining empty', { RAILWAY_REPLICA_ID: 'rep', RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '' }, { deploymentId: null, replicaId: 'rep', drainingSeconds: null }],
-  ])('%s', (_name, env, expected) => {
-    expect(readRailwayEvidence(env)).toEqual(expected);
+  it.each<[string, Record<string, string | undefined>, number | null, ReturnType<typeof readRailwayEvidence>]>([
+    ['not on Railway', { HOME: '/root', RAILWAY_PUBLIC_DOMAIN: 'x.up.railway.app' }, null, null],
+    ['undefined values are absent', { RAILWAY_DEPLOYMENT_ID: undefined }, null, null],
+    ['all three', { RAILWAY_DEPLOYMENT_ID: 'dep', RAILWAY_REPLICA_ID: 'rep' }, 30, { deploymentId: 'dep', replicaId: 'rep', drainingSeconds: 30 }],
+    ['deployment only', { RAILWAY_DEPLOYMENT_ID: 'dep' }, null, { deploymentId: 'dep', replicaId: null, drainingSeconds: null }],
+    ['replica only', { RAILWAY_REPLICA_ID: 'rep' }, null, { deploymentId: null, replicaId: 'rep', drainingSeconds: null }],
+    ['environment only', { RAILWAY_ENVIRONMENT_NAME: 'production' }, null, { deploymentId: null, replicaId: null, drainingSeconds: null }],
+    ['draining alone is a setting, not Railway', { RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '0' }, 0, null],
+    ['draining 0 on Railway', { RAILWAY_DEPLOYMENT_ID: 'dep' }, 0, { deploymentId: 'dep', replicaId: null, drainingSeconds: 0 }],
+  ])('%s', (_name, env, drainingSeconds, expected) => {
+    expect(readRailwayEvidence(env, drainingSeconds)).toEqual(expected);
   });
 });

@@ -1,0 +1,138 @@
+import type { Config } from '../config/config.js';
+import { loadToken, type LoadedToken } from '../config/load-token.js';
+import { UsageError } from '../config/usage-error.js';
+import { AuthWatch, configCredentialNote } from '../gateway/auth-check.js';
+import { buildGatewayCommand, type GatewayCommand } from '../gateway/gateway-command.js';
+import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from '../gateway/gateway-config.js';
+import { CommandNotFound, locateRuntime, resolveExecutable, type GatewayRuntime } from '../gateway/locate-gateway.js';
+import { readEffectiveConfig } from '../host/effective-config.js';
+import { describeExposure, exposureRecord, sharedClientAddressRecord } from '../host/exposure.js';
+import { detectPlatform, readHostFacts, type Platform } from '../host/platform.js';
+import type { SupervisorLogger } from '../log/logger.js';
+import { publicUrls } from '../cli/public-urls.js';
+import type { ReaperStatus } from '../cli/pid1.js';
+
+type Logger = SupervisorLogger['logger'];
+
+/** Everything the supervisor needs before it listens, found and checked once. */
+export interface Prepared {
+  readonly command: GatewayCommand;
+  readonly runtime: GatewayRuntime;
+  readonly token: LoadedToken;
+  readonly gatewayConfig: PreparedConfig;
+  readonly platform: Platform;
+}
+
+/**
+ * Everything that can be wrong with the input is found before we listen or spawn: the gateway
+ * command, the token (registered with the logger's redaction before anything else is logged), the
+ * gateway config. Then the start records: `supervisor.starting`, and what protects the gateway.
+ */
+export async function preflight(config: Config, log: SupervisorLogger, env: NodeJS.ProcessEnv, facts: { version: string; reaper: ReaperStatus }): Promise<Prepared> {
+  const { logger } = log;
+  const runtime = locateRuntime();
+  const command = buildGatewayCommand(config.gatewayCommand, runtime.openclawBinary, config.gatewayPort);
+  const childPath = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${env['PATH'] ?? ''}` : (env['PATH'] ?? '');
+  const resolved = resolveExecutable(command.file, childPath, process.cwd());
+  if (resolved.found === null) throw new CommandNotFound(command.file, resolved.tried);
+  const token = await loadToken(config.token, config.stateDir);
+  log.addSecrets([token.value]);
+  const gatewayConfig = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
+    trustedProxies: [...LOOPBACK_PROXIES, ...config.trustedProxies],
+    allowedOrigins: config.allowedOrigins,
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error instanceof UsageError) throw error; // already says what is wrong and what to do (e.g. a dangling symlink)
+    throw new UsageError(`cannot prepare the gateway config in ${error.path ?? config.stateDir} (${error.code ?? error.message}): make OPENCLAW_STATE_DIR (${config.stateDir}) writable, or point OPENCLAW_CONFIG_PATH at a readable file`);
+  });
+
+  const credentialNote = await configCredentialNote(gatewayConfig.configPath, gatewayConfig.userConfigPath);
+  logger.info(
+    {
+      event: 'supervisor.starting',
+      version: facts.version,
+      node: process.version,
+      reaper: facts.reaper,
+      publicAddress: { host: config.host, port: config.publicPort },
+      gatewayPort: config.gatewayPort,
+      stateDir: config.stateDir,
+      tokenOrigin: token.origin,
+      tokenFile: token.path,
+      drainTimeoutMs: config.drainTimeoutMs,
+      drainTimeoutSource: config.drainTimeoutSource,
+      stopTimeoutMs: config.stopTimeoutMs,
+      shutdownDelayMs: config.shutdownDelayMs,
+      startupTimeoutMs: config.startupTimeoutMs,
+      restart: config.restart,
+      trustedProxies: config.trustedProxies,
+      allowedOrigins: config.allowedOrigins,
+    },
+    `openclaw-supervisor ${facts.version} starting: open ${publicUrls(config.host, config.publicPort, env).join(' or ')} once the gateway is ready; token ${describeToken(token)}${credentialNote === null ? '' : ` (${credentialNote})`}`,
+  );
+  if (facts.reaper === 'no-tini' || facts.reaper === 'no-execve') {
+    logger.warn({ event: 'supervisor.no_reaper', reason: facts.reaper }, 'running as PID 1 without tini (install tini, use Node >= 22.15): orphaned processes will not be reaped');
+  }
+  const platform = detectPlatform(env, readHostFacts());
+  warnAboutRailwayDraining(platform, config, logger);
+  await logExposure(config, platform, token.origin, gatewayConfig.configPath, logger);
+  logConfigMode(gatewayConfig, logger);
+  return { command, runtime, token, gatewayConfig, platform };
+}
+
+/** The check of which token the gateway really enforces, after each ready and each auth reload. */
+export function authWatchFor(config: Config, prepared: Prepared, logger: Logger, selfCommand: string): AuthWatch {
+  return new AuthWatch({
+    logger,
+    gatewayPort: config.gatewayPort,
+    token: prepared.token.value,
+    tokenWhere: prepared.token.path === null ? 'in OPENCLAW_GATEWAY_TOKEN' : `in ${prepared.token.path}`,
+    configPath: prepared.gatewayConfig.configPath,
+    userConfigPath: prepared.gatewayConfig.userConfigPath,
+    selfCommand,
+  });
+}
+
+function logConfigMode(prepared: PreparedConfig, logger: Logger): void {
+  const fields = { event: 'gateway.config_prepared', mode: prepared.mode, configPath: prepared.configPath, userConfigPath: prepared.userConfigPath };
+  if (prepared.mode === 'overlay') {
+    logger.warn(
+      fields,
+      `${prepared.userConfigPath} is JSON5 or read-only, so the supervisor adds gateway.trustedProxies through ${prepared.configPath}, which includes it; the gateway will refuse config edits from the Control UI: edit ${prepared.userConfigPath} directly`,
+    );
+  } else {
+    logger.info(fields, `gateway config ${prepared.mode}: ${prepared.configPath}`);
+  }
+}
+
+function describeToken(token: { origin: string; path: string | null }): string {
+  if (token.origin === 'generated') return `generated and stored in ${token.path}`;
+  if (token.origin === 'stored') return `read from ${token.path} (generated earlier)`;
+  return token.origin === 'file' ? `read from ${token.path}` : 'from OPENCLAW_GATEWAY_TOKEN';
+}
+
+/** One `supervisor.exposure` record (what protects the gateway) and, behind an edge nobody trusts, one `supervisor.shared_client_address` warning. */
+async function logExposure(config: Config, platform: Platform, tokenOrigin: string, configPath: string, logger: Logger): Promise<void> {
+  const effective = await readEffectiveConfig(configPath);
+  const exposure = describeExposure({
+    platform,
+    host: config.host,
+    port: config.publicPort,
+    trustedProxies: config.trustedProxies,
+    tokenOrigin,
+    effectiveConfig: effective.config,
+    configError: effective.error,
+  });
+  const record = exposureRecord(exposure);
+  logger.info(record.fields, record.message);
+  const shared = sharedClientAddressRecord(exposure);
+  if (shared !== null) logger.warn(shared.fields, shared.message);
+}
+
+function warnAboutRailwayDraining(platform: Platform, config: Config, logger: Logger): void {
+  const seconds = config.railwayDrainingSeconds;
+  if (platform.kind === 'railway' && (seconds === null || seconds === 0)) {
+    logger.warn(
+      { event: 'supervisor.no_draining_time', drainingSeconds: seconds },
+      'Railway will SIGKILL this container right after SIGTERM (drainingSeconds is 0): set drainingSeconds in railway.toml (e.g. 30) or RAILWAY_DEPLOYMENT_DRAINING_SECONDS so that sessions can drain',
+    );
+  }
+}

@@ -1,0 +1,140 @@
+import { onExit } from 'signal-exit';
+import type { Config } from '../config/config.js';
+import { UsageError } from '../config/usage-error.js';
+import type { FrontDoor } from '../front-door/front-door.js';
+import type { GatewayRunner } from '../gateway/gateway-runner.js';
+import { restartsOf } from '../gateway/lifecycle.js';
+import { readMemoryEvidence, readRailwayEvidence } from '../host/evidence.js';
+import type { Logger } from '../log/logger.js';
+import { diagnoseSignal, type SignalEvidence } from '../shutdown/diagnose-signal.js';
+import { INITIAL_STATE, isFinal, supervisorTransition, type Effect, type StopSignal, type SupervisorEvent, type SupervisorState } from './state.js';
+import { runStop } from './stop.js';
+import { planStop } from './stop-plan.js';
+
+const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+export interface SupervisorParts {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly runner: GatewayRunner;
+  readonly frontDoor: FrontDoor;
+  readonly env: NodeJS.ProcessEnv;
+  /** When the process started, for uptimes. */
+  readonly startedAt: number;
+}
+
+/**
+ * The supervisor's lifecycle (src/supervisor/state.ts) and the I/O of its transitions: it owns the
+ * front door's listening, the gateway runner, the signals and the one stop. `run()` resolves with
+ * the exit code, decided once.
+ */
+export class Supervisor {
+  #state: SupervisorState = INITIAL_STATE;
+  #resolveExit: (code: number) => void = () => undefined;
+  readonly #parts: SupervisorParts;
+
+  constructor(parts: SupervisorParts) {
+    this.#parts = parts;
+  }
+
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  /** Listens, starts the gateway and runs until the exit code is decided. */
+  async run(): Promise<number> {
+    const { frontDoor, runner, logger, config, startedAt } = this.#parts;
+    const bound = await frontDoor.listen().catch((error: NodeJS.ErrnoException) => {
+      const code = error.code ?? 'error';
+      throw new UsageError(`cannot listen on ${config.host}:${config.publicPort} (${code}): ${code === 'EADDRINUSE' ? 'another process uses PORT; pick another PORT' : 'check HOST and PORT'}`, 1);
+    });
+    logger.info({ event: 'supervisor.listening', address: bound.address, port: bound.port, sinceStartMs: Date.now() - startedAt }, `front door listening on [${bound.address}]:${bound.port}`);
+    if (config.host === '::' && bound.address === '0.0.0.0') logger.warn({ event: 'supervisor.no_ipv6' }, 'this host has no IPv6: listening on IPv4 only (0.0.0.0)');
+    const exit = new Promise<number>((resolve) => (this.#resolveExit = resolve));
+    this.#dispatch({ type: 'listening' });
+
+    // Last chance: whatever ends this process, the gateway's group must not outlive it.
+    onExit(() => runner.kill(), { alwaysLast: true });
+    for (const signal of STOP_SIGNALS) process.on(signal, () => this.stop(signal));
+
+    runner.run().then(
+      (code) => this.#dispatch({ type: 'gateway_ended', code }),
+      (error: unknown) => {
+        logger.fatal({ event: 'supervisor.internal_error', error: error instanceof Error ? error.message : String(error) }, 'internal error in the gateway runner: stopping (please report it)');
+        runner.kill();
+        this.#dispatch({ type: 'internal_error' });
+      },
+    );
+    return exit;
+  }
+
+  /** A stop signal: the first starts the graceful stop, a second one stops now. */
+  stop(signal: StopSignal): void {
+    this.#dispatch({ type: 'signal', signal });
+  }
+
+  #dispatch(event: SupervisorEvent): void {
+    const before = this.#state;
+    const { state, effect } = supervisorTransition(before, event);
+    this.#state = state;
+    this.#perform(effect, before, event);
+  }
+
+  #perform(effect: Effect, before: SupervisorState, event: SupervisorEvent): void {
+    const { frontDoor, runner, logger, config } = this.#parts;
+    switch (effect) {
+      case 'none':
+        return;
+      case 'start_stop': {
+        const signal = (event as { signal: StopSignal }).signal;
+        const evidence = this.#evidence(signal);
+        const diagnosis = diagnoseSignal(evidence);
+        logger.warn({ event: 'supervisor.signal', ...diagnosis, evidence }, `${signal} received; probable cause: ${diagnosis.probableCause}: ${diagnosis.explanation}`);
+        logger.info({ event: 'supervisor.stopping', signal, drainTimeoutMs: config.drainTimeoutMs }, 'stopping gracefully');
+        const plan = planStop({ drainMs: config.drainTimeoutMs, stopMs: config.stopTimeoutMs, shutdownDelayMs: config.shutdownDelayMs });
+        void runStop(plan, frontDoor, runner, logger).then(() => this.#dispatch({ type: 'drained' }));
+        return;
+      }
+      case 'stop_now': {
+        const signal = (event as { signal: StopSignal }).signal;
+        if (before.phase === 'draining') logger.warn({ event: 'supervisor.signal', signal, repeated: true }, `second ${signal}: stopping now`);
+        runner.kill();
+        void frontDoor.cutRemaining().finally(() => this.#exit());
+        return;
+      }
+      case 'cut_and_exit':
+        // The gateway is gone for good (crash loop, refusal): let the platform's policy act.
+        frontDoor.startDrain();
+        void frontDoor.cutRemaining().finally(() => this.#exit());
+        return;
+      case 'exit':
+        this.#exit();
+    }
+  }
+
+  #exit(): void {
+    const state = this.#state;
+    if (!isFinal(state)) return;
+    this.#parts.logger.info({ event: 'supervisor.exited', code: state.exitCode, reason: state.reason, uptimeMs: Date.now() - this.#parts.startedAt }, `exiting with code ${state.exitCode} (${state.reason})`);
+    this.#resolveExit(state.exitCode);
+  }
+
+  #evidence(signal: StopSignal): SignalEvidence {
+    const { runner, env, config, startedAt } = this.#parts;
+    const lifecycle = runner.lifecycle;
+    const now = Date.now();
+    return {
+      signal,
+      uptimeMs: now - startedAt,
+      gatewayState: lifecycle.state,
+      everReady: lifecycle.lastReadyAt !== null,
+      msSinceLastReady: lifecycle.state === 'ready' ? 0 : lifecycle.lastReadyAt === null ? null : now - lifecycle.lastReadyAt,
+      restarts: restartsOf(lifecycle),
+      recentFailures: runner.recentFailures(now),
+      lastExit: lifecycle.lastExit && { code: lifecycle.lastExit.code, signal: lifecycle.lastExit.signal },
+      fromTerminal: signal === 'SIGINT' && process.stdin.isTTY === true,
+      railway: readRailwayEvidence(env, config.railwayDrainingSeconds),
+      memory: readMemoryEvidence(),
+    };
+  }
+}

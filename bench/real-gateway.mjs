@@ -4,6 +4,7 @@
 // lag (its /startupz turns 200 after its line) and the supervisor's detection after that.
 import http from 'node:http';
 import { now, sleep } from './lib/procs.mjs';
+import { park } from './lib/real-gateway-pool.mjs';
 import { row } from './lib/report.mjs';
 import { fmt, median } from './lib/stats.mjs';
 import { recordTime, startSupervisor } from './lib/supervisor.mjs';
@@ -38,8 +39,10 @@ async function firstStartupz200(port, deadline) {
   return { sentAt: Number.NaN, receivedAt: Number.NaN };
 }
 
-async function oneRun() {
+/** One run; with `keep`, a successful run's supervisor is parked for benchmark 8 instead of stopped. */
+async function oneRun(keep) {
   const sup = await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000' } });
+  let kept = false;
   try {
     const spawned = await sup.waitFor('gateway.spawned', undefined, 20_000);
     const line = await sup.waitFor('gateway.log', (record) => READY_LINE.test(record.line), 120_000);
@@ -50,6 +53,10 @@ async function oneRun() {
     // The gateway stamps its own lines (`2026-…+00:00 [gateway] ready`): its clock, same machine.
     const ownStamp = Date.parse(line.record.line.split(' ')[0]);
     const lineAt = Number.isFinite(ownStamp) ? ownStamp : recordTime(line.record);
+    if (keep) {
+      park(sup);
+      kept = true;
+    }
     return {
       sinceSpawnMs: ready.record.sinceSpawnMs,
       spawnToLineMs: lineAt - spawnedAt,
@@ -61,7 +68,7 @@ async function oneRun() {
       startupz200ToReadyMs: recordTime(ready.record) - first200.receivedAt,
     };
   } finally {
-    await sup.stop('SIGTERM', 15_000);
+    if (!kept) await sup.stop('SIGTERM', 15_000);
   }
 }
 
@@ -69,7 +76,7 @@ export async function run({ smoke, log }) {
   const runs = smoke ? 1 : 3;
   const list = [];
   for (let r = 0; r < runs; r++) {
-    const x = await oneRun();
+    const x = await oneRun(r === runs - 1);
     list.push(x);
     log(
       `real gateway run ${r + 1}/${runs}: ready after ${fmt(x.sinceSpawnMs, 'ms')}, ready line at ${fmt(x.spawnToLineMs, 'ms')}; line → /startupz 200 received ${fmt(x.lineToStartupz200Ms, 'ms')} (round trip ${fmt(x.startupz200RoundTripMs, 'ms')}) → gateway.ready ${fmt(x.startupz200ToReadyMs, 'ms')}`,

@@ -1,16 +1,17 @@
 // Starts the built supervisor (dist/cli.js) exactly as a user would, with its own ports and state
 // dir, and keeps its JSON log with the bench-side arrival time of each record, so that a benchmark
 // can read both the supervisor's own timestamps and when the outside world learnt of an event.
+// The pieces the tests use too (paths, free port, environment, log reader) are the tests' own
+// harness, test/helpers/supervisor-process.mjs: one harness for both.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort } from './ports.mjs';
+import { join } from 'node:path';
+import { CLI as BUILT_CLI, FAKE_GATEWAY, ROOT, createLogReader, freePort, supervisorEnv } from '../../test/helpers/supervisor-process.mjs';
 import { start, trackGroup, untrackGroup } from './procs.mjs';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
+export { FAKE_GATEWAY, ROOT };
 // BENCH_CLI measures another build (e.g. a commit's dist/ built elsewhere while dist/ is in flux).
-export const CLI = process.env.BENCH_CLI || join(ROOT, 'dist', 'cli.js');
-export const FAKE_GATEWAY = join(ROOT, 'test', 'fixtures', 'fake-gateway.mjs');
+export const CLI = process.env.BENCH_CLI || BUILT_CLI;
 const TOKEN = 'bench-token-0123456789abcdef';
 
 /**
@@ -33,48 +34,27 @@ export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWA
   const gatewayPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bench-state-'));
   const args = [...nodeArgs, CLI, ...(gateway === null ? [] : ['--', ...gateway])];
-  const proc = start(node, args, {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      PORT: String(port),
-      SUPERVISOR_GATEWAY_PORT: String(gatewayPort),
-      OPENCLAW_STATE_DIR: stateDir,
-      OPENCLAW_GATEWAY_TOKEN: TOKEN,
-      ...env,
-    },
-  });
-  /** @type {{ record: any, at: number }[]} */
-  const records = [];
-  const waiters = new Set();
+  const proc = start(node, args, { env: supervisorEnv({ port, gatewayPort, stateDir, token: TOKEN, extra: env }) });
+  const log = createLogReader({ keepLines: 2000 });
+  const records = log.entries;
   const gatewayGroups = new Set();
   proc.onLine((line, at) => {
-    let record;
-    try {
-      record = JSON.parse(line);
-    } catch {
-      return;
-    }
-    records.push({ record, at });
+    const before = records.length;
+    log.push(line, at);
+    if (records.length === before) return;
+    const { record } = records[records.length - 1];
     // The gateway runs in a process group of its own: it must be killed even if the supervisor dies.
-    if (record.event === 'gateway.spawned') {
+    if (record?.event === 'gateway.spawned') {
       trackGroup(record.gatewayPid);
       gatewayGroups.add(record.gatewayPid);
     }
-    if (record.event === 'gateway.exited') {
+    if (record?.event === 'gateway.exited') {
       untrackGroup(record.gatewayPid);
       gatewayGroups.delete(record.gatewayPid);
     }
-    for (const waiter of waiters) waiter();
   });
-  let exited = false;
-  // Its last lines may still be in the pipe when it exits: look at them before giving up.
-  void proc.exited.then(() =>
-    setTimeout(() => {
-      exited = true;
-      for (const waiter of waiters) waiter();
-    }, 50),
-  );
+  // Its last lines may still be in the pipes when it exits: a wait gives up once they closed.
+  void proc.closed.then(() => log.end());
 
   const sup = {
     proc,
@@ -86,26 +66,10 @@ export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWA
     records,
     startedAt: proc.startedAt,
     /** Resolves with `{ record, at }` of the first record of `event` matching `test`. */
-    waitFor(event, test = () => true, timeoutMs = 15_000) {
-      return new Promise((resolveWait, rejectWait) => {
-        const check = () => {
-          const found = records.find((entry) => entry.record.event === event && test(entry.record));
-          if (found || exited) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            if (found) resolveWait(found);
-            else rejectWait(new Error(`supervisor exited before ${event}; last lines:\n${proc.output.slice(-12).join('\n')}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          rejectWait(new Error(`no ${event} within ${timeoutMs} ms; last lines:\n${proc.output.slice(-12).join('\n')}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
+    waitFor: (event, test = () => true, timeoutMs = 15_000) => log.waitFor(event, test, timeoutMs),
     events: (event) => records.filter((entry) => entry.record.event === event),
+    /** The process groups to kill with it: its own and its gateway's. */
+    groups: () => [proc.pid, ...gatewayGroups],
     /** SIGTERM (the graceful stop under test elsewhere), then SIGKILL of everything left. */
     async stop(signal = 'SIGTERM', graceMs = 10_000) {
       const result = await proc.stop(signal, graceMs);

@@ -12,7 +12,8 @@
 # --empty-dir P: a writable empty dir at P (an emptyDir volume; paths as in the image), repeatable.
 # --no-tmp: no tmpfs on /tmp (then /tmp is read-only too). --rw-root: the root filesystem stays writable.
 #
-# Needs root (mount and network namespaces, cgroup v1 memory), .runtime/ (npm run runtime) and dist/.
+# Needs root (mount, network and PID namespaces, cgroup v1 memory), .runtime/ (npm run runtime) and a
+# built dist/ (npm run build), which it copies to an /app-like folder first.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TMPFS=1
@@ -43,6 +44,8 @@ ln -s "$ROOT/node_modules" "$W/app/node_modules"
 chown 1000:1000 "$W/home/node"
 # A fresh PVC with fsGroup 1000: root-owned, group 1000, setgid, group-writable.
 chown 0:1000 "$W/pvc" && chmod "$PVC_MODE" "$W/pvc"
+# A fresh ext4 volume has lost+found (root, 0700) at its root, which is the state dir here.
+mkdir -m 700 "$W/pvc/lost+found"
 if [ "$PVC_MODE" = 700 ]; then chown 1000:1000 "$W/pvc"; fi
 chmod 777 "$W/out"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/token"
@@ -99,10 +102,12 @@ echo "readyz=$(curl -sS "http://127.0.0.1:$PORT/readyz")"
 echo "control_ui_status=$(curl -sS -o /dev/null -w '%{http_code} %{size_download}B' "http://127.0.0.1:$PORT/")"
 "$NODE24/node" "$ROOT/test/helpers/gateway-client.mjs" "ws://127.0.0.1:$PORT/" "$W/token" --health >"$W/out/ws.json" 2>&1 || true
 echo "websocket_health=$(cat "$W/out/ws.json")"
-# What kubectl exec runs to pair a browser, with the same read-only root.
+if [ -n "$CG" ]; then echo "cgroup_peak_until_ready_MiB=$(( $(cat /sys/fs/cgroup/memory/$CG/memory.max_usage_in_bytes) / 1048576 ))"; fi
+# What kubectl exec runs to pair a browser, with the same read-only root (in the same cgroup, as
+# kubectl exec is in the container's).
 cli_code=0; as_pod "$NODE24/node" "$W/app/dist/cli.js" devices >"$W/out/devices.txt" 2>&1 </dev/null || cli_code=$?
 echo "devices_exit_code=$cli_code output: $(head -c 400 "$W/out/devices.txt" | tr '\n' ' ')"
-if [ -n "$CG" ]; then echo "cgroup_peak_during_start_MiB=$(( $(cat /sys/fs/cgroup/memory/$CG/memory.max_usage_in_bytes) / 1048576 ))"; fi
+if [ -n "$CG" ]; then echo "cgroup_peak_with_devices_MiB=$(( $(cat /sys/fs/cgroup/memory/$CG/memory.max_usage_in_bytes) / 1048576 ))"; fi
 cpu_at_ready=0
 if [ -n "$CG" ]; then cpu_at_ready=$(cat /sys/fs/cgroup/cpuacct/$CG/cpuacct.usage); fi
 sleep "$IDLE"
@@ -124,7 +129,9 @@ if [ -n "$CG" ]; then
   echo "cgroup_usage_MiB=$((usage / 1048576)) working_set_MiB=$(( (usage - inactive) / 1048576 )) peak_MiB=$(( $(cat $M/memory.max_usage_in_bytes) / 1048576 )) rss_MiB=$(( $(awk '/^total_rss /{print $2}' $M/memory.stat) / 1048576 ))"
   echo "cpu_seconds_until_idle_end=$(awk '{printf "%.1f", $1/1e9}' /sys/fs/cgroup/cpuacct/$CG/cpuacct.usage)"
 fi
-echo "--- written to /tmp ($(du -sh /tmp 2>/dev/null | cut -f1)):"; find /tmp -mindepth 1 -maxdepth 2 2>/dev/null | grep -v '/node-compile-cache/' | head -20 || true
+if [ "$TMPFS" = 1 ]; then
+  echo "--- written to /tmp ($(du -sh /tmp 2>/dev/null | cut -f1)):"; find /tmp -mindepth 1 -maxdepth 2 2>/dev/null | grep -v '/node-compile-cache/' | head -20 || true
+fi
 echo "--- written to HOME outside the state dir:"; find "$W/home/node" -mindepth 1 -maxdepth 3 -not -path "$W/home/node/.openclaw*" | sed "s#$W##" | head -20 || true
 echo "--- written to the state dir ($(du -sh "$W/home/node/.openclaw" | cut -f1)):"; find "$W/home/node/.openclaw" -mindepth 1 -maxdepth 2 | sed "s#$W/home/node/##" | head -40 || true
 stop=$(date +%s%N)

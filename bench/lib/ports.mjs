@@ -3,16 +3,8 @@
 import net from 'node:net';
 import { now, sleep } from './procs.mjs';
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+// The tests' own: one implementation for both.
+export { freePort } from '../../test/helpers/supervisor-process.mjs';
 
 /** One TCP connect attempt: true when something accepts on 127.0.0.1:port. */
 export function accepts(port) {

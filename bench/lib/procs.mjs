@@ -3,7 +3,7 @@
 // gateway holding ports and CPU for the next run.
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { eachLine } from '../../test/helpers/supervisor-process.mjs';
 
 /** Wall-clock milliseconds with sub-ms resolution, comparable across processes on this machine. */
 export const now = () => performance.timeOrigin + performance.now();
@@ -67,21 +67,20 @@ export function start(file, args, { env = process.env, cwd, stdio = 'pipe' } = {
     });
     child.once('error', (error) => resolve({ code: null, signal: null, at: now(), error }));
   });
-  if (stdio === 'pipe') {
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
-        const at = now();
-        output.push(line);
-        if (output.length > 2000) output.splice(0, 1000);
-        for (const listener of listeners) listener(line, at);
-      });
-    }
-  }
+  const onLine = (line) => {
+    const at = now();
+    output.push(line);
+    if (output.length > 2000) output.splice(0, 1000);
+    for (const listener of listeners) listener(line, at);
+  };
+  // Resolves once both pipes have ended and delivered their last line (no line can come any more).
+  const closed = stdio === 'pipe' ? Promise.all([eachLine(child.stdout, onLine), eachLine(child.stderr, onLine)]).then(() => undefined) : exited;
   return {
     child,
     pid: child.pid,
     startedAt,
     exited,
+    closed,
     output,
     onLine(listener) {
       listeners.add(listener);
@@ -100,12 +99,10 @@ export function start(file, args, { env = process.env, cwd, stdio = 'pipe' } = {
           off();
           resolve({ line, at });
         });
-        void exited.then(() => {
-          setTimeout(() => {
-            clearTimeout(timer);
-            off();
-            reject(new Error(`${file} exited before printing the expected line; last lines:\n${output.slice(-10).join('\n')}`));
-          }, 50);
+        void closed.then(() => {
+          clearTimeout(timer);
+          off();
+          reject(new Error(`${file} ended its output before printing the expected line; last lines:\n${output.slice(-10).join('\n')}`));
         });
       });
     },

@@ -1,14 +1,2 @@
-import net from 'node:net';
-
-/** A loopback port that was free a moment ago (bound to 0 and released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// One implementation, shared with the bench: see supervisor-process.mjs.
+export { freePort } from './supervisor-process.mjs';

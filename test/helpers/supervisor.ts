@@ -1,14 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { freePort } from './ports.js';
+import { join } from 'node:path';
 import { descendantsOf } from './proc.js';
+import { CLI, FAKE_GATEWAY, createLogReader, eachLine, freePort, supervisorEnv } from './supervisor-process.mjs';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli.js');
-export const FAKE_GATEWAY = join(ROOT, 'test', 'fixtures', 'fake-gateway.mjs');
+// The shared pieces (with bench/lib/supervisor.mjs) live in supervisor-process.mjs.
+export { CLI, FAKE_GATEWAY, ROOT } from './supervisor-process.mjs';
 
 export interface LogRecord {
   readonly event?: string;
@@ -65,78 +63,28 @@ export async function startSupervisor(options: StartOptions = {}): Promise<Runni
   const gateway = options.gateway === undefined ? [process.execPath, FAKE_GATEWAY] : options.gateway;
   const argv = [process.execPath, CLI, ...(options.args ?? []), ...(gateway === null ? [] : ['--', ...gateway])];
   const [file, ...args] = options.wrap ? options.wrap(argv) : argv;
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries({
-    PATH: process.env['PATH'],
-    HOME: process.env['HOME'],
-    PORT: String(port),
-    SUPERVISOR_GATEWAY_PORT: String(gatewayPort),
-    OPENCLAW_STATE_DIR: stateDir,
-    OPENCLAW_GATEWAY_TOKEN: TEST_TOKEN,
-    SUPERVISOR_RESTART_DELAY_MS: '50',
-    SUPERVISOR_RESTART_MAX_DELAY_MS: '400',
-    ...options.env,
-  })) {
-    if (value !== undefined) env[key] = value;
-  }
+  const env = supervisorEnv({
+    port,
+    gatewayPort,
+    stateDir,
+    token: TEST_TOKEN,
+    extra: { SUPERVISOR_RESTART_DELAY_MS: '50', SUPERVISOR_RESTART_MAX_DELAY_MS: '400', ...options.env },
+  });
   const child = spawn(file!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const records: LogRecord[] = [];
-  const output: string[] = [];
-  const listeners = new Set<() => void>();
-  const collect = (stream: NodeJS.ReadableStream): Promise<void> => {
-    const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-    lines.on('line', (line) => {
-      output.push(line);
-      try {
-        records.push(JSON.parse(line) as LogRecord);
-      } catch {
-        // a plain line (usage error, stack): kept in output only
-      }
-      for (const listener of listeners) listener();
-    });
-    return new Promise((closed) => lines.once('close', closed));
-  };
-  const outputClosed = Promise.all([collect(child.stdout!), collect(child.stderr!)]);
+  const log = createLogReader<LogRecord>();
+  const outputClosed = Promise.all([eachLine(child.stdout!, (line) => log.push(line)), eachLine(child.stderr!, (line) => log.push(line))]);
+  // No line can come any more once both pipes closed: a wait for a record then fails at once.
+  void outputClosed.then(() => log.end());
   const processExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolveExit) => {
     child.once('exit', (code, signal) => resolveExit({ code, signal, at: Date.now() }));
   });
-  let done = false;
   // Resolves once the process has exited (`at`: that instant) and both pipes have delivered their
   // last line, so that whoever awaits it sees the whole log.
-  const exited = Promise.all([processExit, outputClosed]).then(([exit]) => {
-    // Set here, not in a later .then: the waiters woken below must already see the exit.
-    done = true;
-    for (const listener of listeners) listener();
-    return exit;
-  });
+  const exited = Promise.all([processExit, outputClosed]).then(([exit]) => exit);
+  const { records, output } = log;
 
-  const waitFor = (event: string, predicate: (record: LogRecord) => boolean = () => true, timeoutMs = 30_000): Promise<LogRecord> =>
-    new Promise((resolveWait, rejectWait) => {
-      const check = (): boolean => {
-        const found = records.find((record) => record.event === event && predicate(record));
-        if (found) {
-          cleanup();
-          resolveWait(found);
-          return true;
-        }
-        if (done) {
-          cleanup();
-          rejectWait(new Error(`supervisor exited before logging ${event}; last lines:\n${output.slice(-15).join('\n')}`));
-          return true;
-        }
-        return false;
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        rejectWait(new Error(`no ${event} within ${timeoutMs} ms; last lines:\n${output.slice(-15).join('\n')}`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        listeners.delete(listener);
-      };
-      const listener = (): void => void check();
-      if (!check()) listeners.add(listener);
-    });
+  const waitFor = async (event: string, predicate: (record: LogRecord) => boolean = () => true, timeoutMs = 30_000): Promise<LogRecord> =>
+    (await log.waitFor(event, predicate, timeoutMs)).record;
 
   return {
     process: child,
@@ -161,7 +109,7 @@ export async function startSupervisor(options: StartOptions = {}): Promise<Runni
       const groups = options.wrap ? [] : records.map((record) => record['gatewayPid']).filter((pid): pid is number => typeof pid === 'number');
       for (const pid of targets) signalQuietly(pid, 'SIGKILL');
       for (const pgid of groups) signalQuietly(-pgid, 'SIGKILL');
-      if (!done) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
   };

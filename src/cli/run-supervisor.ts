@@ -7,6 +7,9 @@ import { PairingNotices } from '../gateway/pairing-notice.js';
 import type { SupervisorLogger } from '../log/logger.js';
 import { authWatchFor, preflight } from '../preflight/preflight.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { readMemoryEvidence } from '../host/evidence.js';
+import { attachOperations } from '../ops/attach-operations.js';
+import { factsOf } from '../ops/health-details.js';
 import type { ReaperStatus } from './pid1.js';
 import { publicUrls } from './public-urls.js';
 import { selfCommand } from './self-command.js';
@@ -52,5 +55,9 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     logger,
     gatewayState: () => runner.lifecycle.state,
   });
-  return new Supervisor({ config, logger, runner, frontDoor, env, startedAt }).run();
+  // Issue 13: metrics, alerts, health details; the exit waits for alerts under way at most a bound (none after a second signal).
+  const operations = await attachOperations({ config, log, frontDoor, gateway: () => factsOf(runner.lifecycle), readMemory: readMemoryEvidence, version, platform: prepared.platform.kind, env });
+  const code = await new Supervisor({ config, logger, runner, frontDoor, env, startedAt }).run();
+  await operations.close(code >= 128 ? 0 : undefined);
+  return code;
 }

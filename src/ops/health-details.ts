@@ -1,5 +1,5 @@
 import type { HealthDetails } from '../front-door/health.js';
-import type { GatewayState } from '../gateway/lifecycle.js';
+import { restartsOf, type GatewayState, type Lifecycle } from '../gateway/lifecycle.js';
 import type { ExitSummary } from './ops-events.js';
 
 /** What the gateway's lifecycle says (src/gateway/lifecycle.ts), as far as the health answers need it. */
@@ -11,6 +11,14 @@ export interface GatewayFacts {
   /** The lifecycle's own record of the last exit (code, signal, time), for when no exit event was seen. */
   readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: number } | null;
 }
+
+export const factsOf = (lifecycle: Lifecycle): GatewayFacts => ({
+  state: lifecycle.state,
+  readyAt: lifecycle.readyAt,
+  lastReadyAt: lifecycle.lastReadyAt,
+  restarts: restartsOf(lifecycle),
+  lastExit: lifecycle.lastExit,
+});
 
 /** The details /healthz and /readyz carry. Pure: the facts, the last exit as the ops events read it, the time. */
 export function healthDetails(facts: GatewayFacts, lastExit: ExitSummary | null, now: number): HealthDetails {

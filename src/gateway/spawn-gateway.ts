@@ -55,8 +55,8 @@ export interface SpawnHooks {
  *   and the SIGKILL instant belongs to the stop plan (the runner's `signalGroup('SIGKILL')`); a
  *   second timer aimed at the same instant is what issue 11 removes. Hence `forceKillAfterDelay: false`.
  * - `cleanup`: execa skips it for a detached subprocess (execa lib/terminate/cleanup.js), so it is
- *   off here too; the group is killed at the supervisor's exit by run-supervisor's `onExit` →
- *   `runner.kill()`.
+ *   off here too; the group is killed at the supervisor's exit by its signal-exit hook
+ *   (`onExit(() => runner.kill())`, which SIGKILLs the group).
  * execa was dropped once (7e6804f) for a measured 2.2× CPU per forwarded 1 MB response; that was
  * not execa's doing: its import raised the heap left after GC past V8's ~8 MB incremental-marking
  * point (inert objects of the same size do the same), and on Node 24 the supervisor is past that

@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
-import { GENERATED_TOKEN_FILE, loadToken } from '../config/load-token.js';
+import { GENERATED_TOKEN_FILE, loadToken } from '../preflight/token.js';
 import { SETTINGS } from '../config/settings.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { locateGatewayConfig } from '../gateway/config-location.js';
-import { CommandNotFound, locateRuntime, resolveExecutable } from '../gateway/locate-gateway.js';
+import { CommandNotFound, locateRuntime, resolveExecutable } from '../preflight/locate-gateway.js';
 import { EXIT } from '../exit-codes.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -1,4 +1,4 @@
-import { resolveExecutable } from '../gateway/locate-gateway.js';
+import { resolveExecutable } from '../preflight/locate-gateway.js';
 
 const MARKER = 'SUPERVISOR_UNDER_REAPER';
 

@@ -6,7 +6,6 @@ import { UsageError } from './usage-error.js';
  * One table so that the parser, `--help` and the README cannot drift apart.
  */
 export interface SettingSpec<T> {
-  readonly key: string;
   readonly env: string;
   readonly flag: string;
   readonly help: string;
@@ -141,29 +140,29 @@ function factor(raw: string, origin: string): number {
 const spec = <T>(s: SettingSpec<T>): SettingSpec<T> => s;
 
 export const SETTINGS = {
-  publicPort: spec({ key: 'publicPort', env: 'PORT', flag: 'port', help: 'public port the supervisor listens on (default 8080)', parse: port }),
-  host: spec({ key: 'host', env: 'HOST', flag: 'host', help: 'public address to listen on (default ::, all interfaces, IPv4 and IPv6)', parse: host }),
-  gatewayPort: spec({ key: 'gatewayPort', env: 'SUPERVISOR_GATEWAY_PORT', flag: 'gateway-port', help: 'internal loopback port of the gateway (default 18789)', parse: port }),
-  tokenFile: spec({ key: 'tokenFile', env: 'OPENCLAW_GATEWAY_TOKEN_FILE', flag: 'token-file', help: 'file holding the gateway token (wins over OPENCLAW_GATEWAY_TOKEN)', parse: text }),
-  stateDir: spec({ key: 'stateDir', env: 'OPENCLAW_STATE_DIR', flag: 'state-dir', help: 'gateway state directory (default $RAILWAY_VOLUME_MOUNT_PATH/.openclaw, else ~/.openclaw)', parse: text }),
-  startupTimeoutMs: spec({ key: 'startupTimeoutMs', env: 'SUPERVISOR_STARTUP_TIMEOUT_MS', flag: 'startup-timeout-ms', help: 'how long the gateway may take to become ready (default 180000)', parse: positiveMs }),
-  stopTimeoutMs: spec({ key: 'stopTimeoutMs', env: 'SUPERVISOR_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', help: 'grace period between SIGTERM and SIGKILL for the gateway group (default 5000, less when the drain is shorter than 8 s)', parse: positiveMs }),
-  drainTimeoutMs: spec({ key: 'drainTimeoutMs', env: 'SUPERVISOR_DRAIN_TIMEOUT_MS', flag: 'drain-timeout-ms', help: 'deadline for the whole graceful stop (default: RAILWAY_DEPLOYMENT_DRAINING_SECONDS - 2 s; 28000 on Kubernetes; else 8000)', parse: positiveMs }),
-  shutdownDelayMs: spec({ key: 'shutdownDelayMs', env: 'SUPERVISOR_SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', help: 'after a stop signal, keep serving this long with /readyz 503 before draining (default 5000 on Kubernetes, else 0)', parse: nonNegativeMs }),
-  logLevel: spec({ key: 'logLevel', env: 'SUPERVISOR_LOG_LEVEL', flag: 'log-level', help: 'trace, debug, info (default), warn, error, fatal or silent', parse: logLevel }),
-  restartDelayMs: spec({ key: 'restartDelayMs', env: 'SUPERVISOR_RESTART_DELAY_MS', flag: 'restart-delay-ms', help: 'first restart delay after a crash (default 1000; jittered up to 2x)', parse: positiveMs }),
-  restartMaxDelayMs: spec({ key: 'restartMaxDelayMs', env: 'SUPERVISOR_RESTART_MAX_DELAY_MS', flag: 'restart-max-delay-ms', help: 'cap of the restart delay (default 30000)', parse: positiveMs }),
-  restartFactor: spec({ key: 'restartFactor', env: 'SUPERVISOR_RESTART_FACTOR', flag: 'restart-factor', help: 'growth factor of the restart delay (default 2)', parse: factor }),
-  restartStableMs: spec({ key: 'restartStableMs', env: 'SUPERVISOR_RESTART_STABLE_MS', flag: 'restart-stable-ms', help: 'ready this long and the backoff resets (default 60000)', parse: positiveMs }),
-  restartLimitBurst: spec({ key: 'restartLimitBurst', env: 'SUPERVISOR_RESTART_LIMIT_BURST', flag: 'restart-limit-burst', help: 'failures within the interval that make a crash loop (default 5)', parse: count }),
-  restartLimitIntervalMs: spec({ key: 'restartLimitIntervalMs', env: 'SUPERVISOR_RESTART_LIMIT_INTERVAL_MS', flag: 'restart-limit-interval-ms', help: 'window of the crash-loop count (default 300000)', parse: positiveMs }),
-  trustedProxies: spec({ key: 'trustedProxies', env: 'SUPERVISOR_TRUSTED_PROXIES', flag: 'trusted-proxies', help: 'CIDR list of peers whose X-Forwarded-* headers are kept (default none)', parse: cidrList }),
-  metricsPort: spec({ key: 'metricsPort', env: 'SUPERVISOR_METRICS_PORT', flag: 'metrics-port', help: 'serve Prometheus /metrics on this port, a listener of its own (default: off)', parse: port }),
-  metricsHost: spec({ key: 'metricsHost', env: 'SUPERVISOR_METRICS_HOST', flag: 'metrics-host', help: 'address of the metrics listener (default ::, all interfaces: the scraper is another pod or host)', parse: host }),
-  alertWebhook: spec({ key: 'alertWebhook', env: 'SUPERVISOR_ALERT_WEBHOOK', flag: 'alert-webhook', help: 'incoming-webhook URL (Slack/Discord style) that gets one JSON POST per alert (default: none)', parse: webhookUrl }),
-  alertRestarts: spec({ key: 'alertRestarts', env: 'SUPERVISOR_ALERT_RESTARTS', flag: 'alert-restarts', help: 'alert when this many restarts after failures happen within the alert window (default 3)', parse: count }),
-  alertWindowMs: spec({ key: 'alertWindowMs', env: 'SUPERVISOR_ALERT_WINDOW_MS', flag: 'alert-window-ms', help: 'window of that restart count (default 600000)', parse: positiveMs }),
-  allowedOrigins: spec({ key: 'allowedOrigins', env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', help: 'origins allowed to open the Control UI (default https://$RAILWAY_PUBLIC_DOMAIN)', parse: originList }),
+  publicPort: spec({ env: 'PORT', flag: 'port', help: 'public port the supervisor listens on (default 8080)', parse: port }),
+  host: spec({ env: 'HOST', flag: 'host', help: 'public address to listen on (default ::, all interfaces, IPv4 and IPv6)', parse: host }),
+  gatewayPort: spec({ env: 'SUPERVISOR_GATEWAY_PORT', flag: 'gateway-port', help: 'internal loopback port of the gateway (default 18789)', parse: port }),
+  tokenFile: spec({ env: 'OPENCLAW_GATEWAY_TOKEN_FILE', flag: 'token-file', help: 'file holding the gateway token (wins over OPENCLAW_GATEWAY_TOKEN)', parse: text }),
+  stateDir: spec({ env: 'OPENCLAW_STATE_DIR', flag: 'state-dir', help: 'gateway state directory (default $RAILWAY_VOLUME_MOUNT_PATH/.openclaw, else ~/.openclaw)', parse: text }),
+  startupTimeoutMs: spec({ env: 'SUPERVISOR_STARTUP_TIMEOUT_MS', flag: 'startup-timeout-ms', help: 'how long the gateway may take to become ready (default 180000)', parse: positiveMs }),
+  stopTimeoutMs: spec({ env: 'SUPERVISOR_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', help: 'grace period between SIGTERM and SIGKILL for the gateway group (default 5000, less when the drain is shorter than 8 s)', parse: positiveMs }),
+  drainTimeoutMs: spec({ env: 'SUPERVISOR_DRAIN_TIMEOUT_MS', flag: 'drain-timeout-ms', help: 'deadline for the whole graceful stop (default: RAILWAY_DEPLOYMENT_DRAINING_SECONDS - 2 s; 28000 on Kubernetes; else 8000)', parse: positiveMs }),
+  shutdownDelayMs: spec({ env: 'SUPERVISOR_SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', help: 'after a stop signal, keep serving this long with /readyz 503 before draining (default 5000 on Kubernetes, else 0)', parse: nonNegativeMs }),
+  logLevel: spec({ env: 'SUPERVISOR_LOG_LEVEL', flag: 'log-level', help: 'trace, debug, info (default), warn, error, fatal or silent', parse: logLevel }),
+  restartDelayMs: spec({ env: 'SUPERVISOR_RESTART_DELAY_MS', flag: 'restart-delay-ms', help: 'first restart delay after a crash (default 1000; jittered up to 2x)', parse: positiveMs }),
+  restartMaxDelayMs: spec({ env: 'SUPERVISOR_RESTART_MAX_DELAY_MS', flag: 'restart-max-delay-ms', help: 'cap of the restart delay (default 30000)', parse: positiveMs }),
+  restartFactor: spec({ env: 'SUPERVISOR_RESTART_FACTOR', flag: 'restart-factor', help: 'growth factor of the restart delay (default 2)', parse: factor }),
+  restartStableMs: spec({ env: 'SUPERVISOR_RESTART_STABLE_MS', flag: 'restart-stable-ms', help: 'ready this long and the backoff resets (default 60000)', parse: positiveMs }),
+  restartLimitBurst: spec({ env: 'SUPERVISOR_RESTART_LIMIT_BURST', flag: 'restart-limit-burst', help: 'failures within the interval that make a crash loop (default 5)', parse: count }),
+  restartLimitIntervalMs: spec({ env: 'SUPERVISOR_RESTART_LIMIT_INTERVAL_MS', flag: 'restart-limit-interval-ms', help: 'window of the crash-loop count (default 300000)', parse: positiveMs }),
+  trustedProxies: spec({ env: 'SUPERVISOR_TRUSTED_PROXIES', flag: 'trusted-proxies', help: 'CIDR list of peers whose X-Forwarded-* headers are kept (default none)', parse: cidrList }),
+  metricsPort: spec({ env: 'SUPERVISOR_METRICS_PORT', flag: 'metrics-port', help: 'serve Prometheus /metrics on this port, a listener of its own (default: off)', parse: port }),
+  metricsHost: spec({ env: 'SUPERVISOR_METRICS_HOST', flag: 'metrics-host', help: 'address of the metrics listener (default ::, all interfaces: the scraper is another pod or host)', parse: host }),
+  alertWebhook: spec({ env: 'SUPERVISOR_ALERT_WEBHOOK', flag: 'alert-webhook', help: 'incoming-webhook URL (Slack/Discord style) that gets one JSON POST per alert (default: none)', parse: webhookUrl }),
+  alertRestarts: spec({ env: 'SUPERVISOR_ALERT_RESTARTS', flag: 'alert-restarts', help: 'alert when this many restarts after failures happen within the alert window (default 3)', parse: count }),
+  alertWindowMs: spec({ env: 'SUPERVISOR_ALERT_WINDOW_MS', flag: 'alert-window-ms', help: 'window of that restart count (default 600000)', parse: positiveMs }),
+  allowedOrigins: spec({ env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', help: 'origins allowed to open the Control UI (default https://$RAILWAY_PUBLIC_DOMAIN)', parse: originList }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

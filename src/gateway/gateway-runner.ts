@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RestartPolicy } from '../config/config.js';
+import { EXIT } from '../exit-codes.js';
 import { readMemoryEvidence } from '../host/evidence.js';
 import type { Logger } from '../log/logger.js';
 import type { GatewayCommand } from './gateway-command.js';
@@ -25,8 +26,8 @@ export interface GatewayRunnerOptions {
   readonly readyDetails?: () => Promise<{ fields: Record<string, unknown>; message: string }>;
 }
 
-/** How the runner ended, as the supervisor's exit code: 0 stopped on request, 1 crash loop, 78 refused. */
-export type RunnerExitCode = 0 | 1 | 78;
+/** How the runner ended, as the supervisor's exit code: stopped on request, crash loop, or refused. */
+export type RunnerExitCode = typeof EXIT.ok | typeof EXIT.failed | typeof EXIT.configRefused;
 
 /**
  * Runs the gateway: spawn, wait for readiness, and after every exit ask the pure restart policy
@@ -71,10 +72,10 @@ export class GatewayRunner {
       switch (decision.action) {
         case 'stop':
           this.#apply({ type: 'stop_requested', at: Date.now() });
-          return 0;
+          return EXIT.ok;
         case 'give-up':
           this.#apply({ type: 'gave_up', at: Date.now() });
-          if (decision.exitCode === 1) {
+          if (decision.exitCode === EXIT.failed) {
             logger.error(
               { event: 'gateway.crash_loop', failures: decision.failures, limitBurst: restart.limitBurst, limitIntervalMs: restart.limitIntervalMs, lastExit: this.#lifecycle.lastExit },
               `the gateway failed ${decision.failures} times within ${restart.limitIntervalMs} ms: giving up so that the platform's restart policy takes over`,
@@ -168,7 +169,7 @@ export class GatewayRunner {
     this.#child = child;
     this.#lastChild = child;
     const spawnedAt = Date.now();
-    this.#apply({ type: 'spawned', pid: child.pid, at: spawnedAt });
+    this.#apply({ type: 'spawned', at: spawnedAt });
     logger.info({ event: 'gateway.spawned', gatewayPid: child.pid, command: [command.file, ...command.args], spawns: this.#lifecycle.spawns }, `gateway spawned (pid ${child.pid})`);
 
     let foreignLogged = false;

@@ -18,7 +18,7 @@ export interface ExitInfo {
 }
 
 export type LifecycleEvent =
-  | { readonly type: 'spawned'; readonly pid: number; readonly at: number }
+  | { readonly type: 'spawned'; readonly at: number }
   | { readonly type: 'ready'; readonly at: number }
   | { readonly type: 'exited'; readonly exit: ExitInfo }
   | { readonly type: 'stop_requested'; readonly at: number }
@@ -26,22 +26,18 @@ export type LifecycleEvent =
 
 export interface Lifecycle {
   readonly state: GatewayState;
-  readonly pid: number | null;
   readonly spawnedAt: number | null;
   readonly readyAt: number | null;
   readonly lastReadyAt: number | null;
-  readonly everReady: boolean;
   readonly spawns: number;
   readonly lastExit: ExitInfo | null;
 }
 
 export const INITIAL_LIFECYCLE: Lifecycle = {
   state: 'idle',
-  pid: null,
   spawnedAt: null,
   readyAt: null,
   lastReadyAt: null,
-  everReady: false,
   spawns: 0,
   lastExit: null,
 };
@@ -60,13 +56,13 @@ export function transition(current: Lifecycle, event: LifecycleEvent): Lifecycle
   }
   switch (event.type) {
     case 'spawned':
-      return { ...current, state: 'starting', pid: event.pid, spawnedAt: event.at, readyAt: null, spawns: current.spawns + 1 };
+      return { ...current, state: 'starting', spawnedAt: event.at, readyAt: null, spawns: current.spawns + 1 };
     case 'ready':
-      return { ...current, state: 'ready', readyAt: event.at, lastReadyAt: event.at, everReady: true };
+      return { ...current, state: 'ready', readyAt: event.at, lastReadyAt: event.at };
     case 'exited': {
       const lastReadyAt = current.state === 'ready' ? event.exit.at : current.lastReadyAt;
       const state = current.state === 'stopping' ? 'stopped' : 'backoff';
-      return { ...current, state, pid: null, readyAt: null, lastReadyAt, lastExit: event.exit };
+      return { ...current, state, readyAt: null, lastReadyAt, lastExit: event.exit };
     }
     case 'stop_requested': {
       if (current.state === 'starting' || current.state === 'ready') return { ...current, state: 'stopping' };

@@ -1,4 +1,5 @@
 import type { RestartPolicy } from '../config/config.js';
+import { EXIT } from '../exit-codes.js';
 import type { ExitInfo } from './lifecycle.js';
 
 /**
@@ -11,7 +12,7 @@ import type { ExitInfo } from './lifecycle.js';
  */
 export type ExitOutcome = 'requested-stop' | 'restart-request' | 'refused' | 'stable-failure' | 'failure';
 
-export const EXIT_CONFIG_REFUSED = 78;
+export const EXIT_CONFIG_REFUSED = EXIT.configRefused;
 
 export function classifyExit(
   exit: Pick<ExitInfo, 'code' | 'signal'>,
@@ -44,7 +45,7 @@ export const NO_HISTORY: RestartHistory = { failures: [], step: 0 };
 
 export type Decision =
   | { readonly action: 'stop' }
-  | { readonly action: 'give-up'; readonly exitCode: 1 | 78; readonly failures: number }
+  | { readonly action: 'give-up'; readonly exitCode: typeof EXIT.failed | typeof EXIT.configRefused; readonly failures: number }
   /** `attempt` and the delay's bounds are set for failures that grow the backoff. */
   | { readonly action: 'respawn'; readonly reason: AttemptOutcome; readonly delayMs: number; readonly attempt: number | null; readonly bounds: { minMs: number; maxMs: number } | null };
 
@@ -60,10 +61,10 @@ export type Decision =
  */
 export function decide(history: RestartHistory, outcome: AttemptOutcome, now: number, policy: RestartPolicy, random: () => number = Math.random): { decision: Decision; history: RestartHistory } {
   if (outcome === 'requested-stop') return { decision: { action: 'stop' }, history };
-  if (outcome === 'refused') return { decision: { action: 'give-up', exitCode: 78, failures: history.failures.length }, history };
+  if (outcome === 'refused') return { decision: { action: 'give-up', exitCode: EXIT.configRefused, failures: history.failures.length }, history };
   if (outcome === 'restart-request') return { decision: { action: 'respawn', reason: outcome, delayMs: 0, attempt: null, bounds: null }, history };
   const failures = [...failuresInWindow(history.failures, now, policy), now];
-  if (failures.length >= policy.limitBurst) return { decision: { action: 'give-up', exitCode: 1, failures: failures.length }, history: { failures, step: history.step } };
+  if (failures.length >= policy.limitBurst) return { decision: { action: 'give-up', exitCode: EXIT.failed, failures: failures.length }, history: { failures, step: history.step } };
   if (outcome === 'stable-failure') return { decision: { action: 'respawn', reason: outcome, delayMs: 0, attempt: null, bounds: null }, history: { failures, step: 0 } };
   const bounds = delayBounds(history.step, policy);
   const delayMs = Math.min(Math.round(bounds.minMs * (1 + random())), policy.maxDelayMs);

@@ -1,10 +1,10 @@
 import type { Config } from '../config/config.js';
-import { loadToken, type LoadedToken } from '../config/load-token.js';
+import { loadToken, type LoadedToken } from './token.js';
 import { UsageError } from '../config/usage-error.js';
 import { AuthWatch, configCredentialNote } from '../gateway/auth-check.js';
 import { buildGatewayCommand, type GatewayCommand } from '../gateway/gateway-command.js';
-import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from '../gateway/gateway-config.js';
-import { CommandNotFound, locateRuntime, resolveExecutable, type GatewayRuntime } from '../gateway/locate-gateway.js';
+import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from './gateway-config.js';
+import { CommandNotFound, locateRuntime, resolveExecutable, type GatewayRuntime } from './locate-gateway.js';
 import { readEffectiveConfig } from '../host/effective-config.js';
 import { describeExposure, exposureRecord, sharedClientAddressRecord } from '../host/exposure.js';
 import { detectPlatform, readHostFacts, type Platform } from '../host/platform.js';

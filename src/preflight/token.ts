@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TokenSource } from './config.js';
-import { UsageError } from './usage-error.js';
+import type { TokenSource } from '../config/config.js';
+import { UsageError } from '../config/usage-error.js';
 
 export interface LoadedToken {
   readonly value: string;

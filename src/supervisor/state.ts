@@ -10,9 +10,9 @@
  * The exit code is decided by the transition into a final state, once: whatever settles later
  * (a drain finishing, the gateway exiting) cannot change it.
  */
-export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
+import { EXIT, secondSignalExit } from '../exit-codes.js';
 
-export const SIGNAL_NUMBERS: Readonly<Record<StopSignal, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
 
 export type SupervisorState =
   | { readonly phase: 'starting' }
@@ -24,7 +24,7 @@ export type SupervisorEvent =
   | { readonly type: 'listening' }
   | { readonly type: 'signal'; readonly signal: StopSignal }
   /** The gateway runner ended: 0 after a requested stop, 1 crash loop, 78 refusal. */
-  | { readonly type: 'gateway_ended'; readonly code: 0 | 1 | 78 }
+  | { readonly type: 'gateway_ended'; readonly code: typeof EXIT.ok | typeof EXIT.failed | typeof EXIT.configRefused }
   /** A bug of ours in the gateway runner: exit 1, but it is no crash loop. */
   | { readonly type: 'internal_error' }
   | { readonly type: 'drained' };
@@ -48,18 +48,18 @@ export function supervisorTransition(state: SupervisorState, event: SupervisorEv
       // A hangup during a drain is the terminal going away, not a request to hurry.
       if (event.signal === 'SIGHUP' && state.phase === 'draining') return { state, effect: 'none' };
       const reason = state.phase === 'draining' ? `second ${event.signal}` : `${event.signal} before listening`;
-      return { state: { phase: 'stopped', exitCode: 128 + SIGNAL_NUMBERS[event.signal], reason }, effect: 'stop_now' };
+      return { state: { phase: 'stopped', exitCode: secondSignalExit(event.signal), reason }, effect: 'stop_now' };
     }
     case 'gateway_ended':
       // During a drain the gateway's end is part of the stop; the drain decides when it is over.
-      if (state.phase === 'draining' || event.code === 0) return { state, effect: 'none' };
+      if (state.phase === 'draining' || event.code === EXIT.ok) return { state, effect: 'none' };
       return {
-        state: { phase: 'failed', exitCode: event.code, reason: event.code === 78 ? 'gateway refused its configuration' : 'gateway crash loop' },
+        state: { phase: 'failed', exitCode: event.code, reason: event.code === EXIT.configRefused ? 'gateway refused its configuration' : 'gateway crash loop' },
         effect: 'cut_and_exit',
       };
     case 'internal_error':
-      return { state: { phase: 'failed', exitCode: 1, reason: 'internal error' }, effect: 'cut_and_exit' };
+      return { state: { phase: 'failed', exitCode: EXIT.failed, reason: 'internal error' }, effect: 'cut_and_exit' };
     case 'drained':
-      return state.phase === 'draining' ? { state: { phase: 'stopped', exitCode: 0, reason: 'stopped on signal' }, effect: 'exit' } : { state, effect: 'none' };
+      return state.phase === 'draining' ? { state: { phase: 'stopped', exitCode: EXIT.ok, reason: 'stopped on signal' }, effect: 'exit' } : { state, effect: 'none' };
   }
 }

@@ -1,6 +1,6 @@
 import { onExit } from 'signal-exit';
 import type { Config } from '../config/config.js';
-import { UsageError } from '../config/usage-error.js';
+import { StartFailure } from '../errors.js';
 import type { FrontDoor } from '../front-door/front-door.js';
 import type { GatewayRunner } from '../gateway/gateway-runner.js';
 import { restartsOf } from '../gateway/lifecycle.js';
@@ -46,7 +46,7 @@ export class Supervisor {
     const { frontDoor, runner, logger, config, startedAt } = this.#parts;
     const bound = await frontDoor.listen().catch((error: NodeJS.ErrnoException) => {
       const code = error.code ?? 'error';
-      throw new UsageError(`cannot listen on ${config.host}:${config.publicPort} (${code}): ${code === 'EADDRINUSE' ? 'another process uses PORT; pick another PORT' : 'check HOST and PORT'}`, 1);
+      throw new StartFailure(`cannot listen on ${config.host}:${config.publicPort} (${code}): ${code === 'EADDRINUSE' ? 'another process uses PORT; pick another PORT' : 'check HOST and PORT'}`);
     });
     logger.info({ event: 'supervisor.listening', address: bound.address, port: bound.port, sinceStartMs: Date.now() - startedAt }, `front door listening on [${bound.address}]:${bound.port}`);
     if (config.host === '::' && bound.address === '0.0.0.0') logger.warn({ event: 'supervisor.no_ipv6' }, 'this host has no IPv6: listening on IPv4 only (0.0.0.0)');

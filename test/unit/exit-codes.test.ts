@@ -5,7 +5,7 @@ import { helpText } from '../../src/cli/help.js';
 import { UsageError } from '../../src/config/usage-error.js';
 import { BadInputError, CommandNotFoundError, StartFailure, SupervisorError } from '../../src/errors.js';
 import { EXIT, EXIT_CODES, secondSignalExit } from '../../src/exit-codes.js';
-import { CommandNotFound } from '../../src/gateway/locate-gateway.js';
+import { CommandNotFound } from '../../src/preflight/locate-gateway.js';
 
 const README = readFileSync(join(resolve(import.meta.dirname, '..', '..'), 'README.md'), 'utf8');
 

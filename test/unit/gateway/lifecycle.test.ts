@@ -11,7 +11,7 @@ import {
 
 const EXIT: ExitInfo = { code: 1, signal: null, at: 5_000 };
 const EVENTS: Readonly<Record<LifecycleEvent['type'], LifecycleEvent>> = {
-  spawned: { type: 'spawned', pid: 4242, at: 1_000 },
+  spawned: { type: 'spawned', at: 1_000 },
   ready: { type: 'ready', at: 2_000 },
   exited: { type: 'exited', exit: EXIT },
   stop_requested: { type: 'stop_requested', at: 6_000 },
@@ -66,12 +66,11 @@ describe('transition: the state machine', () => {
 });
 
 describe('transition: what each event records', () => {
-  it('spawned: pid, spawn time, spawn count; readiness cleared', () => {
-    const previous: Lifecycle = { ...inState('backoff'), readyAt: 99, lastReadyAt: 99, spawns: 2, everReady: true };
-    expect(transition(previous, { type: 'spawned', pid: 7, at: 1_000 })).toEqual({
+  it('spawned: spawn time, spawn count; readiness cleared', () => {
+    const previous: Lifecycle = { ...inState('backoff'), readyAt: 99, lastReadyAt: 99, spawns: 2 };
+    expect(transition(previous, { type: 'spawned', at: 1_000 })).toEqual({
       ...previous,
       state: 'starting',
-      pid: 7,
       spawnedAt: 1_000,
       readyAt: null,
       spawns: 3,
@@ -80,26 +79,26 @@ describe('transition: what each event records', () => {
 
   it('ready: readiness time, last ready time, ever ready', () => {
     const starting = transition(INITIAL_LIFECYCLE, EVENTS.spawned);
-    expect(transition(starting, { type: 'ready', at: 2_500 })).toMatchObject({ state: 'ready', readyAt: 2_500, lastReadyAt: 2_500, everReady: true, pid: 4242 });
+    expect(transition(starting, { type: 'ready', at: 2_500 })).toMatchObject({ state: 'ready', readyAt: 2_500, lastReadyAt: 2_500 });
   });
 
-  it('exited while ready: last ready time moves to the exit, pid and readiness cleared, exit kept', () => {
+  it('exited while ready: last ready time moves to the exit, readiness cleared, exit kept', () => {
     const ready = transition(transition(INITIAL_LIFECYCLE, EVENTS.spawned), EVENTS.ready);
-    expect(transition(ready, EVENTS.exited)).toMatchObject({ state: 'backoff', pid: null, readyAt: null, lastReadyAt: EXIT.at, lastExit: EXIT, everReady: true });
+    expect(transition(ready, EVENTS.exited)).toMatchObject({ state: 'backoff', readyAt: null, lastReadyAt: EXIT.at, lastExit: EXIT });
   });
 
   it('exited while starting: last ready time unchanged, never ready stays never ready', () => {
     const starting = transition(INITIAL_LIFECYCLE, EVENTS.spawned);
-    expect(transition(starting, EVENTS.exited)).toMatchObject({ state: 'backoff', pid: null, lastReadyAt: null, everReady: false, lastExit: EXIT });
+    expect(transition(starting, EVENTS.exited)).toMatchObject({ state: 'backoff', lastReadyAt: null, lastExit: EXIT });
   });
 
   it('exited while starting after an earlier ready run keeps that earlier last ready time', () => {
     let lc = transition(INITIAL_LIFECYCLE, EVENTS.spawned);
     lc = transition(lc, { type: 'ready', at: 2_000 });
     lc = transition(lc, { type: 'exited', exit: { code: 1, signal: null, at: 3_000 } });
-    lc = transition(lc, { type: 'spawned', pid: 2, at: 4_000 });
+    lc = transition(lc, { type: 'spawned', at: 4_000 });
     lc = transition(lc, { type: 'exited', exit: { code: null, signal: 'SIGKILL', at: 4_500 } });
-    expect(lc).toMatchObject({ state: 'backoff', lastReadyAt: 3_000, everReady: true, lastExit: { signal: 'SIGKILL', at: 4_500 } });
+    expect(lc).toMatchObject({ state: 'backoff', lastReadyAt: 3_000, lastExit: { signal: 'SIGKILL', at: 4_500 } });
   });
 
   it('exited while stopping: stopped, with the exit kept', () => {
@@ -107,7 +106,7 @@ describe('transition: what each event records', () => {
     lc = transition(lc, EVENTS.ready);
     lc = transition(lc, EVENTS.stop_requested);
     expect(lc.state).toBe('stopping');
-    expect(transition(lc, { type: 'exited', exit: { code: 0, signal: null, at: 9_000 } })).toMatchObject({ state: 'stopped', pid: null, lastExit: { code: 0, at: 9_000 } });
+    expect(transition(lc, { type: 'exited', exit: { code: 0, signal: null, at: 9_000 } })).toMatchObject({ state: 'stopped', lastExit: { code: 0, at: 9_000 } });
   });
 });
 
@@ -124,7 +123,7 @@ describe('restartsOf', () => {
   it('counts the spawns of a crash/restart sequence', () => {
     let lc = INITIAL_LIFECYCLE;
     for (let i = 0; i < 3; i++) {
-      lc = transition(lc, { type: 'spawned', pid: 100 + i, at: i * 10 });
+      lc = transition(lc, { type: 'spawned', at: i * 10 });
       lc = transition(lc, { type: 'exited', exit: { code: 1, signal: null, at: i * 10 + 5 } });
     }
     expect(lc.spawns).toBe(3);

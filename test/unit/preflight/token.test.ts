@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GENERATED_TOKEN_FILE, loadToken } from '../../../src/config/load-token.js';
+import { GENERATED_TOKEN_FILE, loadToken } from '../../../src/preflight/token.js';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import { asyncUsageErrorOf, expectMentions } from '../usage-error-assert.js';
 

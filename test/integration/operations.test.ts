@@ -161,6 +161,34 @@ describe('metrics (SUPERVISOR_METRICS_PORT)', () => {
     expect(v.get('openclaw_supervisor_gateway_spawn_to_ready_seconds_count')).toBe(2);
   });
 
+  it('count upstream errors, 5xx and answers cut when the gateway dies mid-request, and the crash', async () => {
+    const metricsPort = await freePort();
+    const s = await start({ env: { SUPERVISOR_METRICS_PORT: String(metricsPort), SUPERVISOR_METRICS_HOST: '127.0.0.1' } });
+    const ready = await s.waitFor('gateway.ready');
+    // A client that leaves before its answer: no status went out.
+    await new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port: s.port, path: '/slow?ms=3000' });
+      req.on('error', () => resolve());
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    // A request in flight when the gateway is SIGKILLed: 502.
+    const pending = get({ host: '127.0.0.1', port: s.port, path: '/slow?ms=5000' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.kill(ready['gatewayPid'] as number, 'SIGKILL');
+    expect((await pending).status).toBe(502);
+    await s.waitFor('gateway.ready', (r) => r['gatewayPid'] !== ready['gatewayPid']);
+    const v = samples((await get(`http://127.0.0.1:${metricsPort}/metrics`)).body);
+    expect(v.get('openclaw_supervisor_upstream_errors_total{kind="http"}')).toBe(1);
+    expect(v.get('openclaw_supervisor_http_responses_total{code_class="5xx"}')).toBe(1);
+    expect(v.get('openclaw_supervisor_http_responses_total{code_class="none"}')).toBe(1);
+    expect(v.get('openclaw_supervisor_gateway_restarts_total{cause="crash"}')).toBe(1);
+    expect(v.get('openclaw_supervisor_gateway_exits_total{outcome="failure"}')).toBe(1);
+    expect(v.get('openclaw_supervisor_gateway_ready_transitions_total{to="not_ready"}')).toBe(1);
+  });
+
   it('a metrics port in use is a start failure (exit 1) naming the setting', async () => {
     const blocker = http.createServer();
     servers.push(blocker);

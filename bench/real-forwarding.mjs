@@ -107,7 +107,7 @@ export function fourPathFigures(by) {
 export async function run({ smoke, log, tools }) {
   const rounds = smoke ? 1 : 5;
   const seconds = smoke ? 1 : 2;
-  const wsTiming = smoke ? { warmupMs: 100, durationMs: 500 } : { warmupMs: 300, durationMs: 2000 };
+  const wsTiming = smoke ? { warmupMs: 50, durationMs: 300 } : { warmupMs: 300, durationMs: 2000 };
   // Benchmark 7's last supervisor and real gateway when it ran just before (same settings), else a new one.
   const sup = take() ?? (await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000' } }));
   let nginx;

@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 // `npm run bench -- --smoke`: every benchmark once, minimally. This only checks that the bench
 // still runs end to end and reports every figure as a number; timing goals are the bench's to
-// report, never a test's to assert (this machine is shared and noisy).
+// report, never a test's to assert (this machine is shared and noisy). ~60 s on a quiet machine;
+// two real-gateway starts (benchmarks 7 and 8 share one) take most of it and stretch to minutes
+// when the machine is busy, hence the generous timeout.
 const ROOT = resolve(import.meta.dirname, '..');
 const BENCHMARKS = ['readiness', 'ws', 'http', 'footprint', 'stop', 'coldstart', 'realgateway', 'realfwd', 'gc'];
 
@@ -17,7 +19,7 @@ describe('bench smoke', () => {
   it('runs every benchmark and writes numeric figures for each', async () => {
     const out = join(dir, 'results.json');
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveRun) => {
-      execFile(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--smoke', `--out=${out}`], { cwd: ROOT, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+      execFile(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--smoke', `--out=${out}`], { cwd: ROOT, timeout: 230_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
         resolveRun({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
@@ -35,5 +37,5 @@ describe('bench smoke', () => {
         expect(typeof value === 'number' && Number.isFinite(value), `${id}.${name} = ${String(value)}`).toBe(true);
       }
     }
-  }, 180_000);
+  }, 240_000);
 });

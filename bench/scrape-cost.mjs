@@ -78,6 +78,14 @@ try {
       console.log(`round ${round + 1}/${ROUNDS} ${c.label}: ${MODES.map((m) => `${m} ${fmt(results[c.key][m][round].rps)}/s`).join(', ')}`);
     }
   }
+  console.log('\ncase | scraped ÷ not scraped, same process: req/s (median of rounds, min..max) | supervisor CPU/request');
+  for (const c of CASES) {
+    const idle = results[c.key]['on-idle'];
+    const scraped = results[c.key]['on-scraped'];
+    const ratios = scraped.map((r, i) => r.rps / idle[i].rps);
+    const cpu = scraped.map((r, i) => r.cpuUsPerRequest / idle[i].cpuUsPerRequest);
+    console.log(`${c.label} | ${median(ratios).toFixed(3)}× (${Math.min(...ratios).toFixed(3)}..${Math.max(...ratios).toFixed(3)}) | ${median(cpu).toFixed(3)}×`);
+  }
   console.log('\ncase | mode | req/s (median) | p50 | p99 | supervisor CPU/request | req/s vs off (each round: min..max)');
   for (const c of CASES) {
     const base = results[c.key].off;

@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { killAll } from './lib/procs.mjs';
 import { drain as drainRealGateway } from './lib/real-gateway-pool.mjs';
 import { markdownTable } from './lib/report.mjs';
-import { CLI, ROOT, SUPERVISOR_NODE } from './lib/supervisor.mjs';
+import { BENCH_NODE_ARGS, CLI, ROOT, SUPERVISOR_NODE } from './lib/supervisor.mjs';
 import { findTools } from './lib/tools.mjs';
 import * as readiness from './readiness.mjs';
 import * as wsForwarding from './ws-forwarding.mjs';
@@ -44,7 +44,7 @@ function updateMarkdown(results) {
   const failed = Object.values(results.benchmarks).filter((bench) => bench.error).map((bench) => `- ${bench.title}: FAILED, see the results file`).join('\n');
   const blocks = {
     table: [markdownTable(benches), '', notes, failed].filter((part) => part !== '').join('\n'),
-    machine: `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.kernel}; Node ${m.node} (bench), ${m.supervisorNode ?? m.node} (supervisor and Node peers); ${m.nginx}; ${m.wrk}; load average ${m.loadAverageAtStart.join(' ')} at start, ${m.loadAverageAtEnd?.join(' ') ?? '?'} at end; ${results.mode} run of ${results.startedAt}, ${results.durationSeconds.toFixed(0)} s`,
+    machine: `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.kernel}; Node ${m.node} (bench), ${m.supervisorNode ?? m.node} (supervisor and Node peers)${m.supervisorNodeArgs ? `, supervisor started with ${m.supervisorNodeArgs}` : ''}; ${m.nginx}; ${m.wrk}; load average ${m.loadAverageAtStart.join(' ')} at start, ${m.loadAverageAtEnd?.join(' ') ?? '?'} at end; ${results.mode} run of ${results.startedAt}, ${results.durationSeconds.toFixed(0)} s`,
   };
   let md = readFileSync(mdPath, 'utf8');
   for (const [name, text] of Object.entries(blocks)) {
@@ -109,6 +109,7 @@ function machine() {
     node: process.version,
     // The Node that runs the supervisor and its Node peers (Node 24 from .runtime/, like the image).
     supervisorNode: spawnSync(SUPERVISOR_NODE, ['-v'], { encoding: 'utf8' }).stdout?.trim() || null,
+    supervisorNodeArgs: BENCH_NODE_ARGS.join(' '),
     nginx: version(tools.nginx),
     wrk: version(tools.wrk)?.split(' [')[0] ?? null,
     loadAverageAtStart: os.loadavg().map((value) => Number(value.toFixed(2))),
@@ -119,7 +120,7 @@ const startedAt = Date.now();
 const results = { mode: smoke ? 'smoke' : 'full', startedAt: new Date(startedAt).toISOString(), machine: machine(), benchmarks: {} };
 const done = [];
 let failed = false;
-process.stderr.write(`bench (${results.mode}) on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${process.version}, supervisor on Node ${results.machine.supervisorNode}\n`);
+process.stderr.write(`bench (${results.mode}) on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${process.version}, supervisor on Node ${results.machine.supervisorNode}${BENCH_NODE_ARGS.length ? ` ${BENCH_NODE_ARGS.join(' ')}` : ''}\n`);
 for (const bench of BENCHMARKS) {
   if (only && !only.includes(bench.id)) continue;
   const benchStart = Date.now();

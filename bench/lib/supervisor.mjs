@@ -29,11 +29,14 @@ export const SUPERVISOR_NODE = process.env.BENCH_NODE || (existsSync(RUNTIME_NOD
  * @param {string} [options.node] the Node binary of the supervisor (default SUPERVISOR_NODE)
  * @param {string[]} [options.nodeArgs] Node options before dist/cli.js (V8 flags, --import of the GC probe)
  */
+/** Extra Node options for every supervisor the bench starts (e.g. BENCH_NODE_ARGS=--no-incremental-marking for an A/B). */
+export const BENCH_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWAY], env = {}, node = SUPERVISOR_NODE, nodeArgs = [] } = {}) {
   const port = await freePort();
   const gatewayPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bench-state-'));
-  const args = [...nodeArgs, CLI, ...(gateway === null ? [] : ['--', ...gateway])];
+  const args = [...BENCH_NODE_ARGS, ...nodeArgs, CLI, ...(gateway === null ? [] : ['--', ...gateway])];
   const proc = start(node, args, { env: supervisorEnv({ port, gatewayPort, stateDir, token: TOKEN, extra: env }) });
   const log = createLogReader({ keepLines: 2000 });
   const records = log.entries;

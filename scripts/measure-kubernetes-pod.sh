@@ -16,6 +16,7 @@
 # built dist/ (npm run build), which it copies to an /app-like folder first.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+case "$ROOT" in /tmp/*) echo "run it from a checkout outside /tmp: /tmp becomes an empty tmpfs inside" >&2; exit 2 ;; esac
 TMPFS=1
 IDLE=30
 RW_ROOT=0
@@ -80,8 +81,9 @@ fi
 PORT=8080
 if [ -n "$CG" ]; then echo $$ >"/sys/fs/cgroup/memory/$CG/cgroup.procs"; echo $$ >"/sys/fs/cgroup/cpuacct/$CG/cgroup.procs"; fi
 # As the pod: uid/gid 1000, the image's ENV and the manifest's, the token from the "Secret".
+# exec: in the background its PID is the supervisor's own (SIGTERM goes to the supervisor).
 as_pod() {
-  setpriv --reuid=1000 --regid=1000 --groups=1000 -- env -i \
+  exec setpriv --reuid=1000 --regid=1000 --groups=1000 -- env -i \
     PATH="$NODE24:$OPENCLAW_BIN:/usr/local/bin:/usr/bin:/bin" HOME="$W/home/node" NODE_ENV=production \
     PORT=$PORT HOST=:: OPENCLAW_STATE_DIR="$W/home/node/.openclaw" KUBERNETES_SERVICE_HOST=10.96.0.1 \
     SUPERVISOR_DRAIN_TIMEOUT_MS=30000 SUPERVISOR_SHUTDOWN_DELAY_MS=5000 SUPERVISOR_STOP_TIMEOUT_MS=5000 \
@@ -105,11 +107,12 @@ echo "websocket_health=$(cat "$W/out/ws.json")"
 if [ -n "$CG" ]; then echo "cgroup_peak_until_ready_MiB=$(( $(cat /sys/fs/cgroup/memory/$CG/memory.max_usage_in_bytes) / 1048576 ))"; fi
 # What kubectl exec runs to pair a browser, with the same read-only root (in the same cgroup, as
 # kubectl exec is in the container's).
-cli_code=0; as_pod "$NODE24/node" "$W/app/dist/cli.js" devices >"$W/out/devices.txt" 2>&1 </dev/null || cli_code=$?
+cli_code=0; (as_pod "$NODE24/node" "$W/app/dist/cli.js" devices) >"$W/out/devices.txt" 2>&1 </dev/null || cli_code=$?
 echo "devices_exit_code=$cli_code output: $(head -c 400 "$W/out/devices.txt" | tr '\n' ' ')"
 if [ -n "$CG" ]; then echo "cgroup_peak_with_devices_MiB=$(( $(cat /sys/fs/cgroup/memory/$CG/memory.max_usage_in_bytes) / 1048576 ))"; fi
 cpu_at_ready=0
 if [ -n "$CG" ]; then cpu_at_ready=$(cat /sys/fs/cgroup/cpuacct/$CG/cpuacct.usage); fi
+if [ -z "$ready" ]; then IDLE=1; fi
 sleep "$IDLE"
 if [ -n "$CG" ]; then
   echo "cpu_idle_millicores=$(( ($(cat /sys/fs/cgroup/cpuacct/$CG/cpuacct.usage) - cpu_at_ready) / 1000000 / IDLE ))"

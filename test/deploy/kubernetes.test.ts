@@ -6,8 +6,8 @@ import { DEFAULTS } from '../../src/config/config.js';
 import { SETTINGS } from '../../src/config/settings.js';
 import { HEALTH_PATH, READY_PATH } from '../../src/front-door/health.js';
 import { checkDeployment, imageFacts, readManifests, schemaProblems, secretLookingValues, type Doc } from '../helpers/kubernetes.js';
-import { ROOT } from '../helpers/supervisor.js';
 
+const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = join(ROOT, 'deploy', 'kubernetes');
 const files = readManifests(DIR);
 const kustomization = files.find((file) => file.file === 'kustomization.yaml');

@@ -139,6 +139,15 @@ echo "--- written to HOME outside the state dir:"; find "$W/home/node" -mindepth
 echo "--- written to the state dir ($(du -sh "$W/home/node/.openclaw" | cut -f1)):"; find "$W/home/node/.openclaw" -mindepth 1 -maxdepth 2 | sed "s#$W/home/node/##" | head -40 || true
 stop=$(date +%s%N)
 kill -TERM $sup 2>/dev/null || true
+# During the shutdown delay: /readyz 503 at once, new connections still served (status per request).
+readyz_codes=""; page_codes=""
+for _ in 1 2 3 4 5 6 7 8; do
+  readyz_codes="$readyz_codes $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/readyz")"
+  page_codes="$page_codes $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/")"
+  sleep 0.5
+done
+echo "after_sigterm_readyz:$readyz_codes"
+echo "after_sigterm_get_/:$page_codes  (000 = refused or no answer)"
 code=0; wait $sup || code=$?
 echo "sigterm_exit_code=$code stop_ms=$(( ($(date +%s%N) - stop) / 1000000 ))"
 echo "--- EROFS / EACCES / read-only / permission lines in the log:"

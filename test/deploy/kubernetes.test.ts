@@ -61,6 +61,17 @@ describe('deploy/kubernetes', () => {
     expect(config!.shutdownDelayMs).toBe(DEFAULTS.kubernetesShutdownDelayMs);
   });
 
+  it("still fits the grace period with the supervisor's Kubernetes defaults, should the explicit timings be removed", () => {
+    const all = clone();
+    const list = container(all)['env'] as Doc[];
+    for (const name of ['SUPERVISOR_DRAIN_TIMEOUT_MS', 'SUPERVISOR_SHUTDOWN_DELAY_MS', 'SUPERVISOR_STOP_TIMEOUT_MS']) list.splice(list.indexOf(envEntry(all, name)), 1);
+    const { problems, config } = checkDeployment(all);
+    // Only the demand for explicit values remains: the defaults themselves fit.
+    expect(problems.filter((problem) => !/must be set explicitly/.test(problem))).toEqual([]);
+    expect(config!.shutdownDelayMs).toBe(DEFAULTS.kubernetesShutdownDelayMs);
+    expect(config!.drainTimeoutMs + DEFAULTS.drainSafetyMarginMs).toBeLessThanOrEqual(statefulSet(all)['spec']['template']['spec']['terminationGracePeriodSeconds'] * 1000);
+  });
+
   // Each broken variant must be caught: the checks above can fail.
   const broken: Array<[string, (all: Doc[]) => void, RegExp]> = [
     ['probe on the gateway\'s /health', (all) => { container(all)['livenessProbe']['httpGet']['path'] = '/health'; }, /livenessProbe checks \/health, the supervisor answers \/healthz/],

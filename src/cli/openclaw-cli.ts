@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { GENERATED_TOKEN_FILE, loadToken } from '../preflight/token.js';
-import { SETTINGS } from '../config/settings.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { locateGatewayConfig } from '../gateway/config-location.js';
 import { CommandNotFound, locateRuntime, resolveExecutable } from '../preflight/locate-gateway.js';
@@ -11,31 +10,7 @@ import { EXIT } from '../exit-codes.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `openclaw-supervisor [flags] openclaw <args…>` / `devices …`: the CLI next to the supervisor. */
-export interface CliSubcommand {
-  readonly name: 'openclaw' | 'devices';
-  /** The supervisor's own flags before the subcommand (settings such as --state-dir). */
-  readonly ownArgs: readonly string[];
-  /** Everything after the subcommand's name. */
-  readonly args: readonly string[];
-}
-
-const SUBCOMMANDS = new Set(['openclaw', 'devices']);
-const VALUE_FLAGS = new Set(Object.values(SETTINGS).map((setting) => `--${setting.flag}`));
-
-/** Finds `openclaw`/`devices` as the first positional argument (after the supervisor's flags), or null. */
-export function findCliSubcommand(argv: readonly string[]): CliSubcommand | null {
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index] ?? '';
-    if (arg === '--') return null;
-    if (arg.startsWith('-')) {
-      if (VALUE_FLAGS.has(arg)) index++; // `--state-dir DIR`: skip the value
-      continue;
-    }
-    return SUBCOMMANDS.has(arg) ? { name: arg as CliSubcommand['name'], ownArgs: argv.slice(0, index), args: argv.slice(index + 1) } : null;
-  }
-  return null;
-}
+export type { CliSubcommand } from './subcommands.js';
 
 export interface CliInvocation {
   readonly file: string;

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { SECOND_SIGNAL_BASE } from '../exit-codes.js';
 import { FrontDoor } from '../front-door/front-door.js';
 import { isAuthReloadLine } from '../gateway/auth-check.js';
 import { buildChildEnv } from '../gateway/child-env.js';
@@ -58,6 +59,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   // Issue 13: metrics, alerts, health details; the exit waits for alerts under way at most a bound (none after a second signal).
   const operations = await attachOperations({ config, log, frontDoor, gateway: () => factsOf(runner.lifecycle), readMemory: readMemoryEvidence, version, platform: prepared.platform.kind, env });
   const code = await new Supervisor({ config, logger, runner, frontDoor, env, startedAt }).run();
-  await operations.close(code >= 128 ? 0 : undefined);
+  // After a second signal nobody waits, alerts included.
+  await operations.close(code >= SECOND_SIGNAL_BASE ? 0 : undefined);
   return code;
 }

@@ -1,6 +1,15 @@
 import { SETTINGS } from '../config/settings.js';
 import { UsageError } from '../config/usage-error.js';
 
+/** `openclaw-supervisor [flags] openclaw <args…>` / `devices …`: the CLI next to the supervisor. */
+export interface CliSubcommand {
+  readonly name: 'openclaw' | 'devices';
+  /** The supervisor's own flags before the subcommand (settings such as --state-dir). */
+  readonly ownArgs: readonly string[];
+  /** Everything after the subcommand's name. */
+  readonly args: readonly string[];
+}
+
 export interface AuditCommand {
   /** The supervisor's own flags before `audit` (settings such as --state-dir). */
   readonly ownArgs: readonly string[];
@@ -9,20 +18,36 @@ export interface AuditCommand {
 
 const VALUE_FLAGS = new Set(Object.values(SETTINGS).map((setting) => `--${setting.flag}`));
 
-/** `openclaw-supervisor [flags] audit [--json]`, or null when the first positional is not `audit`. */
-export function findAuditCommand(argv: readonly string[]): AuditCommand | null {
+/**
+ * The first positional argument after the supervisor's own flags (a setting's flag takes its value
+ * along: `--state-dir DIR`), or null when there is none before `--` (the gateway command).
+ */
+function firstPositional(argv: readonly string[]): { word: string; index: number } | null {
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index] ?? '';
     if (arg === '--') return null;
     if (arg.startsWith('-')) {
-      if (VALUE_FLAGS.has(arg)) index++; // `--state-dir DIR`: skip the value
+      if (VALUE_FLAGS.has(arg)) index++;
       continue;
     }
-    if (arg !== 'audit') return null;
-    const rest = argv.slice(index + 1);
-    const unknown = rest.find((entry) => entry !== '--json');
-    if (unknown !== undefined) throw new UsageError(`audit takes only --json (got ${JSON.stringify(unknown)}); the supervisor's settings go before "audit"`);
-    return { ownArgs: argv.slice(0, index), json: rest.includes('--json') };
+    return { word: arg, index };
   }
   return null;
+}
+
+/** `openclaw-supervisor [flags] audit [--json]`, or null when the first positional is not `audit`. */
+export function findAuditCommand(argv: readonly string[]): AuditCommand | null {
+  const found = firstPositional(argv);
+  if (found?.word !== 'audit') return null;
+  const rest = argv.slice(found.index + 1);
+  const unknown = rest.find((entry) => entry !== '--json');
+  if (unknown !== undefined) throw new UsageError(`audit takes only --json (got ${JSON.stringify(unknown)}); the supervisor's settings go before "audit"`);
+  return { ownArgs: argv.slice(0, found.index), json: rest.includes('--json') };
+}
+
+/** Finds `openclaw`/`devices` as the first positional argument (after the supervisor's flags), or null. */
+export function findCliSubcommand(argv: readonly string[]): CliSubcommand | null {
+  const found = firstPositional(argv);
+  if (found === null || (found.word !== 'openclaw' && found.word !== 'devices')) return null;
+  return { name: found.word, ownArgs: argv.slice(0, found.index), args: argv.slice(found.index + 1) };
 }

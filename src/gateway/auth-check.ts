@@ -1,4 +1,4 @@
-import { WebSocket } from 'undici';
+import type { WebSocket } from 'undici';
 import { configValue, readEffectiveConfig, type JsonObject } from '../host/effective-config.js';
 import type { Logger } from '../log/logger.js';
 
@@ -10,7 +10,9 @@ export type ProbeResult = 'accepted' | 'rejected' | 'unknown';
  * credential decides. `unknown` when the gateway does not answer within `timeoutMs` or answers
  * something else.
  */
-export function probeToken(port: number, token: string, timeoutMs = 3_000): Promise<ProbeResult> {
+export async function probeToken(port: number, token: string, timeoutMs = 3_000): Promise<ProbeResult> {
+  // undici is loaded here, after the public port listens: its import costs ~190 ms of CPU.
+  const { WebSocket } = await import('undici');
   return new Promise((resolve) => {
     let settled = false;
     let ws: WebSocket;

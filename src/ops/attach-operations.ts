@@ -8,7 +8,7 @@ import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, 
 import { AlertWebhook, EXIT_FLUSH_BOUND_MS } from './alert-webhook.js';
 import { healthDetails, type GatewayFacts } from './health-details.js';
 import { METRICS_PATH, startMetricsServer, type MetricsServer } from './metrics-server.js';
-import { createMetrics, type MemoryReading } from './metrics.js';
+import type { MemoryReading } from './metrics.js';
 import { eventFromRecord, type ExitSummary } from './ops-events.js';
 
 /** How often the cgroup's OOM-kill counter is read for alerts (three small files; only with a webhook). */
@@ -54,7 +54,8 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
   let startupTimedOut = false;
   frontDoor.setHealthDetails(() => healthDetails(deps.gateway(), lastExit, now()));
 
-  const metrics = config.metrics === null ? null : createMetrics({ gateway: deps.gateway, frontDoor: () => frontDoor.stats(), memory: deps.readMemory, now });
+  // prom-client is loaded only when metrics are on: its import would otherwise delay listening.
+  const metrics = config.metrics === null ? null : (await import('./metrics.js')).createMetrics({ gateway: deps.gateway, frontDoor: () => frontDoor.stats(), memory: deps.readMemory, now });
 
   let webhook: AlertWebhook | null = null;
   let alertState: AlertPolicyState = INITIAL_ALERT_STATE;

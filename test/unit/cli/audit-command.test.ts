@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findAuditCommand } from '../../../src/cli/audit-command.js';
+import { findAuditCommand } from '../../../src/cli/subcommands.js';
 import { UsageError } from '../../../src/config/usage-error.js';
 
 describe('findAuditCommand', () => {

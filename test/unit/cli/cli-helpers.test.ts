@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeRequest, latestRequest, parseDeviceList } from '../../../src/cli/devices.js';
-import { findCliSubcommand } from '../../../src/cli/openclaw-cli.js';
+import { findCliSubcommand } from '../../../src/cli/subcommands.js';
 import { publicUrls } from '../../../src/cli/public-urls.js';
 import { selfCommand } from '../../../src/cli/self-command.js';
 import { locateGatewayConfig } from '../../../src/gateway/config-location.js';

@@ -1,4 +1,4 @@
-import { framingProblem, type RequestHead } from './headers.js';
+import { framingProblem, hasHost, type RequestHead } from './headers.js';
 import { HEALTH_PATH, READY_PATH, isServing, liveness, readiness, type HealthView } from './health.js';
 
 /** Seconds a client should wait before retrying while the gateway is not ready. */
@@ -45,6 +45,9 @@ export function admit(arrival: Arrival, view: HealthView): Admission {
   if (!arrival.url.startsWith('/') || TRAVERSAL.test(path)) {
     return reply(400, { error: 'bad_request', message: 'the request target must be a path without . or .. segments' }, { close: true });
   }
+  if (arrival.httpVersion !== '1.1' && arrival.httpVersion !== '1.0') {
+    return reply(400, { error: 'bad_request', message: `HTTP/${arrival.httpVersion} is not spoken here: use HTTP/1.1` }, { close: true });
+  }
   const framing = framingProblem(arrival, arrival.upgrade !== null);
   if (framing !== null) {
     return reply(400, { error: 'ambiguous_framing', message: `refused: ${framing} (RFC 9112 §6); send one Content-Length or Transfer-Encoding: chunked` }, { close: true });
@@ -55,8 +58,13 @@ export function admit(arrival: Arrival, view: HealthView): Admission {
     const answer = path === HEALTH_PATH ? liveness(view) : readiness(view);
     return reply(answer.status, answer.body, { close: view.draining });
   }
-  if (arrival.upgrade !== null && arrival.upgrade.toLowerCase() !== 'websocket') {
-    return reply(400, { error: 'unsupported_upgrade', message: 'only WebSocket upgrades are forwarded' }, { close: true });
+  if (arrival.upgrade !== null && (arrival.upgrade.toLowerCase() !== 'websocket' || arrival.method !== 'GET' || arrival.httpVersion !== '1.1')) {
+    return reply(400, { error: 'unsupported_upgrade', message: 'only WebSocket upgrades (GET, HTTP/1.1) are forwarded' }, { close: true });
+  }
+  // Without a Host the engine would send its own (the gateway's loopback address): a request the
+  // client never made. Only our own endpoints answer without one (old health checkers).
+  if (!hasHost(arrival)) {
+    return reply(400, { error: 'bad_request', message: 'a Host header is required' }, { close: true });
   }
   if (!isServing(view)) {
     const state = view.draining ? 'draining' : view.gatewayState;

@@ -59,8 +59,11 @@ function joined(raw: readonly string[], name: string): string | undefined {
   let value: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.toLowerCase() !== name) continue;
-    const part = raw[i + 1]!.trim();
-    if (part) value = value === undefined ? part : `${value}, ${part}`;
+    // Empty list items (`X-Forwarded-For: , ,`) are dropped, as RFC 9110 §5.6.1 says a recipient may.
+    for (const item of raw[i + 1]!.split(',')) {
+      const part = item.trim();
+      if (part) value = value === undefined ? part : `${value}, ${part}`;
+    }
   }
   return value;
 }

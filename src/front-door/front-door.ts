@@ -6,7 +6,7 @@ import { admit, type Admission, type Arrival } from './admission.js';
 import { createTrustCheck, normalizeAddress, type Peer, type TrustCheck } from './client-attribution.js';
 import type { HealthDetails, HealthView } from './health.js';
 import { forwardHttp } from './http-forward.js';
-import { isClosing, sendJson, writeRawResponse } from './responses.js';
+import { isClosing, markClosing, sendJson, writeRawResponse } from './responses.js';
 import { connectUpstream, type Upstream } from './upstream.js';
 import { CLOSE_GOING_AWAY } from './ws-frames.js';
 import { openTunnel, type Tunnel } from './ws-tunnel.js';
@@ -57,6 +57,9 @@ export interface FrontDoorStats {
   readonly drain: DrainCounts;
 }
 
+/** Requests one connection may have waiting for their answers (pipelining depth); more ends the connection. */
+export const MAX_PIPELINED = 16;
+
 /** At the drain deadline, how long a WebSocket client gets to take our close frame before its socket is destroyed. */
 export const CUT_GRACE_MS = 500;
 
@@ -80,6 +83,8 @@ export class FrontDoor {
   readonly #untrustedForwarders = new Set<string>();
   /** Requests on a connection whose answer is not complete yet. */
   readonly #unanswered = new WeakMap<object, number>();
+  /** Client sockets whose WebSocket handshake with the gateway is under way. */
+  readonly #handshaking = new Set<Duplex>();
   /** Per connection: settles when the answer to its latest request is complete. */
   readonly #lastExchange = new WeakMap<object, Promise<void>>();
   #upstream: Upstream | null = null;
@@ -191,6 +196,9 @@ export class FrontDoor {
    */
   async cutRemaining(): Promise<void> {
     const cuts = [...this.#tunnels].map((tunnel) => tunnel.cut(CLOSE_GOING_AWAY, 'supervisor shutting down', CUT_GRACE_MS));
+    // A handshake still under way would otherwise open a session after the deadline.
+    for (const socket of this.#handshaking) socket.destroy();
+    this.#handshaking.clear();
     for (const res of this.#inflight) {
       this.#inflight.delete(res);
       this.#counts.httpCut++;
@@ -292,9 +300,16 @@ export class FrontDoor {
    */
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
+    const unanswered = (this.#unanswered.get(socket) ?? 0) + 1;
+    // Each request parsed ahead holds a request, a response and a queue entry: a client that
+    // pipelines thousands behind an answer it does not read must not make us hold them all.
+    if (unanswered > MAX_PIPELINED) {
+      socket.destroy();
+      return;
+    }
     const previous = this.#lastExchange.get(socket);
     this.#lastExchange.set(socket, new Promise<void>((resolve) => res.once('close', resolve)));
-    this.#unanswered.set(socket, (this.#unanswered.get(socket) ?? 0) + 1);
+    this.#unanswered.set(socket, unanswered);
     res.once('close', () => this.#unanswered.set(socket, (this.#unanswered.get(socket) ?? 1) - 1));
     if (previous === undefined) this.#handle(req, res, socket);
     else void previous.then(() => this.#handle(req, res, socket));
@@ -337,6 +352,12 @@ export class FrontDoor {
   #onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     const pending = this.#unanswered.get(socket) ?? 0;
+    // Bytes after a request that closes the connection: that request is certain and gets its
+    // answer, after which the connection ends (its own Connection: close); the rest is dropped.
+    if (error.code === 'HPE_CLOSED_CONNECTION' && pending > 0) {
+      markClosing(socket);
+      return;
+    }
     if (socket.writable && (socket as Socket).bytesWritten === 0 && pending <= (timedOut ? 1 : 0)) {
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : timedOut ? 408 : 400;
       this.#countAnswer(status);
@@ -356,8 +377,11 @@ export class FrontDoor {
       return;
     }
     (socket as Socket).setNoDelay?.(true);
+    this.#handshaking.add(socket);
+    socket.once('close', () => this.#handshaking.delete(socket));
     openTunnel(req, socket, head, this.#peer(req), this.#upstream!, {
       onOpen: (tunnel) => {
+        this.#handshaking.delete(socket);
         this.#websocketsOpened++;
         this.#tunnels.add(tunnel);
       },

@@ -92,6 +92,12 @@ export function hasBody(head: RequestHead): boolean {
   return false;
 }
 
+export function hasHost(head: RequestHead): boolean {
+  const raw = head.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') return true;
+  return false;
+}
+
 /** The Content-Length of a request that has one (framing already checked), else null. */
 export function contentLengthOf(head: RequestHead): string | null {
   const raw = head.rawHeaders;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { forwardedHeaders, type Peer } from './client-attribution.js';
-import { endToEndResponseHeaders, hasBody } from './headers.js';
+import { contentLengthOf, endToEndResponseHeaders, hasBody } from './headers.js';
 import { sendJson } from './responses.js';
 import type { Upstream } from './upstream.js';
 
@@ -50,6 +50,10 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Pee
   });
 
   const body = hasBody(req) ? req : null;
+  const headers = forwardedHeaders(req, peer);
+  // A known length is kept (undici then checks the body against it); a chunked body stays chunked.
+  const contentLength = contentLengthOf(req);
+  if (body !== null && contentLength !== null) headers.push('content-length', contentLength);
   const handler: Dispatcher.DispatchHandler = {
     onRequestStart(ctrl) {
       controller = ctrl;
@@ -90,5 +94,5 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Pee
       );
     },
   };
-  upstream.pool.dispatch({ method: req.method!, path: req.url!, headers: forwardedHeaders(req, peer), body }, handler);
+  upstream.pool.dispatch({ method: req.method!, path: req.url!, headers, body }, handler);
 }

@@ -12,12 +12,17 @@ export function isClosing(socket: object): boolean {
   return closing.has(socket);
 }
 
+/** The connection ends after the answer under way: nothing behind it is forwarded. */
+export function markClosing(socket: object): void {
+  closing.add(socket);
+}
+
 /** A JSON answer of the front door's own on a ServerResponse; `close` ends the connection after it. */
 export function sendJson(res: ServerResponse, status: number, body: object, headers: Readonly<Record<string, string>> = {}, close = false): void {
   const text = JSON.stringify(body);
   if (close) {
     res.shouldKeepAlive = false;
-    if (res.req.socket) closing.add(res.req.socket);
+    if (res.req.socket) markClosing(res.req.socket);
   }
   res.writeHead(status, {
     'content-type': 'application/json',

@@ -89,7 +89,7 @@ export function openTunnel(req: IncomingMessage, client: Duplex, head: Buffer, p
     },
   };
   upstream.pool.dispatch(
-    { method: 'GET', path: req.url!, headers: forwardedHeaders(req, peer), upgrade: 'websocket', headersTimeout: HANDSHAKE_TIMEOUT_MS },
+    { method: req.method!, path: req.url!, headers: forwardedHeaders(req, peer), upgrade: 'websocket', headersTimeout: HANDSHAKE_TIMEOUT_MS },
     handler,
   );
 }

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrontDoor } from '../../src/front-door/front-door.js';
+import { FrontDoor, MAX_PIPELINED } from '../../src/front-door/front-door.js';
 import { RawConnection, delay } from '../helpers/front-door-clients.js';
 import { scenario } from './helpers/figures.js';
 import { chunked, closesAfter, encode, mustRefuse, nextResponse, RecordingUpstream, sha, type Attempt } from '../helpers/framing.js';
@@ -159,6 +159,77 @@ describe('front door framing: one request in, one request out', () => {
       expect(await connection.closedWithin(2_000)).toBe(true);
       expect(upstream.seen.length).toBe(before);
     }
+  });
+
+  it('an upgrade that is not a GET over HTTP/1.1, a request without Host, and other HTTP versions are refused before the upstream', async () => {
+    const fig = scenario('hostile.upgrade-method-version-host', 'hostile');
+    const before = upstream.seen.length;
+    const ws = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    const refused = [
+      `POST /ws HTTP/1.1\r\nHost: x\r\n${ws}Content-Length: 0\r\n\r\n`,
+      `DELETE /ws HTTP/1.1\r\nHost: x\r\n${ws}\r\n`,
+      `GET /ws HTTP/1.0\r\nHost: x\r\n${ws}\r\n`,
+      'GET /no-host HTTP/1.0\r\n\r\n',
+      'GET /v2 HTTP/2.0\r\nHost: x\r\n\r\n',
+    ];
+    for (const request of refused) {
+      const connection = await RawConnection.open(port);
+      try {
+        connection.write(request);
+        const answer = await connection.readResponse().catch(() => null);
+        expect(answer?.status ?? 'closed', request).toBe(answer === null ? 'closed' : 400);
+        expect(await connection.closedWithin(2_000)).toBe(true);
+      } finally {
+        connection.destroy();
+      }
+    }
+    // Our own endpoints still answer an old health checker that sends no Host.
+    const health = await RawConnection.open(port);
+    health.write('GET /healthz HTTP/1.0\r\n\r\n');
+    expect((await health.readResponse()).status).toBe(200);
+    health.destroy();
+    fig.inputs(refused.length + 1);
+    fig.lost('forwarded', upstream.seen.length - before);
+    expect(upstream.seen.length).toBe(before);
+  });
+
+  it('bytes after a request that closes the connection: that request is answered, nothing behind it is forwarded', async () => {
+    const before = upstream.seen.length;
+    const connection = await RawConnection.open(port);
+    try {
+      connection.write('GET /c1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /behind HTTP/1.1\r\nHost: x\r\n\r\n');
+      const answer = await connection.readResponse();
+      expect(JSON.parse(answer.headers['x-seen']!)).toMatchObject({ url: '/c1' });
+      expect(await connection.closedWithin(2_000)).toBe(true);
+    } finally {
+      connection.destroy();
+    }
+    expect(upstream.seen.slice(before).map((s) => s.url)).toEqual(['/c1']);
+  });
+
+  it(`a client that pipelines more than ${MAX_PIPELINED} requests behind an unanswered one loses its connection: nothing is queued for it`, async () => {
+    const fig = scenario('hostile.pipelining-depth', 'hostile');
+    const before = upstream.seen.length;
+    const connection = await RawConnection.open(port);
+    connection.write('GET /hold-depth HTTP/1.1\r\nHost: x\r\n\r\n' + 'GET /queued HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(5_000));
+    expect(await connection.closedWithin(3_000)).toBe(true);
+    expect(await pollUntil(() => frontDoor.inflightRequests === 0 && upstream.openRequests === 0, 3_000)).toBe(true);
+    const seen = upstream.seen.slice(before).map((s) => s.url);
+    fig.inputs(5_001);
+    fig.set('pipelinedRequestsSent', 5_001);
+    fig.set('forwarded', seen.length);
+    fig.lost('queuedAfterLimit', Math.max(0, seen.length - 1));
+    expect(seen.filter((url) => url === '/queued')).toEqual([]);
+  });
+
+  it('a Content-Length body reaches the upstream with its Content-Length, a chunked one chunked', async () => {
+    const before = upstream.seen.length;
+    expect(await exchange([attempt('POST', '/cl', [host], Buffer.alloc(70_000, 1), 'cl'), attempt('POST', '/te', [host], Buffer.alloc(70_000, 2), 'te')])).toBe(2);
+    const seen = new Map(upstream.seen.slice(before).map((s) => [s.url, s.headers]));
+    expect(seen.get('/cl')).toMatchObject({ 'content-length': '70000' });
+    expect(seen.get('/cl')).not.toHaveProperty('transfer-encoding');
+    expect(seen.get('/te')).toMatchObject({ 'transfer-encoding': 'chunked' });
+    expect(seen.get('/te')).not.toHaveProperty('content-length');
   });
 
   it("a half-sent body cannot poison an upstream socket: the next client's request is its own", async () => {

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -138,6 +139,49 @@ describe('WebSocket tunnels end in bounded time, whatever the client does', () =
     fig.lost('tunnelsLeft', frontDoor.openWebSockets);
     expect(Date.now() - started).toBeLessThan(CUT_GRACE_MS + 1_000);
     expect(frontDoor.openWebSockets).toBe(0);
+  });
+});
+
+describe('a WebSocket handshake under way at the drain deadline', () => {
+  it('is cut with the rest: no session opens after cutRemaining()', async () => {
+    const fig = scenario('backpressure.handshake-at-deadline', 'backpressure');
+    // A gateway that answers the handshake only after 1.5 s.
+    const server = http.createServer((_req, res) => res.end('plain'));
+    const wss = new WebSocketServer({ noServer: true });
+    server.on('upgrade', (req, socket, head) => {
+      setTimeout(() => wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data) => ws.send(data))), 1_500);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const door = new FrontDoor({ host: '127.0.0.1', port: 0, gatewayPort: (server.address() as AddressInfo).port, trustedProxies: [], logger: pino({ level: 'silent' }), gatewayState: () => 'ready' });
+    const doorPort = (await door.listen()).port;
+    let client: net.Socket | undefined;
+    try {
+      expect(await pollUntil(async () => (await fetch(`http://127.0.0.1:${doorPort}/`).catch(() => null)) !== null, 5_000)).toBe(true);
+      const socket = net.connect({ port: doorPort, host: '127.0.0.1' });
+      client = socket;
+      socket.on('error', () => undefined);
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      door.startDrain();
+      const started = Date.now();
+      await door.cutRemaining();
+      fig.set('cutInMs', Date.now() - started);
+      const closedInTime = await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3_000))]);
+      expect(closedInTime, 'the client socket of the pending handshake is closed by the cut').toBe(true);
+      // Past the gateway's late answer: nothing opened.
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      fig.lost('sessionsOpenedAfterCut', door.openWebSockets);
+      expect(received).not.toContain('101');
+      expect(door.openWebSockets).toBe(0);
+    } finally {
+      client?.destroy();
+      wss.close();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 

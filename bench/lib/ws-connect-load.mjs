@@ -7,6 +7,7 @@
 // Prints one JSON line: { messages, totalMessages, seconds, rate, p50us, p99us, errors, lastError }.
 //   node ws-connect-load.mjs '{"url":"ws://127.0.0.1:1234/","token":"…","connections":1,"warmupMs":300,"durationMs":2000,"maxSessions":100000}'
 import WebSocket from 'ws';
+import { connectParams } from '../../test/helpers/gateway-client.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const hr = () => Number(process.hrtime.bigint());
@@ -49,15 +50,7 @@ function session() {
         return fail('non-JSON frame');
       }
       if (message.type === 'event' && message.event === 'connect.challenge') {
-        const params = {
-          minProtocol: 4,
-          maxProtocol: 4,
-          client: { id: 'gateway-client', version: '0.0.1', platform: 'linux', mode: 'backend' },
-          role: 'operator',
-          scopes: ['operator.admin'],
-          auth: { token: cfg.token },
-        };
-        ws.send(JSON.stringify({ type: 'req', id: 'c1', method: 'connect', params }));
+        ws.send(JSON.stringify({ type: 'req', id: 'c1', method: 'connect', params: connectParams(cfg.token) }));
       } else if (message.type === 'res' && message.id === 'c1') {
         if (!message.ok || message.payload?.type !== 'hello-ok') return fail(`connect refused: ${JSON.stringify(message.error ?? message.payload?.type)}`);
         done = true;

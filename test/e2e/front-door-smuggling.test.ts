@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawConnection } from '../helpers/front-door-clients.js';
+import { connectParams } from '../helpers/gateway-client.mjs';
 import { chunked, encode, mustRefuse, type Attempt } from '../helpers/framing.js';
 import { createNetns, type Netns } from '../helpers/netns.js';
 import { ROOT, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
@@ -44,14 +45,7 @@ describe('request smuggling through the front door, real gateway', () => {
 
   /** A masked text frame carrying the gateway's `connect` request with the real token and admin scopes. */
   function connectFrame(): Buffer {
-    const payload = Buffer.from(
-      JSON.stringify({
-        type: 'req',
-        id: 'smuggled',
-        method: 'connect',
-        params: { minProtocol: 4, maxProtocol: 4, client: { id: 'gateway-client', version: '0.0.1', platform: 'linux', mode: 'backend' }, role: 'operator', scopes: ['operator.admin'], auth: { token: sup.token } },
-      }),
-    );
+    const payload = Buffer.from(JSON.stringify({ type: 'req', id: 'smuggled', method: 'connect', params: connectParams(sup.token) }));
     const mask = randomBytes(4);
     const head = Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
     return Buffer.concat([head, mask, Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!))]);

@@ -9,6 +9,8 @@ export interface Session {
   hello: GatewayRes | null;
   unexpected: { status: number; headers: Record<string, unknown>; body: string } | null;
 }
+/** The params of a `connect` request as an operator backend with the shared token (protocol 4). */
+export function connectParams(token: string): Record<string, unknown>;
 export function openSession(url: string, token: string, options?: { timeoutMs?: number; headers?: Record<string, string> }): Promise<Session>;
 export interface CheckResult {
   unexpected?: { status: number; body: string };

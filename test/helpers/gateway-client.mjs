@@ -5,6 +5,18 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 
+/** The params of a `connect` request as an operator backend with the shared token (protocol 4). */
+export function connectParams(token) {
+  return {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: 'gateway-client', version: '0.0.1', platform: 'linux', mode: 'backend' },
+    role: 'operator',
+    scopes: ['operator.admin'],
+    auth: { token },
+  };
+}
+
 /**
  * Opens a session: waits for connect.challenge, sends `connect` with the token, resolves with the
  * hello (or the error response) once answered. `call(method)` sends a request and resolves with its res.
@@ -41,15 +53,7 @@ export function openSession(url, token, { timeoutMs = 20_000, headers = {} } = {
       if (message.type === 'event') {
         events.push(message);
         if (message.event === 'connect.challenge') {
-          const params = {
-            minProtocol: 4,
-            maxProtocol: 4,
-            client: { id: 'gateway-client', version: '0.0.1', platform: 'linux', mode: 'backend' },
-            role: 'operator',
-            scopes: ['operator.admin'],
-            auth: { token },
-          };
-          call('connect', params).then((hello) => {
+          call('connect', connectParams(token)).then((hello) => {
             clearTimeout(timer);
             resolve({ ws, events, closed, call, hello, unexpected: null });
           });

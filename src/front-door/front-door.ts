@@ -72,6 +72,11 @@ export const DEFAULT_LIMITS: FrontDoorLimits = {
   requestTimeoutMs: 60_000,
 };
 
+/**
+ * The public listener: answers /healthz and /readyz itself, admits or refuses every request and
+ * upgrade (admission.ts), forwards the rest to the gateway on loopback through undici, answers 503
+ * instead of refusing while the gateway is not ready, and drains on request.
+ */
 export class FrontDoor {
   readonly #options: FrontDoorOptions;
   readonly #server: http.Server;

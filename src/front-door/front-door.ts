@@ -313,9 +313,16 @@ export class FrontDoor {
       return;
     }
     const previous = this.#lastExchange.get(socket);
-    this.#lastExchange.set(socket, new Promise<void>((resolve) => res.once('close', resolve)));
     this.#unanswered.set(socket, unanswered);
-    res.once('close', () => this.#unanswered.set(socket, (this.#unanswered.get(socket) ?? 1) - 1));
+    this.#lastExchange.set(
+      socket,
+      new Promise<void>((resolve) =>
+        res.once('close', () => {
+          this.#unanswered.set(socket, (this.#unanswered.get(socket) ?? 1) - 1);
+          resolve();
+        }),
+      ),
+    );
     if (previous === undefined) this.#handle(req, res, socket);
     else void previous.then(() => this.#handle(req, res, socket));
   }

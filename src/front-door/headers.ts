@@ -81,15 +81,20 @@ export function framingProblem(head: RequestHead, upgrade: boolean): string | nu
   return null;
 }
 
-/** Whether a request whose framing passed `framingProblem` carries a body. */
-export function hasBody(head: RequestHead): boolean {
+/** How the body of a request whose framing passed `framingProblem` is framed: one scan of its head. */
+export type BodyFraming = { readonly kind: 'none' } | { readonly kind: 'length'; readonly length: string } | { readonly kind: 'chunked' };
+
+export function bodyFraming(head: RequestHead): BodyFraming {
   const raw = head.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (name === 'transfer-encoding') return true;
-    if (name === 'content-length') return Number(raw[i + 1]) > 0;
+    if (name === 'transfer-encoding') return { kind: 'chunked' };
+    if (name === 'content-length') {
+      const length = raw[i + 1]!.trim();
+      return Number(length) > 0 ? { kind: 'length', length } : { kind: 'none' };
+    }
   }
-  return false;
+  return { kind: 'none' };
 }
 
 export function hasHost(head: RequestHead): boolean {
@@ -98,17 +103,10 @@ export function hasHost(head: RequestHead): boolean {
   return false;
 }
 
-/** The Content-Length of a request that has one (framing already checked), else null. */
-export function contentLengthOf(head: RequestHead): string | null {
-  const raw = head.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'content-length') return raw[i + 1]!.trim();
-  return null;
-}
-
 /**
  * The end-to-end headers of a request, as a flat name/value list for undici: hop-by-hop, framing
- * and attribution headers dropped, and any header the client's `Connection` names. Framing is
- * added back by the engine from the body it is given; attribution is added by the caller.
+ * and attribution headers dropped, and any header the client's `Connection` names. The caller adds
+ * the framing back (a known length; undici chunks the rest) and the attribution.
  */
 export function endToEndRequestHeaders(head: RequestHead): string[] {
   const raw = head.rawHeaders;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { forwardedHeaders, type Peer } from './client-attribution.js';
-import { contentLengthOf, endToEndResponseHeaders, hasBody } from './headers.js';
+import { bodyFraming, endToEndResponseHeaders } from './headers.js';
 import { sendJson } from './responses.js';
 import type { Upstream } from './upstream.js';
 
@@ -49,11 +49,11 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Pee
     finish();
   });
 
-  const body = hasBody(req) ? req : null;
+  const framing = bodyFraming(req);
+  const body = framing.kind === 'none' ? null : req;
   const headers = forwardedHeaders(req, peer);
   // A known length is kept (undici then checks the body against it); a chunked body stays chunked.
-  const contentLength = contentLengthOf(req);
-  if (body !== null && contentLength !== null) headers.push('content-length', contentLength);
+  if (framing.kind === 'length') headers.push('content-length', framing.length);
   const handler: Dispatcher.DispatchHandler = {
     onRequestStart(ctrl) {
       controller = ctrl;

@@ -1,5 +1,6 @@
 # openclaw-supervisor + the pinned OpenClaw gateway on Node 24.
-# Build: docker build -t openclaw-supervisor .   Run: docker run -p 8080:8080 -e OPENCLAW_GATEWAY_TOKEN=... openclaw-supervisor
+# Build: docker build -t openclaw-supervisor .
+# Run:   docker run -p 8080:8080 -e OPENCLAW_GATEWAY_TOKEN=... -v openclaw-state:/home/node/.openclaw openclaw-supervisor
 
 # --- build: compile the supervisor with its dev dependencies ---
 FROM node:24-bookworm-slim AS build
@@ -13,21 +14,31 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
 FROM node:24-bookworm-slim
 ARG OPENCLAW_VERSION=2026.9.6
 # tini: the supervisor hands PID 1 to it at start so that orphaned gateway descendants are reaped.
+# Install scripts that must run: openclaw's (bundled plugins, its fs-safe prebuild) and koffi's
+# (picks its native prebuild). protobufjs's only prints a version-scheme warning and
+# @google/genai's is an echo: both harmless, named so that npm's allowScripts advisory is answered.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \
  && npm install -g "openclaw@${OPENCLAW_VERSION}" --no-audit --no-fund \
+      --allow-scripts=openclaw,koffi,protobufjs,@google/genai \
  && npm cache clean --force
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # State (token, config, sessions): $OPENCLAW_STATE_DIR, else $RAILWAY_VOLUME_MOUNT_PATH/.openclaw on
-# Railway with a volume, else /home/node/.openclaw (mount a volume there with plain Docker).
+# Railway with a volume, else /home/node/.openclaw. It exists in the image, owned by node, so that
+# a new Docker named volume mounted there starts out node's.
+RUN install -d -o node -g node -m 0700 /home/node/.openclaw
+# The image starts as root, and the supervisor drops to SUPERVISOR_RUN_AS at once: as root it
+# first gives the state dir to node (Railway and Docker mount volumes root-owned), then runs
+# itself and the gateway as node. Only tini, PID 1, stays root. Started as another user
+# (docker run --user, a pod's runAsUser), it stays that user.
 ENV NODE_ENV=production \
     PORT=8080 \
-    HOST=::
-USER node
+    HOST=:: \
+    SUPERVISOR_RUN_AS=node
 EXPOSE 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=180s --retries=3 CMD ["node", "/app/dist/cli.js", "healthcheck"]

@@ -6,7 +6,10 @@ import { SupervisorError, errorLine } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { helpText } from './cli/help.js';
 import { handOverPid1 } from './cli/pid1.js';
-import { findAuditCommand, findCliSubcommand } from './cli/subcommands.js';
+import { findAuditCommand, findCliSubcommand, ownSetting } from './cli/subcommands.js';
+import { SETTINGS } from './config/settings.js';
+import { adoptUserEnv, becomeUser, resolveRunAs, type RunAsUser } from './host/run-as.js';
+import { prepareStateDirAsRoot, type StateDirRepair } from './host/state-dir.js';
 import { createLogger } from './log/logger.js';
 
 // Forwarded bodies are external memory: once the heap left after GC passes V8's ~8 MB point,
@@ -20,11 +23,19 @@ v8.setFlagsFromString('--no-incremental-marking');
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function main(): Promise<number> {
-  const audit = findAuditCommand(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  // Started as root with SUPERVISOR_RUN_AS (the image): every command runs as that user, so none
+  // leaves root-owned files in the state dir. HOME first: the state dir's default lies under it.
+  const runAs = resolveRunAs(ownSetting(argv, SETTINGS.runAs), process.getuid?.() ?? null);
+  if (runAs !== null) adoptUserEnv(process.env, runAs);
+  const audit = findAuditCommand(argv);
+  const subcommand = audit === null ? findCliSubcommand(argv) : null;
+  if (runAs !== null && (audit !== null || subcommand !== null)) becomeUser(runAs);
   if (audit !== null) return (await import('./cli/audit.js')).runAudit(audit, process.env);
-  const subcommand = findCliSubcommand(process.argv.slice(2));
   if (subcommand !== null) return (await import('./cli/cli-subcommand.js')).runCliSubcommand(subcommand, process.env);
-  const invocation = resolveConfig(process.env, process.argv.slice(2));
+  const invocation = resolveConfig(process.env, argv);
+  // Only the supervisor itself prepares the state dir (as root, before it drops); the others just drop.
+  if (runAs !== null && invocation.command !== 'run') becomeUser(runAs);
   switch (invocation.command) {
     case 'help':
       process.stdout.write(`${helpText(version)}\n`);
@@ -40,7 +51,9 @@ async function main(): Promise<number> {
     }
     case 'run': {
       const reaper = handOverPid1();
+      const repair = runAs === null ? null : await dropPrivileges(invocation.config.stateDir, runAs);
       const log = await createLogger(invocation.config.logLevel);
+      if (repair !== null && runAs !== null) logPrivilegesDropped(log, runAs, invocation.config.stateDir, repair);
       const { runSupervisor } = await import('./cli/run-supervisor.js');
       try {
         return await runSupervisor(invocation.config, log, reaper, version);
@@ -49,6 +62,21 @@ async function main(): Promise<number> {
       }
     }
   }
+}
+
+/** As root: the state dir made ready for `user` (created, what an earlier root run left given back), then `user` for good. */
+async function dropPrivileges(stateDir: string, user: RunAsUser): Promise<StateDirRepair> {
+  const repair = await prepareStateDirAsRoot(stateDir, user);
+  becomeUser(user);
+  return repair;
+}
+
+function logPrivilegesDropped(log: Awaited<ReturnType<typeof createLogger>>, user: RunAsUser, stateDir: string, repair: StateDirRepair): void {
+  const owned = repair.repaired === 0 ? 'nothing to repair' : `${repair.repaired} entr${repair.repaired === 1 ? 'y' : 'ies'} given to ${user.name}`;
+  log.logger.info(
+    { event: 'supervisor.privileges_dropped', user: user.name, uid: user.uid, gid: user.gid, stateDir, created: repair.created, repaired: repair.repaired, otherMounts: repair.otherMounts, durationMs: repair.durationMs },
+    `started as root: state dir ${stateDir} ${repair.created ? 'created' : 'checked'} (${owned}); the supervisor and the gateway run as ${user.name} (${user.uid}:${user.gid}), only tini stays root`,
+  );
 }
 
 main().then(

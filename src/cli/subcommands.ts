@@ -1,4 +1,4 @@
-import { SETTINGS } from '../config/settings.js';
+import { SETTINGS, type SettingSpec } from '../config/settings.js';
 import { UsageError } from '../config/usage-error.js';
 
 /** `openclaw-supervisor [flags] openclaw <args…>` / `devices …`: the CLI next to the supervisor. */
@@ -33,6 +33,25 @@ function firstPositional(argv: readonly string[]): { word: string; index: number
     return { word: arg, index };
   }
   return null;
+}
+
+/**
+ * A setting read before the command is known (SUPERVISOR_RUN_AS decides who runs everything else):
+ * its flag among the supervisor's own flags (before the first positional or `--`), else its
+ * variable; null when unset. Parsed by the setting's own parser.
+ */
+export function ownSetting<T>(argv: readonly string[], setting: SettingSpec<T>): T | null {
+  const end = firstPositional(argv)?.index ?? (argv.includes('--') ? argv.indexOf('--') : argv.length);
+  const flag = `--${setting.flag}`;
+  let raw: string | undefined;
+  let origin = setting.env;
+  for (let index = 0; index < end; index++) {
+    const arg = argv[index] ?? '';
+    if (arg === flag) [raw, origin] = [argv[index + 1] ?? '', flag];
+    else if (arg.startsWith(`${flag}=`)) [raw, origin] = [arg.slice(flag.length + 1), flag];
+  }
+  raw ??= process.env[setting.env];
+  return raw === undefined || raw === '' ? null : setting.parse(raw, origin);
 }
 
 /** `openclaw-supervisor [flags] audit [--json]`, or null when the first positional is not `audit`. */

@@ -137,6 +137,14 @@ function factor(raw: string, origin: string): number {
   return value;
 }
 
+function loopbackClients(raw: string, origin: string): 'local' | 'remote' {
+  const value = raw.trim().toLowerCase();
+  if (value !== 'local' && value !== 'remote') {
+    throw invalid(origin, raw, 'expected local (a loopback client without forwarding headers is on this host) or remote (a tunnel such as ssh -L, socat or kubectl port-forward reaches the port over loopback)');
+  }
+  return value;
+}
+
 const spec = <T>(s: SettingSpec<T>): SettingSpec<T> => s;
 
 export const SETTINGS = {
@@ -157,11 +165,16 @@ export const SETTINGS = {
   restartLimitBurst: spec({ env: 'SUPERVISOR_RESTART_LIMIT_BURST', flag: 'restart-limit-burst', help: 'failures within the interval that make a crash loop (default 5)', parse: count }),
   restartLimitIntervalMs: spec({ env: 'SUPERVISOR_RESTART_LIMIT_INTERVAL_MS', flag: 'restart-limit-interval-ms', help: 'window of the crash-loop count (default 300000)', parse: positiveMs }),
   trustedProxies: spec({ env: 'SUPERVISOR_TRUSTED_PROXIES', flag: 'trusted-proxies', help: 'CIDR list of peers whose X-Forwarded-* headers are kept (default none)', parse: cidrList }),
+  loopbackClients: spec({ env: 'SUPERVISOR_LOOPBACK_CLIENTS', flag: 'loopback-clients', help: 'local (default) or remote: remote when a tunnel without X-Forwarded-For (ssh -L, socat, kubectl port-forward) reaches the port over loopback', parse: loopbackClients }),
   metricsPort: spec({ env: 'SUPERVISOR_METRICS_PORT', flag: 'metrics-port', help: 'serve Prometheus /metrics on this port, a listener of its own (default: off)', parse: port }),
   metricsHost: spec({ env: 'SUPERVISOR_METRICS_HOST', flag: 'metrics-host', help: 'address of the metrics listener (default ::, all interfaces: the scraper is another pod or host)', parse: host }),
   alertWebhook: spec({ env: 'SUPERVISOR_ALERT_WEBHOOK', flag: 'alert-webhook', help: 'incoming-webhook URL (Slack/Discord style) that gets one JSON POST per alert (default: none)', parse: webhookUrl }),
   alertRestarts: spec({ env: 'SUPERVISOR_ALERT_RESTARTS', flag: 'alert-restarts', help: 'alert when this many restarts after failures happen within the alert window (default 3)', parse: count }),
   alertWindowMs: spec({ env: 'SUPERVISOR_ALERT_WINDOW_MS', flag: 'alert-window-ms', help: 'window of that restart count (default 600000)', parse: positiveMs }),
+  livenessIntervalMs: spec({ env: 'SUPERVISOR_LIVENESS_INTERVAL_MS', flag: 'liveness-interval-ms', help: 'pause between liveness probes (GET /healthz) of the ready gateway (default 5000; 0 turns probing off)', parse: nonNegativeMs }),
+  livenessTimeoutMs: spec({ env: 'SUPERVISOR_LIVENESS_TIMEOUT_MS', flag: 'liveness-timeout-ms', help: 'a liveness probe not answered within this fails: /readyz 503 (default 10000)', parse: positiveMs }),
+  livenessFailures: spec({ env: 'SUPERVISOR_LIVENESS_FAILURES', flag: 'liveness-failures', help: 'failed liveness probes in a row that get the gateway killed and restarted (default 3)', parse: count }),
+  runAs: spec({ env: 'SUPERVISOR_RUN_AS', flag: 'run-as', help: 'started as root: prepare the state dir for this user, then run the supervisor and the gateway as it (the image sets node; default: unset, stay who we are)', parse: text }),
   allowedOrigins: spec({ env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', help: 'origins allowed to open the Control UI (default https://$RAILWAY_PUBLIC_DOMAIN)', parse: originList }),
 } as const;
 

@@ -32,8 +32,12 @@ describe('Dockerfile', () => {
     expect(instructions.some((i) => i.stage === 0 && i.keyword === 'RUN' && i.args.includes('npm prune --omit=dev'))).toBe(true);
   });
 
-  it('runs the supervisor as a non-root user in exec form, with the healthcheck subcommand and no curl', () => {
-    expect(one('USER')).toBe('node');
+  it('starts as root and drops to node (SUPERVISOR_RUN_AS), in exec form, with the healthcheck subcommand and no curl', () => {
+    // No USER: root prepares root-owned volumes (Docker's, Railway's), then the supervisor runs as node.
+    expect(final.filter((i) => i.keyword === 'USER')).toEqual([]);
+    expect(envOf(instructions, finalStage)).toMatchObject({ SUPERVISOR_RUN_AS: 'node' });
+    // The state dir exists in the image, node's: a new Docker named volume mounted there copies that owner.
+    expect(final.some((i) => i.keyword === 'RUN' && /install -d -o node -g node -m 0700 \/home\/node\/\.openclaw/.test(i.args))).toBe(true);
     expect(JSON.parse(one('ENTRYPOINT'))).toEqual(['node', '/app/dist/cli.js']);
     expect(one('EXPOSE')).toBe('8080');
     expect(one('STOPSIGNAL')).toBe('SIGTERM');
@@ -42,6 +46,14 @@ describe('Dockerfile', () => {
     expect(healthcheck).not.toMatch(/curl|wget/);
     expect(final.some((i) => i.keyword === 'RUN' && i.args.includes('install') && i.args.includes('tini'))).toBe(true);
     expect(envOf(instructions, finalStage)).toMatchObject({ PORT: '8080', HOST: '::' });
+  });
+
+  it('sends only what it copies as build context (.dockerignore): no node_modules, no .runtime, no dist', () => {
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+    expect(ignore[0]).toBe('*');
+    const kept = ignore.filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''));
+    const copied = instructions.filter((i) => i.stage === 0 && i.keyword === 'COPY').flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    expect(kept.sort()).toEqual([...copied].sort());
   });
 
   it('is what the README documents', () => {
@@ -78,10 +90,11 @@ describe('the image command against the real gateway', () => {
     const healthcheck = one('HEALTHCHECK');
     const healthArgv = mapArgv(JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD') + 3).trim()) as string[]);
     const home = mkdtempSync(join(tmpdir(), 'ocs-home-'));
-    const env = { ...imageEnv, PATH: path, HOME: home, PORT: port, OPENCLAW_STATE_DIR: undefined, OPENCLAW_GATEWAY_TOKEN: undefined };
+    // SUPERVISOR_RUN_AS: this machine has no `node` account; the drop is tested in the built image (test/image) and in test/integration/run-as.test.ts.
+    const env = { ...imageEnv, SUPERVISOR_RUN_AS: undefined, PATH: path, HOME: home, PORT: port, OPENCLAW_STATE_DIR: undefined, OPENCLAW_GATEWAY_TOKEN: undefined };
     const runHealthcheck = (): { code: number; out: string } => {
       try {
-        const out = execFileSync(healthArgv[0]!, healthArgv.slice(1), { env: { ...imageEnv, PATH: path, PORT: port }, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        const out = execFileSync(healthArgv[0]!, healthArgv.slice(1), { env: { ...imageEnv, SUPERVISOR_RUN_AS: '', PATH: path, PORT: port }, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
         return { code: 0, out };
       } catch (error) {
         const failed = error as { status: number; stderr: string };

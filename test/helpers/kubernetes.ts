@@ -91,19 +91,20 @@ export function schemaProblems(doc: Doc): string[] {
 
 const ROOT_DIR = join(import.meta.dirname, '..', '..');
 
-/** The image's final stage: its ENV, its USER and its ENTRYPOINT. */
+/** The image's final stage: its ENV, the user it runs as (its USER, else the SUPERVISOR_RUN_AS it drops to) and its ENTRYPOINT. */
 export function imageFacts(): { env: Record<string, string>; user: string; entrypoint: string[] } {
   const instructions = parseDockerfile(join(ROOT_DIR, 'Dockerfile'));
   const finalStage = Math.max(...instructions.map((i) => i.stage));
   const final = instructions.filter((i) => i.stage === finalStage);
+  const env = envOf(instructions, finalStage);
   return {
-    env: envOf(instructions, finalStage),
-    user: final.filter((i) => i.keyword === 'USER').pop()?.args ?? 'root',
+    env,
+    user: final.filter((i) => i.keyword === 'USER').pop()?.args ?? env['SUPERVISOR_RUN_AS'] ?? 'root',
     entrypoint: JSON.parse(final.filter((i) => i.keyword === 'ENTRYPOINT').pop()?.args ?? '[]') as string[],
   };
 }
 
-/** `node` in the official node images (useradd -u 1000); the image runs as that user. */
+/** `node` in the official node images (useradd -u 1000); the image's processes run as that user. */
 export const IMAGE_USERS: Record<string, { uid: number; gid: number; home: string }> = { node: { uid: 1000, gid: 1000, home: '/home/node' } };
 
 /**

@@ -2,58 +2,34 @@ import { createInterface } from 'node:readline/promises';
 import { runAttached, runCaptured, type CliInvocation } from './openclaw-cli.js';
 import { selfCommand } from './self-command.js';
 import { EXIT } from '../exit-codes.js';
+import { describeRequest, readPendingList, shownRequestId, type PendingRequest } from '../gateway/pending-pairing.js';
+import { escapeUntrusted } from '../log/untrusted.js';
 
-/** A pending pairing request as `openclaw devices list --json` prints it (openclaw@2026.9.6). */
-export interface PendingRequest {
-  readonly requestId: string;
-  readonly deviceId?: string;
-  readonly platform?: string;
-  readonly clientId?: string;
-  readonly clientMode?: string;
-  readonly role?: string;
-  readonly scopes?: readonly string[];
-  readonly remoteIp?: string;
-  readonly isRepair?: boolean;
-  readonly ts?: number;
-}
+export type { PendingRequest } from '../gateway/pending-pairing.js';
+export { describeRequest, formatAge } from '../gateway/pending-pairing.js';
 
 interface DeviceList {
   readonly pending: readonly PendingRequest[];
   readonly paired: readonly unknown[];
 }
 
-export function formatAge(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return 'unknown age';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86_400)} d ago`;
-}
+/**
+ * What `devices approve --latest` may do. "Latest" names a request only when there is exactly one:
+ * with two pending, the newest is as likely a stranger's (the owner's retries keep their first
+ * request time) as the owner's, so the person must pick by the request id their browser shows.
+ */
+export type LatestDecision = { readonly kind: 'none' } | { readonly kind: 'one'; readonly request: PendingRequest } | { readonly kind: 'many'; readonly pending: readonly PendingRequest[] };
 
-/** One line a person can judge a request by: where it comes from, what it is, what it wants, when. */
-export function describeRequest(request: PendingRequest, now = Date.now()): string {
-  const client = request.clientId ? `${request.clientId}${request.clientMode ? ` (${request.clientMode})` : ''}` : 'unknown client';
-  const wants = `${request.role ?? 'unknown role'}${request.scopes && request.scopes.length > 0 ? ` [${request.scopes.join(', ')}]` : ''}`;
-  return [
-    `from ${request.remoteIp ?? 'unknown address'}`,
-    `platform ${request.platform ?? 'unknown'}`,
-    `client ${client}`,
-    `wants ${wants}`,
-    `device ${request.deviceId ? `${request.deviceId.slice(0, 12)}…` : 'unknown'}`,
-    request.isRepair ? 'repair of a paired device' : 'new device',
-    request.ts === undefined ? 'unknown age' : `requested ${formatAge(now - request.ts)}`,
-  ].join(', ');
-}
-
-export function latestRequest(pending: readonly PendingRequest[]): PendingRequest | null {
-  return pending.reduce<PendingRequest | null>((latest, request) => (latest === null || (request.ts ?? 0) > (latest.ts ?? 0) ? request : latest), null);
+export function decideLatest(pending: readonly PendingRequest[]): LatestDecision {
+  if (pending.length === 0) return { kind: 'none' };
+  if (pending.length === 1) return { kind: 'one', request: pending[0]! };
+  return { kind: 'many', pending };
 }
 
 export function parseDeviceList(stdout: string): DeviceList {
-  const parsed = JSON.parse(stdout) as Partial<DeviceList>;
+  const parsed = JSON.parse(stdout) as { pending?: unknown; paired?: unknown };
   if (!Array.isArray(parsed.pending)) throw new Error('no "pending" list in the output of openclaw devices list --json');
-  return { pending: parsed.pending, paired: Array.isArray(parsed.paired) ? parsed.paired : [] };
+  return { pending: readPendingList(parsed.pending), paired: Array.isArray(parsed.paired) ? (parsed.paired as unknown[]) : [] };
 }
 
 async function listDevices(cli: CliInvocation): Promise<DeviceList | number> {
@@ -70,17 +46,21 @@ async function listDevices(cli: CliInvocation): Promise<DeviceList | number> {
   }
 }
 
+const MATCH_ADVICE =
+  'Approve only the request id that your browser shows (the Control UI shows it with the approve command); behind a proxy or platform edge every address is the edge\'s, so the address cannot tell you whose request it is.';
+
 function printPending(list: DeviceList, out: NodeJS.WritableStream): void {
   const now = Date.now();
   if (list.pending.length === 0) {
     out.write(`No pending pairing requests (${list.paired.length} paired device(s)).\n`);
     return;
   }
-  out.write(`Pending pairing requests (${list.pending.length}; ${list.paired.length} paired device(s)):\n`);
+  out.write(`Pending pairing requests (${list.pending.length}; ${list.paired.length} paired device(s)), newest first:\n`);
   for (const request of [...list.pending].sort((a, b) => (b.ts ?? 0) - (a.ts ?? 0))) {
-    out.write(`  ${request.requestId}  ${describeRequest(request, now)}\n`);
+    out.write(`  request ${shownRequestId(request)}\n      ${describeRequest(request, now)}\n`);
   }
-  out.write(`Approve one only if you recognise it: ${selfCommand()} devices approve <request id>\n`);
+  // The gateway lists when a request was first made; a retry keeps its id and that time (openclaw@2026.9.6 reports no last-seen time).
+  out.write(`${MATCH_ADVICE}\nApprove with: ${selfCommand()} devices approve <request id>\n`);
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -93,9 +73,10 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 /**
- * `devices` / `devices list`: the pending requests, one line each. `devices approve ID|--latest`:
- * shows what is approved (address, platform, age) and approves it; `--latest` asks first (or needs
- * `--yes` without a terminal). Other `devices …` commands go to the openclaw CLI unchanged.
+ * `devices` / `devices list`: the pending requests, their ids first, every client-chosen string
+ * escaped. `devices approve ID|--latest`: shows what is approved and approves it; `--latest` only
+ * when exactly one request is pending (else it lists them and exits with bad input), and it asks
+ * first (or needs `--yes` without a terminal). Other `devices …` commands go to the openclaw CLI unchanged.
  */
 export async function runDevices(cli: CliInvocation, args: readonly string[]): Promise<number> {
   const [action = 'list', ...rest] = args;
@@ -117,17 +98,30 @@ export async function runDevices(cli: CliInvocation, args: readonly string[]): P
   }
   const list = await listDevices(cli);
   if (typeof list === 'number') return list;
-  const request = latest ? latestRequest(list.pending) : (list.pending.find((pending) => pending.requestId === ids[0]) ?? null);
+  let request: PendingRequest | null;
+  if (latest) {
+    const decision = decideLatest(list.pending);
+    if (decision.kind === 'many') {
+      // Refused whatever --yes or a terminal says: "latest" would be a guess between two people.
+      process.stderr.write(`Not approved: ${decision.pending.length} requests are pending, so --latest cannot tell which one is yours. Pick it by its request id:\n`);
+      printPending(list, process.stderr);
+      return EXIT.badInput;
+    }
+    request = decision.kind === 'one' ? decision.request : null;
+  } else {
+    request = list.pending.find((pending) => pending.requestId === ids[0]) ?? null;
+  }
   if (request === null) {
-    process.stderr.write(latest ? 'No pending pairing request to approve.\n' : `No pending pairing request ${ids[0]} (approved already, rejected, or expired).\n`);
+    process.stderr.write(latest ? 'No pending pairing request to approve.\n' : `No pending pairing request ${escapeUntrusted(ids[0] ?? '', 80)} (approved already, rejected, or expired).\n`);
     printPending(list, process.stderr);
     return 1;
   }
+  const shownId = shownRequestId(request);
   const description = describeRequest(request);
   if (latest && !yes) {
-    process.stdout.write(`Latest pending request ${request.requestId}: ${description}\n`);
+    process.stdout.write(`The only pending request: ${shownId}: ${description}\n${MATCH_ADVICE}\n`);
     if (process.stdin.isTTY !== true) {
-      process.stderr.write(`Not approved: confirm with --yes, or approve it by id: ${selfCommand()} devices approve ${request.requestId}\n`);
+      process.stderr.write(`Not approved: confirm with --yes, or approve it by id: ${selfCommand()} devices approve ${shownId}\n`);
       return 1;
     }
     if (!(await confirm('Approve this device? [y/N] '))) {
@@ -135,7 +129,7 @@ export async function runDevices(cli: CliInvocation, args: readonly string[]): P
       return 1;
     }
   }
-  process.stdout.write(`Approving ${request.requestId}: ${description}\n`);
+  process.stdout.write(`Approving ${shownId}: ${description}\n`);
   const { code } = await runCaptured(cli, ['devices', 'approve', request.requestId, '--json']);
   process.stdout.write(code === 0 ? `Approved. The device connects by itself within a few seconds (the Control UI retries every 1-4 s).\n` : `Not approved: openclaw devices approve exited ${code}.\n`);
   return code;

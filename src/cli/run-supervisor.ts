@@ -5,6 +5,7 @@ import { isAuthReloadLine } from '../gateway/auth-check.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { GatewayRunner } from '../gateway/gateway-runner.js';
 import { PairingNotices } from '../gateway/pairing-notice.js';
+import { listPendingPairing } from '../gateway/pairing-list.js';
 import type { SupervisorLogger } from '../log/logger.js';
 import { authWatchFor, preflight } from '../preflight/preflight.js';
 import { Supervisor } from '../supervisor/supervisor.js';
@@ -21,7 +22,8 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   const env = process.env;
   const { logger } = log;
   const prepared = await preflight(config, log, env, { version, reaper });
-  const pairingNotices = new PairingNotices({ logger, selfCommand: selfCommand() });
+  // The notice reads the gateway's own pending list with the supervisor's token (loopback, scope operator.pairing).
+  const pairingNotices = new PairingNotices({ logger, selfCommand: selfCommand(), listPending: () => listPendingPairing(config.gatewayPort, prepared.token.value) });
   const authWatch = authWatchFor(config, prepared, logger, selfCommand());
   const runner = new GatewayRunner({
     command: prepared.command,
@@ -61,5 +63,6 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   const code = await new Supervisor({ config, logger, runner, frontDoor, env, startedAt }).run();
   // After a second signal nobody waits, alerts included.
   await operations.close(code >= SECOND_SIGNAL_BASE ? 0 : undefined);
+  pairingNotices.close();
   return code;
 }

@@ -32,7 +32,7 @@ export async function createLogger(level: LogLevel, pretty: boolean = process.st
   let destination: DestinationStream & { flushSync?: () => void };
   if (pretty) {
     const { prettyFactory } = await import('pino-pretty');
-    const { prettyGatewayLine } = await import('./pretty.js');
+    const { escapeRecordStrings, prettyGatewayLine } = await import('./pretty.js');
     const prettify = prettyFactory({ colorize: true, ignore: 'pid,hostname' });
     // Relayed gateway lines stay one line each; everything else as pino-pretty shows it.
     destination = {
@@ -44,7 +44,7 @@ export async function createLogger(level: LogLevel, pretty: boolean = process.st
           process.stdout.write(line);
           return;
         }
-        process.stdout.write(prettyGatewayLine(record, true) ?? prettify(record));
+        process.stdout.write(prettyGatewayLine(record, true) ?? prettify(escapeRecordStrings(record) as Record<string, unknown>));
       },
     };
   } else {

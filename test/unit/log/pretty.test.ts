@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gatewayLineLevel } from '../../../src/gateway/spawn-gateway.js';
-import { prettyGatewayLine } from '../../../src/log/pretty.js';
+import { escapeRecordStrings, prettyGatewayLine } from '../../../src/log/pretty.js';
 
 describe('prettyGatewayLine', () => {
   const record = { level: 'warn', time: '2026-12-03T09:42:26.010Z', pid: 7, event: 'gateway.log', source: 'gateway', stream: 'stderr', line: '2026-12-03T09:42:26.005+00:00 [ws] closed before connect conn=1 code=1008', msg: '2026-12-03T09:42:26.005+00:00 [ws] closed before connect conn=1 code=1008' };
@@ -10,6 +10,17 @@ describe('prettyGatewayLine', () => {
     expect(prettyGatewayLine(record, false)).toBe('[09:42:26.010] WARN: [gateway] [ws] closed before connect conn=1 code=1008\n');
     expect(prettyGatewayLine({ ...record, level: 'info', line: '2026-12-03T09:41:34.107+00:00 [gateway] ready' }, false)).toBe('[09:42:26.010] INFO: [gateway] ready\n');
     expect(prettyGatewayLine(record, true)).toContain('\u001b[33mWARN');
+  });
+
+  it('shows client-chosen text in a gateway line escaped (a terminal would act on it)', () => {
+    const line = prettyGatewayLine({ ...record, line: '[ws] closed before connect host=x\r\u001b[2K ua=\u202eevil' }, false)!;
+    expect(line).toContain('host=x\\r\\x1b[2K ua=\\u202eevil');
+    expect(line.slice(0, -1)).not.toMatch(/[\r\n\u001b\u202e]/);
+  });
+
+  it('escapeRecordStrings escapes every string of a record for pino-pretty, nested too, unbounded', () => {
+    const long = 'y'.repeat(500);
+    expect(escapeRecordStrings({ msg: 'a\u001b[8mb', n: 1, nested: { list: ['\r', long] } })).toEqual({ msg: 'a\\x1b[8mb', n: 1, nested: { list: ['\\r', long] } });
   });
 
   it('leaves every other record to pino-pretty', () => {

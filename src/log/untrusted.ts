@@ -1,0 +1,62 @@
+/**
+ * Text that a client chose (a device's platform, client id, display name, user agent, Host, ids)
+ * made safe to show a person: every character that a terminal would act on, or that hides or
+ * reorders what follows, is shown as an escape instead, and the length is bounded. A stranger's
+ * `\r`, `ESC[2K` (erase line) or U+202E (right-to-left override) cannot then rewrite the line a
+ * person approves from. The backslash is escaped too, so a literal `\x1b` typed by a client
+ * reads `\\x1b` and never passes for an escaped control character.
+ */
+export const DEFAULT_MAX_LENGTH = 120;
+
+const ELLIPSIS = '…';
+
+/** Code points that are invisible or reorder text: bidi marks, embeddings, overrides and isolates, zero-width characters, line/paragraph separators, BOM. */
+function isInvisibleFormat(code: number): boolean {
+  return (
+    code === 0x061c ||
+    (code >= 0x200b && code <= 0x200f) ||
+    (code >= 0x2028 && code <= 0x202e) ||
+    (code >= 0x2060 && code <= 0x2069) ||
+    code === 0xfeff
+  );
+}
+
+function escapeCodePoint(char: string): string {
+  const code = char.codePointAt(0) ?? 0;
+  switch (char) {
+    case '\\':
+      return '\\\\';
+    case '\r':
+      return '\\r';
+    case '\n':
+      return '\\n';
+    case '\t':
+      return '\\t';
+  }
+  // C0, DEL and C1 (0x80-0x9f: a terminal may take 0x9b as CSI).
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (isInvisibleFormat(code)) return `\\u${code.toString(16).padStart(4, '0')}`;
+  // A lone surrogate (invalid UTF-16) is shown, not passed on.
+  if (code >= 0xd800 && code <= 0xdfff) return `\\u${code.toString(16)}`;
+  return char;
+}
+
+/**
+ * `value` as one line of visible text: at most `maxLength` characters, then `…` if it was cut
+ * (an escape is never cut in half). Not for secrets: this shows, it does not hide.
+ */
+export function escapeUntrusted(value: string, maxLength: number = DEFAULT_MAX_LENGTH): string {
+  let out = '';
+  for (const char of value) {
+    const shown = escapeCodePoint(char);
+    if (out.length + shown.length > maxLength) return `${out}${ELLIPSIS}`;
+    out += shown;
+  }
+  return out;
+}
+
+/** Like escapeUntrusted, for a field that may be absent: null for null/undefined, non-strings as their string form. */
+export function escapeOptional(value: unknown, maxLength: number = DEFAULT_MAX_LENGTH): string | null {
+  if (value === null || value === undefined) return null;
+  return escapeUntrusted(typeof value === 'string' ? value : String(value), maxLength);
+}

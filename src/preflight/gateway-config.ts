@@ -1,12 +1,17 @@
-import { copyFile, lstat, mkdir, readFile, readlink, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../config/usage-error.js';
+import { writeFileAtomic } from '../fs/write-file-atomic.js';
 
 /** The front door on loopback is the gateway's only direct client that may attribute others. */
 export const LOOPBACK_PROXIES = ['127.0.0.1', '::1'];
 
 export interface RequiredGatewayConfig {
-  /** gateway.trustedProxies must hold these (loopback + SUPERVISOR_TRUSTED_PROXIES, so the gateway skips the same hops we do). */
+  /**
+   * gateway.trustedProxies must hold these: loopback only. The front door walks the chain itself and
+   * sends one address, the client's; were the gateway to trust SUPERVISOR_TRUSTED_PROXIES too, a
+   * trusted proxy's own request (the client is the proxy) would be refused with 403.
+   */
   readonly trustedProxies: readonly string[];
   /** gateway.controlUi.allowedOrigins must hold these. */
   readonly allowedOrigins: readonly string[];
@@ -51,6 +56,8 @@ export interface PreparedConfig {
    */
   readonly mode: 'created' | 'updated' | 'unchanged' | 'overlay';
   readonly userConfigPath: string;
+  /** created over an empty `<state dir>/openclaw.json` (an older version's interrupted first write). */
+  readonly replacedEmptyFile?: true;
 }
 
 /**
@@ -77,11 +84,17 @@ export async function prepareGatewayConfig(stateDir: string, userConfigPath: str
     }
     text = null;
   }
-  if (text === null) {
+  const empty = text !== null && text.trim() === '';
+  if (empty && !(await isLeftoverOfOurs(path, userConfigPath))) {
+    // The gateway refuses an empty config (exit 78), and the file is not ours to fill in.
+    throw new UsageError(`${origin} ${path} is empty: put your config in it (an empty config is {}), or remove it so that the supervisor creates one`);
+  }
+  if (text === null || empty) {
     const created = withRequiredKeys({}, required);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await writeFile(path, `${JSON.stringify(created?.config ?? {}, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    return { configPath: path, includeRoots: [], mode: 'created', userConfigPath: path };
+    // Created once: a file that appeared meanwhile is someone's, never replaced (EEXIST).
+    await writeFileAtomic(path, `${JSON.stringify(created?.config ?? {}, null, 2)}\n`, { mode: 0o600, replace: empty });
+    return { configPath: path, includeRoots: [], mode: 'created', userConfigPath: path, ...(empty ? { replacedEmptyFile: true } : {}) };
   }
   let parsed: unknown;
   try {
@@ -95,16 +108,14 @@ export async function prepareGatewayConfig(stateDir: string, userConfigPath: str
   // would leave the user's real file unread from then on.
   const target = await realpath(path);
   if (merged !== null) {
-    // Next to the target, so that the rename stays within one filesystem and replaces the file, not the link.
-    const temporary = `${target}.supervisor-tmp`;
     try {
-      await copyFile(target, `${target}.supervisor-backup`);
-      await writeFile(temporary, `${JSON.stringify(merged.config, null, 2)}\n`, { mode: 0o600 });
-      await rename(temporary, target);
+      // Both next to the target (the real file, not the link), so that each rename replaces a
+      // file within one file system; neither is ever written through a link planted there.
+      await writeFileAtomic(`${target}.supervisor-backup`, text, { mode: 0o600, replace: true });
+      await writeFileAtomic(target, `${JSON.stringify(merged.config, null, 2)}\n`, { mode: 0o600, replace: true });
       return { configPath: path, includeRoots: [], mode: 'updated', userConfigPath: path };
     } catch {
       // read-only (a mounted secret, an image layer): fall through to the overlay
-      await rm(temporary, { force: true }).catch(() => undefined);
     }
   }
   const overlayDir = join(stateDir, 'supervisor');
@@ -112,10 +123,20 @@ export async function prepareGatewayConfig(stateDir: string, userConfigPath: str
   const overlayPath = join(overlayDir, 'openclaw.overlay.json');
   // $include concatenates arrays (included first), so the user's entries stay and ours are added.
   const overlay = { $include: path, ...withRequiredKeys({}, required)?.config };
-  await writeFile(overlayPath, `${JSON.stringify(overlay, null, 2)}\n`, { mode: 0o600 });
+  await writeFileAtomic(overlayPath, `${JSON.stringify(overlay, null, 2)}\n`, { mode: 0o600, replace: true });
   // The gateway checks both the include's own path and its real path against the include roots.
   const includeRoots = [...new Set([dirname(path), dirname(target)])];
   return { configPath: overlayPath, includeRoots, mode: 'overlay', userConfigPath: path };
+}
+
+/**
+ * An empty config the supervisor may fill: only its own default file (no OPENCLAW_CONFIG_PATH), a
+ * regular file rather than a link to one, where an older version's first write was cut short by a
+ * full disk. Whatever the user points the supervisor at stays theirs.
+ */
+async function isLeftoverOfOurs(path: string, userConfigPath: string | null): Promise<boolean> {
+  if (userConfigPath !== null) return false;
+  return (await lstat(path)).isFile();
 }
 
 /**

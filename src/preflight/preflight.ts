@@ -1,6 +1,8 @@
 import type { Config } from '../config/config.js';
 import { loadToken, type LoadedToken } from './token.js';
 import { UsageError } from '../config/usage-error.js';
+import { StartFailure } from '../errors.js';
+import { describeWriteError, isOutOfSpace } from '../fs/write-file-atomic.js';
 import { AuthWatch, configCredentialNote } from '../gateway/auth-check.js';
 import { buildGatewayCommand, type GatewayCommand } from '../gateway/gateway-command.js';
 import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from './gateway-config.js';
@@ -42,8 +44,12 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
     allowedOrigins: config.allowedOrigins,
   }).catch((error: NodeJS.ErrnoException) => {
     if (error instanceof UsageError) throw error; // already says what is wrong and what to do (e.g. a dangling symlink)
+    if (isOutOfSpace(error.code)) {
+      throw new StartFailure(`cannot write the gateway config in ${error.path ?? config.stateDir} (${describeWriteError(error.code)}); nothing was left half-written: free space on the state dir's file system and start again`);
+    }
     throw new UsageError(`cannot prepare the gateway config in ${error.path ?? config.stateDir} (${error.code ?? error.message}): make OPENCLAW_STATE_DIR (${config.stateDir}) writable, or point OPENCLAW_CONFIG_PATH at a readable file`);
   });
+  logStateRepairs(token, gatewayConfig, logger);
 
   const credentialNote = await configCredentialNote(gatewayConfig.configPath, gatewayConfig.userConfigPath);
   logger.info(
@@ -101,6 +107,22 @@ function logConfigMode(prepared: PreparedConfig, logger: Logger): void {
   } else {
     logger.info(fields, `gateway config ${prepared.mode}: ${prepared.configPath}`);
   }
+}
+
+/**
+ * One `supervisor.state_repaired` record when an older version's interrupted write (a full disk at
+ * the first start) left an empty token file or config that this start replaced: never silent.
+ */
+function logStateRepairs(token: LoadedToken, prepared: PreparedConfig, logger: Logger): void {
+  const files = [
+    ...(token.replacedEmptyFile && token.path !== null ? [{ path: token.path, was: 'empty', now: 'a new generated token' }] : []),
+    ...(prepared.replacedEmptyFile ? [{ path: prepared.userConfigPath, was: 'empty', now: "a new config with the supervisor's entries" }] : []),
+  ];
+  if (files.length === 0) return;
+  logger.warn(
+    { event: 'supervisor.state_repaired', files },
+    `replaced ${files.map((file) => `the empty ${file.path} with ${file.now}`).join(' and ')}: an earlier start was cut short while writing it (a full disk?), and an empty file protects nothing and starts nothing`,
+  );
 }
 
 function describeToken(token: { origin: string; path: string | null }): string {

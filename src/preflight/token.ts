@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TokenSource } from '../config/config.js';
 import { UsageError } from '../config/usage-error.js';
+import { StartFailure } from '../errors.js';
+import { describeWriteError, isOutOfSpace, writeFileAtomic } from '../fs/write-file-atomic.js';
 
 export interface LoadedToken {
   readonly value: string;
   readonly origin: 'env' | 'file' | 'generated' | 'stored';
   /** Where it is kept, for the log (never the token itself). */
   readonly path: string | null;
+  /** An empty file (an older version's interrupted write) was found at `path` and replaced by this new token. */
+  readonly replacedEmptyFile?: true;
 }
 
 const MIN_TOKEN_LENGTH = 8;
@@ -47,18 +51,46 @@ async function generatedToken(stateDir: string): Promise<LoadedToken> {
   const path = join(stateDir, GENERATED_TOKEN_FILE);
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    const created = randomBytes(32).toString('base64url');
-    await writeFile(path, `${created}\n`, { mode: 0o600, flag: 'wx' });
-    return { value: created, origin: 'generated', path };
   } catch (error) {
-    const { code: errorCode, syscall } = error as NodeJS.ErrnoException;
-    // EEXIST from mkdir (not from writeFile's wx) means the state dir is a file, not a kept token.
-    if (errorCode !== 'EEXIST' || syscall === 'mkdir') {
-      const code = errorCode === 'EEXIST' ? 'ENOTDIR' : (errorCode ?? 'error');
-      throw new UsageError(`the state dir ${JSON.stringify(stateDir)} is not writable (${code}), so no token can be kept there: set OPENCLAW_GATEWAY_TOKEN or OPENCLAW_STATE_DIR`);
+    const { code } = error as NodeJS.ErrnoException;
+    throw notWritable(stateDir, code === 'EEXIST' ? 'ENOTDIR' : code); // EEXIST: the state dir is a file
+  }
+  const found = await leftoverEmptyFile(path);
+  if (found === 'empty') await unlink(path).catch(() => undefined);
+  const created = randomBytes(32).toString('base64url');
+  try {
+    // Created once, never replaced: two starts racing here both end up with the first one's token.
+    await writeFileAtomic(path, `${created}\n`, { mode: 0o600, replace: false });
+    return { value: created, origin: 'generated', path, ...(found === 'empty' ? { replacedEmptyFile: true } : {}) };
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if (code !== 'EEXIST') {
+      if (isOutOfSpace(code)) {
+        throw new StartFailure(`cannot store the generated token in ${path} (${describeWriteError(code)}); nothing was kept: free space on the state dir's file system and start again, or set OPENCLAW_GATEWAY_TOKEN`);
+      }
+      throw notWritable(stateDir, code);
     }
   }
   // Kept from an earlier start: the same token across restarts, and only its owner may read it.
   if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
   return { value: checked(await readTokenFile(path, 'the stored token file'), `the stored token file ${path}`), origin: 'stored', path };
+}
+
+function notWritable(stateDir: string, code: string | undefined): UsageError {
+  return new UsageError(`the state dir ${JSON.stringify(stateDir)} is not writable (${describeWriteError(code)}), so no token can be kept there: set OPENCLAW_GATEWAY_TOKEN or OPENCLAW_STATE_DIR`);
+}
+
+/**
+ * 'empty': a regular file holding nothing but whitespace, what an older version left when the disk
+ * filled up during its first write. Nobody can know an empty token, so it protects nothing and
+ * is replaced. A link to an empty file is someone's setup: it is refused as before, never replaced.
+ */
+async function leftoverEmptyFile(path: string): Promise<'empty' | 'other'> {
+  try {
+    const stats = await lstat(path);
+    if (!stats.isFile() || stats.size > 4096) return 'other';
+    return (await readFile(path, 'utf8')).trim() === '' ? 'empty' : 'other';
+  } catch {
+    return 'other'; // absent, or unreadable: the read after the write attempt says which
+  }
 }

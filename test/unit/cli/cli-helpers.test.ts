@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeRequest, parseDeviceList } from '../../../src/cli/devices.js';
 import { findCliSubcommand } from '../../../src/cli/subcommands.js';
-import { publicUrls } from '../../../src/cli/public-urls.js';
+import { defaultRouteOf, publicUrls } from '../../../src/cli/public-urls.js';
 import { selfCommand } from '../../../src/cli/self-command.js';
 import { locateGatewayConfig } from '../../../src/gateway/config-location.js';
 
@@ -35,22 +35,35 @@ describe('selfCommand', () => {
 describe('publicUrls', () => {
   const interfaces = {
     lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+    docker0: [{ address: '172.17.0.1', family: 'IPv4', internal: false }],
     eth0: [
-      { address: '10.1.2.3', family: 'IPv4', internal: false },
       { address: 'fd00::5', family: 'IPv6', internal: false },
+      { address: '10.1.2.3', family: 'IPv4', internal: false },
       { address: 'fe80::1', family: 'IPv6', internal: false },
     ],
+    'veth1a2b': [{ address: '10.88.0.1', family: 'IPv4', internal: false }],
   } as never;
 
-  it('lists every reachable address for a wildcard HOST, IPv6 only with ::', () => {
-    expect(publicUrls('::', 8080, {}, interfaces)).toEqual(['http://localhost:8080/', 'http://10.1.2.3:8080/', 'http://[fd00::5]:8080/']);
-    expect(publicUrls('0.0.0.0', 8080, {}, interfaces)).toEqual(['http://localhost:8080/', 'http://10.1.2.3:8080/']);
+  it.each([
+    ['wildcard ::: localhost and the default route\'s address, no bridges', '::', {}, 'eth0', ['http://localhost:8080/', 'http://10.1.2.3:8080/']],
+    ['wildcard 0.0.0.0', '0.0.0.0', {}, 'eth0', ['http://localhost:8080/', 'http://10.1.2.3:8080/']],
+    ['no default route: localhost only', '::', {}, null, ['http://localhost:8080/']],
+    ['default route on an interface without IPv4', '::', {}, 'lo', ['http://localhost:8080/']],
+    ['Railway: the public domain alone', '::', { RAILWAY_PUBLIC_DOMAIN: 'x.up.railway.app' }, 'eth0', ['https://x.up.railway.app/']],
+    ['a specific HOST as it is', '192.168.1.5', {}, 'eth0', ['http://192.168.1.5:8080/']],
+    ['a specific IPv6 HOST in brackets', '::1', {}, 'eth0', ['http://[::1]:8080/']],
+  ])('%s', (_name, host, env, route, expected) => {
+    expect(publicUrls(host, 8080, env, interfaces, route)).toEqual(expected);
   });
 
-  it('puts the Railway domain first and keeps a specific HOST as it is', () => {
-    expect(publicUrls('::', 8080, { RAILWAY_PUBLIC_DOMAIN: 'x.up.railway.app' }, interfaces)[0]).toBe('https://x.up.railway.app/');
-    expect(publicUrls('192.168.1.5', 9000, {}, interfaces)).toEqual(['http://192.168.1.5:9000/']);
-    expect(publicUrls('::1', 9000, {}, interfaces)).toEqual(['http://[::1]:9000/']);
+  it('finds the default route in /proc/net/route', () => {
+    const table = [
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+      'podman0\t0000580A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
+      'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+    ].join('\n');
+    expect(defaultRouteOf(table)).toBe('eth0');
+    expect(defaultRouteOf(table.split('\n').slice(0, 2).join('\n'))).toBeNull();
   });
 });
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +93,65 @@ describe('prepareGatewayConfig', () => {
     } finally {
       execFileSync('chattr', ['-i', path]);
     }
+  });
+
+  describe('writes only whole files, never through a planted link', () => {
+    const USER = { gateway: { trustedProxies: ['192.0.2.1'] } };
+
+    it.each([
+      ['the old fixed temporary name', (target: string) => `${target}.supervisor-tmp`],
+      ['the backup name', (target: string) => `${target}.supervisor-backup`],
+    ])('a symbolic link at %s gets nothing written into its target', async (_name, plantedAt) => {
+      const dir = stateDir();
+      const path = join(dir, 'openclaw.json');
+      writeFileSync(path, JSON.stringify(USER));
+      const victim = join(stateDir(), 'victim');
+      writeFileSync(victim, 'victim content');
+      const planted = plantedAt(path);
+      symlinkSync(victim, planted);
+
+      expect(await prepareGatewayConfig(dir, null, REQUIRED)).toMatchObject({ mode: 'updated' });
+
+      expect(readFileSync(victim, 'utf8')).toBe('victim content');
+      expect(lstatSync(path).isSymbolicLink()).toBe(false);
+      expect(readJson(path)['gateway']['trustedProxies']).toEqual(['192.0.2.1', ...REQUIRED.trustedProxies]);
+      expect(readJson(`${path}.supervisor-backup`)).toEqual(USER);
+      expect(readdirSync(dir).filter((name) => name.includes('supervisor-tmp') && join(dir, name) !== planted)).toEqual([]);
+    });
+  });
+
+  describe('an empty config', () => {
+    it.each([
+      ['empty', ''],
+      ['whitespace only', ' \n\n'],
+    ])('<state dir>/openclaw.json %s (an older version cut short by a full disk) is created anew, and said so', async (_name, content) => {
+      const dir = stateDir();
+      const path = join(dir, 'openclaw.json');
+      writeFileSync(path, content);
+      const prepared = await prepareGatewayConfig(dir, null, REQUIRED);
+      expect(prepared).toEqual({ configPath: path, includeRoots: [], mode: 'created', userConfigPath: path, replacedEmptyFile: true });
+      expect(readJson(path)['gateway']).toEqual({ trustedProxies: REQUIRED.trustedProxies, controlUi: { allowedOrigins: REQUIRED.allowedOrigins } });
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(readdirSync(dir)).toEqual(['openclaw.json']);
+      expect(await prepareGatewayConfig(dir, null, REQUIRED)).toEqual({ configPath: path, includeRoots: [], mode: 'unchanged', userConfigPath: path });
+    });
+
+    it.each([
+      ['OPENCLAW_CONFIG_PATH', true],
+      ['a symbolic link at <state dir>/openclaw.json', false],
+    ])('%s to an empty file is the user\'s: refused with what to do, never filled in', async (_name, viaConfigPath) => {
+      const dir = stateDir();
+      const userDir = stateDir();
+      const target = join(userDir, 'mine.json');
+      writeFileSync(target, '');
+      const path = viaConfigPath ? target : join(dir, 'openclaw.json');
+      if (!viaConfigPath) symlinkSync(target, path);
+      const message = await asyncUsageErrorOf(() => prepareGatewayConfig(dir, viaConfigPath ? path : null, REQUIRED));
+      expectMentions(message, [path, 'is empty', '{}']);
+      expect(readFileSync(target, 'utf8')).toBe('');
+      expect(readdirSync(userDir)).toEqual(['mine.json']);
+      expect(existsSync(join(dir, 'supervisor'))).toBe(false);
+    });
   });
 
   describe('a symlinked config', () => {

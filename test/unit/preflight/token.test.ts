@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -136,8 +136,36 @@ describe('loadToken: generated and kept in the state dir', () => {
     expect(await modeOf(path)).toBe(mode);
   });
 
+  it.each([
+    ['empty', ''],
+    ['a bare newline', '\n'],
+    ['whitespace only', '  \n\t\n'],
+  ])('replaces a stored file that is %s (an older version cut short by a full disk) with a new token, and says so', async (_name, content) => {
+    await mkdir(stateDir(), { recursive: true });
+    const path = join(stateDir(), GENERATED_TOKEN_FILE);
+    await writeFile(path, content, { mode: 0o644 });
+    const loaded = await loadToken({ kind: 'generate' }, stateDir());
+    expect(loaded).toMatchObject({ origin: 'generated', path, replacedEmptyFile: true });
+    expect(loaded.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await readFile(path, 'utf8')).toBe(`${loaded.value}\n`);
+    expect(await modeOf(path)).toBe(0o600);
+    expect(await readdir(stateDir())).toEqual([GENERATED_TOKEN_FILE]);
+    expect(await loadToken({ kind: 'generate' }, stateDir())).toEqual({ value: loaded.value, origin: 'stored', path });
+  });
+
+  it('never replaces a symbolic link to an empty file (someone\'s setup): refused, link and file as they were', async () => {
+    await mkdir(stateDir(), { recursive: true });
+    const target = join(dir, 'mounted-token');
+    await writeFile(target, '');
+    const path = join(stateDir(), GENERATED_TOKEN_FILE);
+    await symlink(target, path);
+    const message = await asyncUsageErrorOf(() => loadToken({ kind: 'generate' }, stateDir()));
+    expectMentions(message, [`the stored token file ${path}`, 'is empty']);
+    expect(await readlink(path)).toBe(target);
+    expect(await readFile(target, 'utf8')).toBe('');
+  });
+
   it.each<[string, string, string]>([
-    ['empty', '', 'is empty'],
     ['malformed', 'Rk2 Lq9Xw\n', 'without spaces'],
   ])('rejects a stored file that is %s, naming it and not echoing its content', async (_name, content, reason) => {
     await mkdir(stateDir(), { recursive: true });

@@ -22,7 +22,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && npm install -g "openclaw@${OPENCLAW_VERSION}" --no-audit --no-fund \
       --allow-scripts=openclaw,koffi,protobufjs,@google/genai \
- && npm cache clean --force
+ && npm cache clean --force \
+ && rm /usr/local/bin/openclaw \
+ && printf '%s\n' '#!/bin/sh' \
+      '# openclaw aimed at the supervisor'"'"'s gateway (its port and token), run as node even from a' \
+      '# root shell (docker exec, railway ssh, kubectl exec): openclaw-supervisor openclaw <args>.' \
+      'exec node /app/dist/cli.js openclaw "$@"' > /usr/local/bin/openclaw \
+ && chmod 0755 /usr/local/bin/openclaw
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules

@@ -39,12 +39,21 @@ export function resolveExecutable(file: string, pathEnv: string, cwd: string): {
 }
 
 /**
- * The managed runtime from .runtime/ when it is there (local use, tests), else whatever `openclaw`
- * and `node` the PATH has (the Docker image installs openclaw globally on Node 24).
+ * openclaw installed globally next to the Node that runs us (`npm install -g`, as the image does).
+ * Found by its path, not through PATH: in the image, `openclaw` on PATH is the supervisor's own
+ * wrapper (`openclaw-supervisor openclaw`), which would find itself again.
  */
-export function locateRuntime(): GatewayRuntime {
+const globalOpenclaw = (execPath: string): string => join(dirname(execPath), '..', 'lib', 'node_modules', 'openclaw', 'openclaw.mjs');
+
+/**
+ * The managed runtime from .runtime/ when it is there (local use, tests), else openclaw installed
+ * globally next to our Node (the image), else whatever `openclaw` and `node` the PATH has.
+ */
+export function locateRuntime(execPath: string = process.execPath): GatewayRuntime {
   const nodeBinDir = existsSync(join(MANAGED_NODE_BIN, 'node')) ? MANAGED_NODE_BIN : null;
-  return { openclawBinary: existsSync(MANAGED_OPENCLAW) ? MANAGED_OPENCLAW : 'openclaw', nodeBinDir };
+  if (existsSync(MANAGED_OPENCLAW)) return { openclawBinary: MANAGED_OPENCLAW, nodeBinDir };
+  const global = globalOpenclaw(execPath);
+  return { openclawBinary: existsSync(global) ? global : 'openclaw', nodeBinDir };
 }
 
 export class CommandNotFound extends CommandNotFoundError {

@@ -101,7 +101,7 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
 
   // The same preparation as at start (idempotent: "unchanged" once the supervisor has run).
   const prepared = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
-    trustedProxies: [...LOOPBACK_PROXIES, ...config.trustedProxies],
+    trustedProxies: LOOPBACK_PROXIES,
     allowedOrigins: config.allowedOrigins,
   });
   const token = await auditToken(config);
@@ -128,6 +128,7 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
     host: config.host,
     port: config.publicPort,
     trustedProxies: config.trustedProxies,
+    loopbackClients: config.loopbackClients,
     tokenOrigin: token === null ? 'none yet (the supervisor generates one at its first start)' : config.token.kind === 'generate' ? 'stored' : config.token.kind,
     effectiveConfig: effective.config,
     configError: effective.error,

@@ -55,6 +55,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     port: config.publicPort,
     gatewayPort: config.gatewayPort,
     trustedProxies: config.trustedProxies,
+    loopbackClients: config.loopbackClients,
     logger,
     gatewayState: () => runner.lifecycle.state,
   });

@@ -46,6 +46,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly restart: RestartPolicy;
   readonly trustedProxies: readonly string[];
+  /** SUPERVISOR_LOOPBACK_CLIENTS: whether a loopback peer without forwarding headers is local, or a tunnel's remote client. */
+  readonly loopbackClients: 'local' | 'remote';
   readonly allowedOrigins: readonly string[];
   /** Prometheus /metrics on a listener of its own; null: off (the default). */
   readonly metrics: { readonly port: number; readonly host: string } | null;

@@ -114,6 +114,7 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
       logLevel: values.logLevel ?? DEFAULTS.logLevel,
       restart,
       trustedProxies: values.trustedProxies ?? [],
+      loopbackClients: values.loopbackClients ?? 'local',
       allowedOrigins: values.allowedOrigins ?? (railwayDomain ? SETTINGS.allowedOrigins.parse(`https://${railwayDomain}`, 'RAILWAY_PUBLIC_DOMAIN') : []),
       metrics: metricsPort === null ? null : { port: metricsPort, host: values.metricsHost ?? DEFAULTS.metricsHost },
       alerts: {

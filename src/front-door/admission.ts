@@ -1,6 +1,15 @@
 import { framingProblem, hasHost, type RequestHead } from './headers.js';
 import { HEALTH_PATH, READY_PATH, isServing, liveness, readiness, type HealthView } from './health.js';
 
+/**
+ * Header lines a request may have: Node's default `maxHeadersCount`, which the front door sets on
+ * its server. Node 20 keeps parsing past it but drops the fields beyond it from `rawHeaders` (whole
+ * batches of 32, measured), a `Content-Length` or `Transfer-Encoding` among them: the request would
+ * be forwarded without its body. So `rawHeaders` at the cap (2 entries per line) means "maybe cut"
+ * and is refused; Node 24 itself answers 431 past the cap.
+ */
+export const MAX_REQUEST_HEADERS = 1000;
+
 /** Seconds a client should wait before retrying while the gateway is not ready. */
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -37,10 +46,13 @@ const FORWARD: Admission = { action: 'forward' };
 /**
  * What to do with one request or upgrade, decided from its head and the supervisor's state alone:
  * answer it here (health, a refusal, 503 while not serving) or forward it. The one gate that HTTP
- * requests and WebSocket upgrades both pass, in this order: target, framing, own endpoints,
+ * requests and WebSocket upgrades both pass, in this order: header count, target, framing, own endpoints,
  * protocol, availability.
  */
 export function admit(arrival: Arrival, view: HealthView): Admission {
+  if (arrival.rawHeaders.length >= 2 * MAX_REQUEST_HEADERS) {
+    return reply(431, { error: 'bad_request', message: `request head too large: at most ${MAX_REQUEST_HEADERS - 1} header lines` }, { close: true });
+  }
   const path = arrival.url.split('?', 1)[0]!;
   if (!arrival.url.startsWith('/') || TRAVERSAL.test(path)) {
     return reply(400, { error: 'bad_request', message: 'the request target must be a path without . or .. segments' }, { close: true });

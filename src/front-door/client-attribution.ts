@@ -25,45 +25,176 @@ export function createTrustCheck(cidrs: readonly string[]): TrustCheck {
   };
 }
 
-export interface Peer {
-  readonly address: string;
-  readonly trusted: boolean;
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Any spelling of a loopback address (`127.0.0.2`, `0:0:0:0:0:0:0:1`, `::ffff:127.0.0.1`). */
+export function isLoopback(address: string): boolean {
+  const family = net.isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 6 ? 'ipv6' : 'ipv4');
 }
 
-const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
+/**
+ * SUPERVISOR_LOOPBACK_CLIENTS. `local`: a loopback peer that sends no forwarding header is a client
+ * on this host. `remote`: it is a relay that cannot say for whom it speaks (ssh -L, socat,
+ * kubectl port-forward, a TCP tunnel), so every such client is remote.
+ */
+export type LoopbackClients = 'local' | 'remote';
+
+export interface AttributionPolicy {
+  /** SUPERVISOR_TRUSTED_PROXIES. Loopback is trusted on top of it: a same-host proxy's headers can only make a client less local. */
+  readonly trustedProxies: TrustCheck;
+  readonly loopbackClients: LoopbackClients;
+}
+
+/**
+ * The address the gateway is given for a loopback client under SUPERVISOR_LOOPBACK_CLIENTS=remote.
+ * The gateway has no way to hear "remote, address unknown": a loopback address in X-Forwarded-For is
+ * refused (403 proxy_attribution_required), no header makes the client local. So it gets an address
+ * from TEST-NET-1 (RFC 5737, documentation only, never routed): public to the gateway (not private,
+ * so no LAN-only auto-approval or probe applies), paired like any remote device, and recognisable in
+ * `devices` and the pairing record. All relayed clients share it, for lockouts too.
+ */
+export const RELAYED_LOOPBACK_CLIENT = '192.0.2.1';
+
+export type RefusalCode = 'loopback_chain' | 'not_an_address' | 'no_x_forwarded_for';
+
+/** Who the client is, decided from the peer and what it says (pure). */
+export type Attribution =
+  /** A client on this host: forwarded with no forwarding header, as the gateway would see it directly. */
+  | { readonly kind: 'local' }
+  | {
+      readonly kind: 'remote';
+      readonly client: string;
+      /**
+       * peer: the connection's own address (an untrusted peer, or a trusted proxy's own request);
+       * forwarded: taken from a trusted proxy's X-Forwarded-For; relay: RELAYED_LOOPBACK_CLIENT.
+       */
+      readonly source: 'peer' | 'forwarded' | 'relay';
+      readonly proto: string;
+      readonly host: string | undefined;
+      /** An untrusted peer sent forwarding headers, which were dropped. */
+      readonly replaced: boolean;
+    }
+  /** A trusted peer speaks for someone it does not name well enough: never guessed, never local. */
+  | { readonly kind: 'refused'; readonly code: RefusalCode; readonly message: string };
+
+export type ForwardableAttribution = Exclude<Attribution, { readonly kind: 'refused' }>;
+
+const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded'];
+
+/**
+ * Who the client is. The peer is trusted when it is loopback or in SUPERVISOR_TRUSTED_PROXIES; an
+ * untrusted peer is the client and its claims are dropped. A trusted peer's X-Forwarded-For is read
+ * right to left, skipping trusted hops (loopback always); the first untrusted hop is the client
+ * (what the gateway itself does). Refused: a trusted peer's forwarding headers without
+ * X-Forwarded-For, a hop on that walk that is not an IP address, a chain of loopback hops only
+ * (`X-Forwarded-For: 127.0.0.1`: the gateway refuses it too). Items left of the client are the
+ * client's own claims and are never read.
+ */
+export function attributeClient(head: RequestHead, peerAddress: string, policy: AttributionPolicy): Attribution {
+  const peer = canonicalAddress(peerAddress) ?? normalizeAddress(peerAddress);
+  const raw = head.rawHeaders;
+  const peerIsLoopback = isLoopback(peer);
+  const trusted = (address: string): boolean => isLoopback(address) || policy.trustedProxies(address);
+  const host = joined(raw, 'host');
+  if (!peerIsLoopback && !policy.trustedProxies(peer)) {
+    return { kind: 'remote', client: peer, source: 'peer', proto: 'http', host, replaced: joined(raw, 'x-forwarded-for') !== undefined };
+  }
+  const chain = listItems(raw, 'x-forwarded-for');
+  const proto = joined(raw, 'x-forwarded-proto') ?? 'http';
+  const forwardedHost = joined(raw, 'x-forwarded-host') ?? host;
+  if (chain.length === 0) {
+    const speaksForSomeone = FORWARDING.some((name) => hasHeader(raw, name));
+    if (speaksForSomeone) {
+      return refused('no_x_forwarded_for', 'forwarding headers without X-Forwarded-For: the proxy must name the client in X-Forwarded-For');
+    }
+    if (!peerIsLoopback) return { kind: 'remote', client: peer, source: 'peer', proto, host: forwardedHost, replaced: false };
+    if (policy.loopbackClients === 'remote') return { kind: 'remote', client: RELAYED_LOOPBACK_CLIENT, source: 'relay', proto: 'http', host, replaced: false };
+    return { kind: 'local' };
+  }
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const hop = hopAddress(chain[i]!);
+    if (hop === null) {
+      return refused('not_an_address', `X-Forwarded-For item ${JSON.stringify(chain[i]!.slice(0, 64))} is not an IP address`);
+    }
+    if (!trusted(hop)) return { kind: 'remote', client: hop, source: 'forwarded', proto, host: forwardedHost, replaced: false };
+    if (i === 0) {
+      // Every hop is trusted: the leftmost made the request itself (a trusted proxy's own request).
+      if (isLoopback(hop)) {
+        return refused('loopback_chain', 'X-Forwarded-For names only loopback addresses: a proxy on this host must name the client it forwards, never 127.0.0.1');
+      }
+      return { kind: 'remote', client: hop, source: 'forwarded', proto, host: forwardedHost, replaced: false };
+    }
+  }
+  throw new Error('unreachable: the walk returns at its last hop');
+}
 
 /**
  * The headers to send upstream, as a flat name/value list: the request's end-to-end headers
- * (headers.ts) and the client attribution rebuilt. The gateway trusts only loopback (plus
- * SUPERVISOR_TRUSTED_PROXIES) and takes the client from X-Forwarded-For, right to left (measured
- * on 2026.9.6), so:
- * - a local client (loopback peer, no trusted chain) is sent with no forwarding header at all, as
- *   the gateway would see it directly (an X-Forwarded-For of 127.0.0.1 would be refused with 403);
- * - anyone else gets X-Forwarded-For built from the real peer; a trusted proxy's chain is kept and
- *   the peer appended, an untrusted peer's claims are dropped, so the internet never looks local.
- * X-Real-IP and Forwarded are never passed: the gateway does not read them, only refuses them alone.
+ * (headers.ts) and the attribution rebuilt. A local client gets no forwarding header at all (an
+ * X-Forwarded-For of 127.0.0.1 is refused by the gateway with 403); anyone else gets
+ * X-Forwarded-For with exactly one address, the client's, so the gateway (trusting loopback only)
+ * takes it as is: the chain was walked here, by the one set of rules. X-Real-IP and Forwarded are
+ * never passed: the gateway does not read them, only refuses them alone.
  */
-export function forwardedHeaders(head: RequestHead, peer: Peer): string[] {
+export function forwardedHeaders(head: RequestHead, attribution: ForwardableAttribution): string[] {
   const headers = endToEndRequestHeaders(head);
-  const chain = peer.trusted ? joined(head.rawHeaders, 'x-forwarded-for') : undefined;
-  if (!chain && isLoopback(peer.address)) return headers;
-  headers.push('x-forwarded-for', chain ? `${chain}, ${peer.address}` : peer.address);
-  headers.push('x-forwarded-proto', (peer.trusted && joined(head.rawHeaders, 'x-forwarded-proto')) || 'http');
-  const host = (peer.trusted && joined(head.rawHeaders, 'x-forwarded-host')) || joined(head.rawHeaders, 'host');
-  if (host) headers.push('x-forwarded-host', host);
+  if (attribution.kind === 'local') return headers;
+  headers.push('x-forwarded-for', attribution.client, 'x-forwarded-proto', attribution.proto);
+  if (attribution.host !== undefined) headers.push('x-forwarded-host', attribution.host);
   return headers;
 }
 
-/** A list header's lines joined as one value (RFC 9110 §5.3), trimmed; undefined when absent or empty. */
-function joined(raw: readonly string[], name: string): string | undefined {
-  let value: string | undefined;
+function refused(code: RefusalCode, message: string): Attribution {
+  return { kind: 'refused', code, message };
+}
+
+/**
+ * An IP address in canonical text (IPv6 compressed and lower-case, IPv4-mapped as IPv4), or null.
+ * IPv6 zone ids (`fe80::1%eth0`) are no client address.
+ */
+export function canonicalAddress(address: string): string | null {
+  const family = net.isIP(address);
+  if (family === 4) return address;
+  if (family !== 6 || address.includes('%')) return null;
+  const host = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (mapped === null) return host;
+  const high = parseInt(mapped[1]!, 16);
+  const low = parseInt(mapped[2]!, 16);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+
+/** One X-Forwarded-For item: an address, with the optional port some proxies add (`1.2.3.4:5678`, `[2001:db8::1]:443`). */
+function hopAddress(item: string): string | null {
+  const bracketed = /^\[([^\]]*)\](?::\d{1,5})?$/.exec(item);
+  if (bracketed !== null) return net.isIPv6(bracketed[1]!) ? canonicalAddress(bracketed[1]!) : null;
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(item);
+  return canonicalAddress(withPort === null ? item : withPort[1]!);
+}
+
+function hasHeader(raw: readonly string[], name: string): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return true;
+  return false;
+}
+
+/** A list header's items over all its lines (RFC 9110 §5.3), trimmed; empty items dropped (§5.6.1). */
+function listItems(raw: readonly string[], name: string): string[] {
+  const items: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.toLowerCase() !== name) continue;
-    // Empty list items (`X-Forwarded-For: , ,`) are dropped, as RFC 9110 §5.6.1 says a recipient may.
     for (const item of raw[i + 1]!.split(',')) {
       const part = item.trim();
-      if (part) value = value === undefined ? part : `${value}, ${part}`;
+      if (part) items.push(part);
     }
   }
-  return value;
+  return items;
+}
+
+/** A list header's lines joined as one value, trimmed; undefined when absent or empty. */
+function joined(raw: readonly string[], name: string): string | undefined {
+  const items = listItems(raw, name);
+  return items.length === 0 ? undefined : items.join(', ');
 }

@@ -2,8 +2,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
-import { admit, type Admission, type Arrival } from './admission.js';
-import { createTrustCheck, normalizeAddress, type Peer, type TrustCheck } from './client-attribution.js';
+import { MAX_REQUEST_HEADERS, admit, type Admission, type Arrival } from './admission.js';
+import { attributeClient, createTrustCheck, normalizeAddress, type Attribution, type AttributionPolicy, type LoopbackClients } from './client-attribution.js';
 import type { HealthDetails, HealthView } from './health.js';
 import { forwardHttp } from './http-forward.js';
 import { isClosing, markClosing, sendJson, writeRawResponse } from './responses.js';
@@ -16,6 +16,8 @@ export interface FrontDoorOptions {
   readonly port: number;
   readonly gatewayPort: number;
   readonly trustedProxies: readonly string[];
+  /** SUPERVISOR_LOOPBACK_CLIENTS (default local): whether a loopback peer without forwarding headers is a local client or a relay. */
+  readonly loopbackClients?: LoopbackClients;
   readonly logger: Logger;
   /** The gateway's state, read on every request. */
   readonly gatewayState: () => HealthView['gatewayState'];
@@ -80,12 +82,13 @@ export const DEFAULT_LIMITS: FrontDoorLimits = {
 export class FrontDoor {
   readonly #options: FrontDoorOptions;
   readonly #server: http.Server;
-  readonly #trust: TrustCheck;
+  readonly #attribution: AttributionPolicy;
   /** Forwarded requests whose exchange is not over yet. */
   readonly #inflight = new Set<ServerResponse>();
   readonly #tunnels = new Set<Tunnel>();
   readonly #changeWaiters: Array<() => void> = [];
   readonly #untrustedForwarders = new Set<string>();
+  readonly #refusedForwarders = new Set<string>();
   /** Requests on a connection whose answer is not complete yet. */
   readonly #unanswered = new WeakMap<object, number>();
   /** Client sockets whose WebSocket handshake with the gateway is under way. */
@@ -109,7 +112,7 @@ export class FrontDoor {
   constructor(options: FrontDoorOptions) {
     this.#options = options;
     this.#healthDetails = options.healthDetails;
-    this.#trust = createTrustCheck(options.trustedProxies);
+    this.#attribution = { trustedProxies: createTrustCheck(options.trustedProxies), loopbackClients: options.loopbackClients ?? 'local' };
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#server = http.createServer({
       keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -121,6 +124,9 @@ export class FrontDoor {
       requireHostHeader: true,
       noDelay: true,
     });
+    // Node's default, spelled out: on Node 20 the fields past it are dropped without an error, a
+    // Content-Length among them, so admission refuses a head that reaches it (Node 24 answers 431).
+    this.#server.maxHeadersCount = MAX_REQUEST_HEADERS;
     this.#server.on('connection', (socket: Socket) => this.#onConnection(socket));
     this.#server.on('request', (req, res) => this.#onRequest(req, res));
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(error, socket));
@@ -268,11 +274,24 @@ export class FrontDoor {
     for (const resolve of this.#changeWaiters.splice(0)) resolve();
   }
 
-  #peer(req: IncomingMessage): Peer {
+  /** Who the client is (client-attribution.ts), with the records a proxy's operator needs. */
+  #attribute(req: IncomingMessage): Attribution {
     const address = normalizeAddress(req.socket.remoteAddress);
-    const trusted = this.#trust(address);
-    if (!trusted && req.headers['x-forwarded-for'] !== undefined) this.#noteUntrustedForwarder(address);
-    return { address, trusted };
+    const attribution = attributeClient(req, address, this.#attribution);
+    if (attribution.kind === 'remote' && attribution.replaced) this.#noteUntrustedForwarder(address);
+    if (attribution.kind === 'refused') this.#noteRefusedForwarder(address, attribution.code);
+    return attribution;
+  }
+
+  /** Once per peer and reason (a few at most): a proxy that speaks for clients without naming them. */
+  #noteRefusedForwarder(address: string, code: string): void {
+    const key = `${address} ${code}`;
+    if (this.#refusedForwarders.has(key) || this.#refusedForwarders.size >= 16) return;
+    this.#refusedForwarders.add(key);
+    this.#options.logger.warn(
+      { event: 'front_door.attribution_refused', peer: address, reason: code },
+      `requests from ${address} refused (403): it sends forwarding headers that do not name the client (${code}); make the proxy send X-Forwarded-For with the client's address (nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for)`,
+    );
   }
 
   /** Once per peer (a few at most): how to find the address of a platform proxy to trust. */
@@ -338,8 +357,14 @@ export class FrontDoor {
       sendJson(res, admission.status, admission.body, admission.headers, admission.close);
       return;
     }
+    const attribution = this.#attribute(req);
+    if (attribution.kind === 'refused') {
+      this.#countAnswer(403);
+      sendJson(res, 403, refusal(attribution));
+      return;
+    }
     this.#inflight.add(res);
-    forwardHttp(req, res, this.#peer(req), this.#upstream!, () => {
+    forwardHttp(req, res, attribution, this.#upstream!, () => {
       if (!this.#inflight.delete(res)) {
         this.#countAnswer(0); // cut at the drain deadline
         return;
@@ -388,10 +413,16 @@ export class FrontDoor {
       writeRawResponse(socket, admission.status, admission.body, admission.headers);
       return;
     }
+    const attribution = this.#attribute(req);
+    if (attribution.kind === 'refused') {
+      this.#countAnswer(403);
+      writeRawResponse(socket, 403, refusal(attribution));
+      return;
+    }
     (socket as Socket).setNoDelay?.(true);
     this.#handshaking.add(socket);
     socket.once('close', () => this.#handshaking.delete(socket));
-    openTunnel(req, socket, head, this.#peer(req), this.#upstream!, {
+    openTunnel(req, socket, head, attribution, this.#upstream!, {
       onOpen: (tunnel) => {
         this.#handshaking.delete(socket);
         this.#websocketsOpened++;
@@ -407,4 +438,9 @@ export class FrontDoor {
       },
     });
   }
+}
+
+/** The same body for an HTTP request and a WebSocket upgrade, as the gateway names the same refusal. */
+function refusal(attribution: Extract<Attribution, { kind: 'refused' }>): object {
+  return { error: 'proxy_attribution_required', reason: attribution.code, message: `refused: ${attribution.message} (see the README, "Behind a proxy on this host")` };
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { forwardedHeaders, type Peer } from './client-attribution.js';
+import { forwardedHeaders, type ForwardableAttribution } from './client-attribution.js';
 import { bodyFraming, endToEndResponseHeaders } from './headers.js';
 import { sendJson } from './responses.js';
 import type { Upstream } from './upstream.js';
@@ -19,7 +19,7 @@ const CLIENT_GONE = Object.assign(new Error('the client closed its connection'),
  * body it is given (the client's framing headers are never passed on). `done` is called exactly
  * once, when the exchange is over for whatever reason.
  */
-export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Peer, upstream: Upstream, done: () => void): void {
+export function forwardHttp(req: IncomingMessage, res: ServerResponse, attribution: ForwardableAttribution, upstream: Upstream, done: () => void): void {
   // Node detaches the socket from the message once the response is done: keep our own reference.
   const socket = req.socket;
   let controller: Dispatcher.DispatchController | null = null;
@@ -51,7 +51,7 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, peer: Pee
 
   const framing = bodyFraming(req);
   const body = framing.kind === 'none' ? null : req;
-  const headers = forwardedHeaders(req, peer);
+  const headers = forwardedHeaders(req, attribution);
   // A known length is kept (undici then checks the body against it); a chunked body stays chunked.
   if (framing.kind === 'length') headers.push('content-length', framing.length);
   const handler: Dispatcher.DispatchHandler = {

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { forwardedHeaders, type Peer } from './client-attribution.js';
+import { forwardedHeaders, type ForwardableAttribution } from './client-attribution.js';
 import { endToEndResponseHeaders } from './headers.js';
 import { endSocket, writeRawResponse } from './responses.js';
 import { HANDSHAKE_TIMEOUT_MS, type Upstream } from './upstream.js';
@@ -34,7 +34,7 @@ const CLIENT_GONE = Object.assign(new Error('the client closed its connection'),
  * the front door can close the session cleanly itself when the gateway vanishes or the drain
  * deadline hits.
  */
-export function openTunnel(req: IncomingMessage, client: Duplex, head: Buffer, peer: Peer, upstream: Upstream, hooks: TunnelHooks): void {
+export function openTunnel(req: IncomingMessage, client: Duplex, head: Buffer, attribution: ForwardableAttribution, upstream: Upstream, hooks: TunnelHooks): void {
   let controller: Dispatcher.DispatchController | null = null;
   let settled = false;
   const onClientGone = (): void => {
@@ -89,7 +89,7 @@ export function openTunnel(req: IncomingMessage, client: Duplex, head: Buffer, p
     },
   };
   upstream.pool.dispatch(
-    { method: req.method!, path: req.url!, headers: forwardedHeaders(req, peer), upgrade: 'websocket', headersTimeout: HANDSHAKE_TIMEOUT_MS },
+    { method: req.method!, path: req.url!, headers: forwardedHeaders(req, attribution), upgrade: 'websocket', headersTimeout: HANDSHAKE_TIMEOUT_MS },
     handler,
   );
 }

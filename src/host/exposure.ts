@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { RELAYED_LOOPBACK_CLIENT, type LoopbackClients } from '../front-door/client-attribution.js';
 import { configValue, type JsonObject } from './effective-config.js';
 import type { Platform, PlatformKind } from './platform.js';
 
@@ -23,6 +24,8 @@ export interface ExposureInput {
   readonly port: number;
   /** SUPERVISOR_TRUSTED_PROXIES: the peers whose X-Forwarded-For the front door keeps. */
   readonly trustedProxies: readonly string[];
+  /** SUPERVISOR_LOOPBACK_CLIENTS. */
+  readonly loopbackClients: LoopbackClients;
   /** Where the token the supervisor hands the gateway came from (env, file, generated, stored). */
   readonly tokenOrigin: string;
   /** The gateway config as the gateway reads it, or null when it cannot be read. */
@@ -36,8 +39,16 @@ export interface Exposure {
   /** Reachable from other hosts (HOST is not a loopback address). */
   readonly public: boolean;
   readonly address: string;
-  /** Who may speak for clients: the front door keeps X-Forwarded-For only from these peers. */
+  /**
+   * Who may speak for clients: the front door reads X-Forwarded-For from loopback peers and these;
+   * the gateway trusts only the front door (loopback) and gets the client it resolved.
+   */
   readonly trustedProxies: { readonly frontDoor: readonly string[]; readonly source: 'SUPERVISOR_TRUSTED_PROXIES' | 'none'; readonly gateway: readonly string[] };
+  /**
+   * A loopback peer without forwarding headers: `local` (a client on this host: its device is
+   * approved silently) or `remote` (a tunnel's client, given RELAYED_LOOPBACK_CLIENT).
+   */
+  readonly loopbackClients: LoopbackClients;
   /** How the gateway tells remote clients apart (for lockouts and logs). */
   readonly clientAddresses: 'per-client' | 'shared-edge-address' | 'per-client-through-trusted-proxies';
   readonly auth: { readonly mode: 'token'; readonly token: string };
@@ -79,8 +90,9 @@ export function describeExposure(input: ExposureInput): Exposure {
     trustedProxies: {
       frontDoor: input.trustedProxies,
       source: input.trustedProxies.length > 0 ? 'SUPERVISOR_TRUSTED_PROXIES' : 'none',
-      gateway: gatewayProxies.length > 0 || config === null ? gatewayProxies : ['127.0.0.1', '::1', ...input.trustedProxies],
+      gateway: gatewayProxies.length > 0 || config === null ? gatewayProxies : ['127.0.0.1', '::1'],
     },
+    loopbackClients: input.loopbackClients,
     clientAddresses,
     auth: {
       mode: 'token',
@@ -102,13 +114,17 @@ function describeRateLimit(rate: Exposure['rateLimit']): string {
 export function exposureRecord(exposure: Exposure): { fields: Record<string, unknown>; message: string } {
   const who =
     exposure.trustedProxies.source === 'none'
-      ? 'nobody speaks for clients (no trusted proxies)'
-      : `X-Forwarded-For kept only from ${exposure.trustedProxies.frontDoor.join(', ')} (SUPERVISOR_TRUSTED_PROXIES)`;
+      ? 'X-Forwarded-For read only from proxies on this host'
+      : `X-Forwarded-For read only from proxies on this host and ${exposure.trustedProxies.frontDoor.join(', ')} (SUPERVISOR_TRUSTED_PROXIES)`;
+  const loopback =
+    exposure.loopbackClients === 'remote'
+      ? `loopback clients without X-Forwarded-For are remote, as ${RELAYED_LOOPBACK_CLIENT} (SUPERVISOR_LOOPBACK_CLIENTS=remote)`
+      : 'loopback clients without X-Forwarded-For are local (behind ssh -L, socat, kubectl port-forward or another TCP tunnel, set SUPERVISOR_LOOPBACK_CLIENTS=remote)';
   const where = exposure.public ? `public on ${exposure.address}` : `local only on ${exposure.address}`;
   const origins = exposure.allowedOrigins.length > 0 ? exposure.allowedOrigins.join(', ') : 'none';
   return {
     fields: { event: 'supervisor.exposure', ...exposure },
-    message: `gateway ${where} (${exposure.platform}): token auth; ${describeRateLimit(exposure.rateLimit)}; ${who}; Control UI origins: ${origins}`,
+    message: `gateway ${where} (${exposure.platform}): token auth; ${describeRateLimit(exposure.rateLimit)}; ${who}; ${loopback}; Control UI origins: ${origins}`,
   };
 }
 
@@ -210,6 +226,8 @@ export function supervisorFindings(exposure: Exposure): Finding[] {
       remediation: 'Set SUPERVISOR_TRUSTED_PROXIES to the exact edge address(es) that front_door.forwarded_headers_replaced logs as "peer".',
     });
   }
+  const tunnelFinding = loopbackClientsFinding(exposure);
+  if (tunnelFinding !== null) findings.push(tunnelFinding);
   const wide = wideRanges(exposure.trustedProxies.frontDoor);
   if (wide.length > 0) {
     findings.push({
@@ -232,4 +250,26 @@ export function supervisorFindings(exposure: Exposure): Finding[] {
     });
   }
   return findings;
+}
+
+/**
+ * When SUPERVISOR_LOOPBACK_CLIENTS=remote is likely needed: a tunnel that sends no X-Forwarded-For
+ * (kubectl port-forward on Kubernetes; anything that brings remote users to a port bound to
+ * loopback) makes its clients local, and a local device is approved without asking anyone.
+ */
+function loopbackClientsFinding(exposure: Exposure): Finding | null {
+  if (exposure.loopbackClients === 'remote') return null;
+  const kubernetes = exposure.platform === 'kubernetes';
+  if (!kubernetes && exposure.public) return null;
+  return {
+    checkId: 'supervisor.loopback_clients_local',
+    severity: kubernetes ? 'warn' : 'info',
+    title: 'Clients of a TCP tunnel are local',
+    detail:
+      (kubernetes
+        ? 'kubectl port-forward reaches the pod over loopback and sends no X-Forwarded-For: whoever may port-forward gets a silently approved device with operator.admin. '
+        : `The port listens on loopback only (${exposure.address}): remote users reach it only through something on this host. `) +
+      'HTTP proxies on this host (nginx, Caddy, Tailscale Serve, cloudflared) name the client in X-Forwarded-For and are handled; plain TCP relays (ssh -L, socat, kubectl port-forward, Tailscale Serve in TCP mode) cannot, so their clients count as local.',
+    remediation: `If such a tunnel brings anyone but you, set SUPERVISOR_LOOPBACK_CLIENTS=remote: every loopback client without X-Forwarded-For is then remote (as ${RELAYED_LOOPBACK_CLIENT}) and needs a pairing approval; the devices and openclaw commands reach the gateway directly and stay local.`,
+  };
 }

@@ -40,7 +40,7 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
   const token = await loadToken(config.token, config.stateDir);
   log.addSecrets([token.value]);
   const gatewayConfig = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
-    trustedProxies: [...LOOPBACK_PROXIES, ...config.trustedProxies],
+    trustedProxies: LOOPBACK_PROXIES,
     allowedOrigins: config.allowedOrigins,
   }).catch((error: NodeJS.ErrnoException) => {
     if (error instanceof UsageError) throw error; // already says what is wrong and what to do (e.g. a dangling symlink)
@@ -139,6 +139,7 @@ async function logExposure(config: Config, platform: Platform, tokenOrigin: stri
     host: config.host,
     port: config.publicPort,
     trustedProxies: config.trustedProxies,
+    loopbackClients: config.loopbackClients,
     tokenOrigin,
     effectiveConfig: effective.config,
     configError: effective.error,

@@ -23,67 +23,80 @@ interface EchoedHeaders {
 }
 
 describe('front door: HTTP forwarding', () => {
-  it('forwards method, path and query verbatim; a local client reaches the gateway without X-Forwarded-*, its spoofed ones dropped', async () => {
+  it('forwards method, path and query verbatim; a local client reaches the gateway without X-Forwarded-*', async () => {
     const s = await ready();
     const page = await httpRequest({ port: s.port, path: '/some/deep/path?x=1&y=%20z&x=2' });
     expect(page.status).toBe(200);
     expect(page.body.toString()).toBe('fake gateway GET /some/deep/path?x=1&y=%20z&x=2');
 
-    const spoofed = {
-      'x-custom': 'kept',
+    // A header named in Connection is hop-by-hop and must not reach the gateway.
+    const res = await httpRequest({ port: s.port, path: '/headers?q=1', headers: { 'x-custom': 'kept', connection: 'keep-alive, x-hop', 'x-hop': 'secret' } });
+    expect(res.status).toBe(200);
+    const echoed = JSON.parse(res.body.toString()) as EchoedHeaders;
+    expect(echoed.headers['x-custom']).toBe('kept');
+    expect(echoed.headers['host']).toBe(`127.0.0.1:${s.port}`);
+    // A loopback peer that speaks for nobody is the local client it is (an X-Forwarded-For of
+    // 127.0.0.1 is refused by the gateway): no forwarding header at all.
+    for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded', 'x-hop']) {
+      expect(echoed.headers[name], name).toBeUndefined();
+    }
+    expect(echoed.remoteAddress).toBe('127.0.0.1');
+  });
+
+  it('a proxy on this host is a proxy: the client it names reaches the gateway, never as local; one that names nobody is refused', async () => {
+    const s = await ready();
+    const proxied = {
       'x-forwarded-for': '203.0.113.9',
       'x-forwarded-proto': 'https',
-      'x-forwarded-host': 'evil.example',
+      'x-forwarded-host': 'public.example',
       'x-forwarded-port': '443',
       'x-real-ip': '203.0.113.9',
       forwarded: 'for=203.0.113.9',
-      // A header named in Connection is hop-by-hop and must not reach the gateway.
-      connection: 'keep-alive, x-hop',
-      'x-hop': 'secret',
     };
-    for (let i = 0; i < 3; i++) {
-      const res = await httpRequest({ port: s.port, path: '/headers?q=1', headers: spoofed });
-      expect(res.status).toBe(200);
-      const echoed = JSON.parse(res.body.toString()) as EchoedHeaders;
-      expect(echoed.headers['x-custom']).toBe('kept');
-      expect(echoed.headers['host']).toBe(`127.0.0.1:${s.port}`);
-      // The peer is loopback and not a trusted proxy: the gateway must see it as the local client it
-      // is (an X-Forwarded-For of 127.0.0.1 is refused by the gateway), never as 203.0.113.9.
-      for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded', 'x-hop']) {
-        expect(echoed.headers[name], name).toBeUndefined();
-      }
-      expect(echoed.remoteAddress).toBe('127.0.0.1');
+    for (let i = 0; i < 2; i++) {
+      const echoed = JSON.parse((await httpRequest({ port: s.port, path: '/headers', headers: proxied })).body.toString()) as EchoedHeaders;
+      expect(echoed.headers['x-forwarded-for']).toBe('203.0.113.9');
+      expect(echoed.headers['x-forwarded-proto']).toBe('https');
+      expect(echoed.headers['x-forwarded-host']).toBe('public.example');
+      // X-Real-IP, Forwarded and X-Forwarded-Port are never passed on (the gateway reads X-Forwarded-For only).
+      for (const name of ['x-forwarded-port', 'x-real-ip', 'forwarded']) expect(echoed.headers[name], name).toBeUndefined();
     }
-    // Said once per peer, not once per request.
-    const replaced = s.events('front_door.forwarded_headers_replaced');
-    expect(replaced).toHaveLength(1);
-    expect(replaced[0]).toMatchObject({ peer: '127.0.0.1' });
+    // The chain is walked here, right to left: the first hop that is neither loopback nor trusted is the client, sent alone.
+    const chained = JSON.parse((await httpRequest({ port: s.port, path: '/headers', headers: { 'x-forwarded-for': '203.0.113.9, 198.51.100.1, 127.0.0.1' } })).body.toString()) as EchoedHeaders;
+    expect(chained.headers['x-forwarded-for']).toBe('198.51.100.1');
+    expect(chained.headers['x-forwarded-proto']).toBe('http');
+    expect(chained.headers['x-forwarded-host']).toBe(`127.0.0.1:${s.port}`);
+    expect(s.events('front_door.forwarded_headers_replaced')).toHaveLength(0);
+
+    // Forwarding headers that name nobody: 403, never forwarded (as local or otherwise).
+    for (const headers of [{ 'x-forwarded-for': '127.0.0.1' }, { 'x-real-ip': '203.0.113.9' }, { 'x-forwarded-for': 'client.example' }]) {
+      const refused = await httpRequest({ port: s.port, path: '/headers', headers });
+      expect(refused.status, JSON.stringify(headers)).toBe(403);
+      expect(JSON.parse(refused.body.toString())).toMatchObject({ error: 'proxy_attribution_required' });
+    }
+    // Said once per peer and reason, not once per request.
+    await s.waitFor('front_door.attribution_refused', () => s.events('front_door.attribution_refused').length >= 3, 5_000);
+    expect(s.events('front_door.attribution_refused').map((r) => r['reason'])).toEqual(['loopback_chain', 'no_x_forwarded_for', 'not_an_address']);
+    expect((await httpRequest({ port: s.port, path: '/headers', headers: { 'x-forwarded-for': '::1' } })).status).toBe(403);
+    expect(s.events('front_door.attribution_refused')).toHaveLength(3);
   });
 
-  it('keeps and extends the X-Forwarded-* chain of a trusted proxy (SUPERVISOR_TRUSTED_PROXIES=127.0.0.1/32)', async () => {
-    const s = await ready({ SUPERVISOR_TRUSTED_PROXIES: '127.0.0.1/32' });
-    const res = await httpRequest({
-      port: s.port,
-      path: '/headers',
-      headers: { 'x-forwarded-for': '203.0.113.9, 198.51.100.1', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example', 'x-real-ip': '203.0.113.9' },
-    });
-    const echoed = JSON.parse(res.body.toString()) as EchoedHeaders;
-    expect(echoed.headers['x-forwarded-for']).toBe('203.0.113.9, 198.51.100.1, 127.0.0.1');
-    expect(echoed.headers['x-forwarded-proto']).toBe('https');
-    expect(echoed.headers['x-forwarded-host']).toBe('public.example');
-    // X-Real-IP is never passed on, not even from a trusted proxy (the gateway reads X-Forwarded-For only).
-    expect(echoed.headers['x-real-ip']).toBeUndefined();
+  it('SUPERVISOR_TRUSTED_PROXIES: its hops are skipped too, and a trusted proxy\'s own request passes as the proxy', async () => {
+    const s = await ready({ SUPERVISOR_TRUSTED_PROXIES: '198.51.100.1/32' });
+    const chained = JSON.parse((await httpRequest({ port: s.port, path: '/headers', headers: { 'x-forwarded-for': '203.0.113.9, 198.51.100.1' } })).body.toString()) as EchoedHeaders;
+    expect(chained.headers['x-forwarded-for']).toBe('203.0.113.9');
+    // All hops trusted, the leftmost not loopback: that proxy made the request itself.
+    const own = JSON.parse((await httpRequest({ port: s.port, path: '/headers', headers: { 'x-forwarded-for': '198.51.100.1' } })).body.toString()) as EchoedHeaders;
+    expect(own.headers['x-forwarded-for']).toBe('198.51.100.1');
+  });
 
-    // A trusted proxy without defaults for proto and host: derived from the request.
-    const partial = JSON.parse((await httpRequest({ port: s.port, path: '/headers', headers: { 'x-forwarded-for': '203.0.113.9' } })).body.toString()) as EchoedHeaders;
-    expect(partial.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
-    expect(partial.headers['x-forwarded-proto']).toBe('http');
-    expect(partial.headers['x-forwarded-host']).toBe(`127.0.0.1:${s.port}`);
-
-    // Without a chain, the trusted loopback peer is itself the (local) client: no attribution.
-    const bare = JSON.parse((await httpRequest({ port: s.port, path: '/headers' })).body.toString()) as EchoedHeaders;
-    expect(bare.headers['x-forwarded-for']).toBeUndefined();
-    expect(s.events('front_door.forwarded_headers_replaced')).toHaveLength(0);
+  it('SUPERVISOR_LOOPBACK_CLIENTS=remote: a loopback client without forwarding headers is a relay\'s client, remote', async () => {
+    const s = await ready({ SUPERVISOR_LOOPBACK_CLIENTS: 'remote' });
+    const echoed = JSON.parse((await httpRequest({ port: s.port, path: '/headers' })).body.toString()) as EchoedHeaders;
+    expect(echoed.headers['x-forwarded-for']).toBe('192.0.2.1');
+    expect(echoed.headers['x-forwarded-proto']).toBe('http');
+    const named = JSON.parse((await httpRequest({ port: s.port, path: '/headers', headers: { 'x-forwarded-for': '203.0.113.9' } })).body.toString()) as EchoedHeaders;
+    expect(named.headers['x-forwarded-for']).toBe('203.0.113.9');
   });
 
   it('streams a 10 MB request body to the gateway and its echo back unchanged', async () => {
@@ -145,8 +158,8 @@ describe('front door: HTTP forwarding', () => {
     gone.destroy();
     // A request that logs a line of its own: the log is ordered, so once that line is out, an
     // upstream_error for the abandoned request would be out too.
-    expect((await httpRequest({ port: s.port, path: '/after', headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(200);
-    await s.waitFor('front_door.forwarded_headers_replaced', undefined, 5_000);
+    expect((await httpRequest({ port: s.port, path: '/after', headers: { 'x-forwarded-for': '127.0.0.1' } })).status).toBe(403);
+    await s.waitFor('front_door.attribution_refused', undefined, 5_000);
     expect(s.events('front_door.upstream_error')).toEqual([]);
   });
 
@@ -194,6 +207,29 @@ describe('front door: its own endpoints', () => {
       expect(res.headers.get('allow')).toBe('GET, HEAD');
       expect(await res.json()).toEqual({ error: 'method_not_allowed' });
     }
+  });
+
+  it('a head with 1000 header lines or more is refused with 431 (Node 20 would drop the Content-Length past them), never forwarded without its body', async () => {
+    const s = await ready();
+    /** A POST to /echo whose Content-Length comes after `lines` header lines in all (Host and Connection included). */
+    const post = (lines: number, path = '/echo'): string => {
+      let head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n`;
+      for (let i = 0; i < lines - 3; i++) head += `x-h${i}: 1\r\n`;
+      return `${head}Content-Length: 5\r\nConnection: close\r\n\r\nhello`;
+    };
+    const under = await rawExchange(s.port, post(999));
+    expect(under.status).toBe(200);
+    expect(under.body).toBe('hello');
+    for (const lines of [1000, 1002, 1500]) {
+      const res = await rawExchange(s.port, post(lines));
+      expect(res.status, String(lines)).toBe(431);
+      expect(JSON.parse(res.body), String(lines)).toMatchObject({ error: 'bad_request', message: 'request head too large: at most 999 header lines' });
+      expect(res.serverClosed).toBe(true);
+    }
+    // The same on the WebSocket path.
+    let upgrade = `GET / HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n`;
+    for (let i = 0; i < 1000; i++) upgrade += `x-h${i}: 1\r\n`;
+    expect((await rawExchange(s.port, `${upgrade}\r\n`)).status).toBe(431);
   });
 
   it('rejects dot segments in the raw request target with 400 and closes the connection', async () => {

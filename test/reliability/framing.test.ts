@@ -385,12 +385,14 @@ describe('front door framing: seeded fuzz', () => {
       const count = await exchange(attempts);
       forwarded += count;
       if (attempts.some((a) => mustRefuse(a) !== null)) refused++;
-      // Headers that Connection named are hop-by-hop and gone; attribution never comes from a local client.
+      // Headers that Connection named are hop-by-hop and gone; a local client gets no attribution, a
+      // loopback peer that names a client (a proxy on this host) gets exactly that client.
       for (const seen of upstream.seen.slice(before)) {
         const sent = attempts.find((a) => a.target === seen.url)!;
         const named = sent.headers.some(([name, value]) => name === 'Connection' && value.includes('x-custom'));
         expect(seen.headers['x-custom'], `${seen.url} x-custom`).toBe(named ? undefined : '1');
-        expect(seen.headers['x-forwarded-for']).toBeUndefined();
+        const claimed = sent.headers.some(([name]) => name === 'X-Forwarded-For');
+        expect(seen.headers['x-forwarded-for']).toBe(claimed ? '203.0.113.9' : undefined);
       }
     }
     // The fuzz must exercise both sides of the rules to mean anything.

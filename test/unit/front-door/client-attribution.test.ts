@@ -1,11 +1,37 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createTrustCheck, forwardedHeaders as forwardedList, normalizeAddress, type Peer } from '../../../src/front-door/client-attribution.js';
+
+const CLIENT = '203.0.113.7';
+import {
+  RELAYED_LOOPBACK_CLIENT,
+  attributeClient,
+  canonicalAddress,
+  createTrustCheck,
+  forwardedHeaders as forwardedList,
+  isLoopback,
+  normalizeAddress,
+  type Attribution,
+  type ForwardableAttribution,
+  type LoopbackClients,
+} from '../../../src/front-door/client-attribution.js';
+
+const rawOf = (incoming: IncomingHttpHeaders): string[] =>
+  Object.entries(incoming).flatMap(([name, value]) => (Array.isArray(value) ? value.flatMap((v) => [name, v]) : value === undefined ? [] : [name, value]));
+
+const PROXY = '10.0.0.5';
+const TRUSTED = createTrustCheck([`${PROXY}/32`, '100.64.0.0/24']);
+
+/** The decision for a request from `peer` with these headers, SUPERVISOR_TRUSTED_PROXIES=10.0.0.5/32,100.64.0.0/24. */
+function attribute(peer: string, incoming: IncomingHttpHeaders, loopbackClients: LoopbackClients = 'local'): Attribution {
+  return attributeClient({ httpVersion: '1.1', rawHeaders: rawOf(incoming) }, peer, { trustedProxies: TRUSTED, loopbackClients });
+}
 
 /** The flat upstream header list as an object (repeated names as arrays), from Node-style headers. */
-function forwardedHeaders(incoming: IncomingHttpHeaders, peer: Peer): Record<string, string | string[]> {
-  const rawHeaders = Object.entries(incoming).flatMap(([name, value]) => (Array.isArray(value) ? value.flatMap((v) => [name, v]) : value === undefined ? [] : [name, value]));
-  const list = forwardedList({ httpVersion: '1.1', rawHeaders }, peer);
+function forwardedHeaders(incoming: IncomingHttpHeaders, peer: string | ForwardableAttribution = CLIENT): Record<string, string | string[]> {
+  const head = { httpVersion: '1.1', rawHeaders: rawOf(incoming) };
+  const attribution = typeof peer === 'string' ? attributeClient(head, peer, { trustedProxies: TRUSTED, loopbackClients: 'local' }) : peer;
+  if (attribution.kind === 'refused') throw new Error(`refused: ${attribution.message}`);
+  const list = forwardedList(head, attribution);
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < list.length; i += 2) {
     const [name, value] = [list[i]!, list[i + 1]!];
@@ -55,12 +81,115 @@ describe('createTrustCheck', () => {
   });
 });
 
-const CLIENT = '203.0.113.7';
-const PROXY = '10.0.0.5';
+
+const remote = (client: string, source: 'peer' | 'forwarded' | 'relay', extra: Partial<Extract<Attribution, { kind: 'remote' }>> = {}): Attribution => ({
+  kind: 'remote',
+  client,
+  source,
+  proto: 'http',
+  host: 'app.example',
+  replaced: false,
+  ...extra,
+});
+const refusedWith = (code: string): Partial<Attribution> => ({ kind: 'refused', code } as Partial<Attribution>);
+
+describe('isLoopback and canonicalAddress', () => {
+  it.each<[string, boolean, string | null]>([
+    ['127.0.0.1', true, '127.0.0.1'],
+    ['127.8.9.10', true, '127.8.9.10'],
+    ['::1', true, '::1'],
+    ['0:0:0:0:0:0:0:1', true, '::1'],
+    ['::ffff:127.0.0.1', true, '127.0.0.1'],
+    ['::ffff:7f00:1', true, '127.0.0.1'],
+    ['203.0.113.7', false, '203.0.113.7'],
+    ['2001:DB8:0::7', false, '2001:db8::7'],
+    ['fe80::1%eth0', false, null],
+    ['010.0.0.1', false, null],
+    ['localhost', false, null],
+    ['', false, null],
+  ])('%j: loopback %j, canonical %j', (address, loopback, canonical) => {
+    expect(isLoopback(address)).toBe(loopback);
+    expect(canonicalAddress(address)).toBe(canonical);
+  });
+});
+
+/**
+ * The decision, row by row. Peers: an internet client (untrusted), a proxy on this host (loopback,
+ * trusted by default), a proxy in SUPERVISOR_TRUSTED_PROXIES. The rule the gateway applies too:
+ * X-Forwarded-For right to left, skipping trusted hops (loopback always); the first untrusted hop is
+ * the client; whatever cannot be attributed is refused, never local.
+ */
+describe('attributeClient', () => {
+  const H = { host: 'app.example' };
+  it.each<[string, string, IncomingHttpHeaders, LoopbackClients, Partial<Attribution>]>([
+    // An untrusted peer is the client; its claims are dropped.
+    ['untrusted peer, no claims', CLIENT, H, 'local', remote(CLIENT, 'peer')],
+    ['untrusted peer claiming loopback', CLIENT, { ...H, 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'https' }, 'local', remote(CLIENT, 'peer', { replaced: true })],
+    ['untrusted peer with X-Real-IP only (not logged as replaced)', CLIENT, { ...H, 'x-real-ip': '127.0.0.1' }, 'local', remote(CLIENT, 'peer')],
+    ['untrusted IPv4-mapped peer', `::ffff:${CLIENT}`, H, 'local', remote(CLIENT, 'peer')],
+    ['any 127.x peer is loopback: local', '127.0.0.2', H, 'local', { kind: 'local' }],
+    // A client on this host.
+    ['loopback, no forwarding header: local', '127.0.0.1', H, 'local', { kind: 'local' }],
+    ['::1, no forwarding header: local', '::1', H, 'local', { kind: 'local' }],
+    ['IPv4-mapped loopback: local', '::ffff:127.0.0.1', H, 'local', { kind: 'local' }],
+    // A proxy on this host (nginx $proxy_add_x_forwarded_for, Caddy, Tailscale Serve, cloudflared).
+    ['loopback proxy names the client', '127.0.0.1', { ...H, 'x-forwarded-for': CLIENT }, 'local', remote(CLIENT, 'forwarded')],
+    ['loopback proxy: its proto and host are kept', '::1', { ...H, 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'claw.example' }, 'local', remote(CLIENT, 'forwarded', { proto: 'https', host: 'claw.example' })],
+    ['loopback proxy: a client claim of loopback left of the client is not read', '127.0.0.1', { ...H, 'x-forwarded-for': `127.0.0.1, ${CLIENT}` }, 'local', remote(CLIENT, 'forwarded')],
+    ['loopback proxy: garbage left of the client is not read', '127.0.0.1', { ...H, 'x-forwarded-for': `not-an-ip, ${CLIENT}` }, 'local', remote(CLIENT, 'forwarded')],
+    ['loopback proxy behind a trusted proxy: both skipped', '127.0.0.1', { ...H, 'x-forwarded-for': `${CLIENT}, ${PROXY}` }, 'local', remote(CLIENT, 'forwarded')],
+    ['loopback proxy: loopback hops skipped (a chain of local proxies)', '127.0.0.1', { ...H, 'x-forwarded-for': `${CLIENT}, 127.0.0.1, ::1` }, 'local', remote(CLIENT, 'forwarded')],
+    ['loopback proxy: X-Forwarded-For over two lines', '127.0.0.1', { ...H, 'x-forwarded-for': [CLIENT, '127.0.0.1'] }, 'local', remote(CLIENT, 'forwarded')],
+    ['loopback proxy: an item with a port', '127.0.0.1', { ...H, 'x-forwarded-for': `${CLIENT}:51000` }, 'local', remote(CLIENT, 'forwarded')],
+    ['loopback proxy: a bracketed IPv6 item with a port', '127.0.0.1', { ...H, 'x-forwarded-for': '[2001:DB8::7]:443' }, 'local', remote('2001:db8::7', 'forwarded')],
+    ['loopback proxy: an IPv4-mapped item', '127.0.0.1', { ...H, 'x-forwarded-for': `::ffff:${CLIENT}` }, 'local', remote(CLIENT, 'forwarded')],
+    ['loopback proxy: empty items dropped', '127.0.0.1', { ...H, 'x-forwarded-for': ` , ${CLIENT} ,, ` }, 'local', remote(CLIENT, 'forwarded')],
+    ['loopback proxy naming a trusted proxy only: that proxy made the request', '127.0.0.1', { ...H, 'x-forwarded-for': PROXY }, 'local', remote(PROXY, 'forwarded')],
+    // Refused: speaks for someone without naming them.
+    ['loopback proxy naming loopback (nginx $remote_addr for a local client)', '127.0.0.1', { ...H, 'x-forwarded-for': '127.0.0.1' }, 'local', refusedWith('loopback_chain')],
+    ['loopback proxy naming only loopback hops', '::1', { ...H, 'x-forwarded-for': '::1, 127.0.0.1' }, 'local', refusedWith('loopback_chain')],
+    ['loopback proxy naming an IPv4-mapped loopback', '127.0.0.1', { ...H, 'x-forwarded-for': '::ffff:127.0.0.1' }, 'local', refusedWith('loopback_chain')],
+    ['loopback proxy naming a long-form IPv6 loopback', '127.0.0.1', { ...H, 'x-forwarded-for': '0:0:0:0:0:0:0:1' }, 'local', refusedWith('loopback_chain')],
+    ['loopback proxy with a name instead of an address', '127.0.0.1', { ...H, 'x-forwarded-for': 'localhost' }, 'local', refusedWith('not_an_address')],
+    ['loopback proxy: garbage right of the client', '127.0.0.1', { ...H, 'x-forwarded-for': `${CLIENT}, unknown` }, 'local', refusedWith('not_an_address')],
+    ['loopback proxy: an IPv6 zone id', '127.0.0.1', { ...H, 'x-forwarded-for': 'fe80::1%eth0' }, 'local', refusedWith('not_an_address')],
+    ['loopback proxy: legacy IPv4 form', '127.0.0.1', { ...H, 'x-forwarded-for': '0x7f.0.0.1' }, 'local', refusedWith('not_an_address')],
+    ['loopback proxy: X-Real-IP without X-Forwarded-For', '127.0.0.1', { ...H, 'x-real-ip': CLIENT }, 'local', refusedWith('no_x_forwarded_for')],
+    ['loopback proxy: Forwarded without X-Forwarded-For', '127.0.0.1', { ...H, forwarded: `for=${CLIENT}` }, 'local', refusedWith('no_x_forwarded_for')],
+    ['loopback proxy: X-Forwarded-Proto without X-Forwarded-For', '::1', { ...H, 'x-forwarded-proto': 'https' }, 'local', refusedWith('no_x_forwarded_for')],
+    ['loopback proxy: a blank X-Forwarded-For', '127.0.0.1', { ...H, 'x-forwarded-for': ' , ' }, 'local', refusedWith('no_x_forwarded_for')],
+    ['refusals stand with the setting too', '127.0.0.1', { ...H, 'x-forwarded-for': '127.0.0.1' }, 'remote', refusedWith('loopback_chain')],
+    // SUPERVISOR_LOOPBACK_CLIENTS=remote: a headerless loopback peer is a relay's client.
+    ['setting remote: a headerless loopback client is remote', '127.0.0.1', H, 'remote', remote(RELAYED_LOOPBACK_CLIENT, 'relay')],
+    ['setting remote: ::1 as well', '::1', H, 'remote', remote(RELAYED_LOOPBACK_CLIENT, 'relay')],
+    ['setting remote: a proxy that names the client still gets its client', '127.0.0.1', { ...H, 'x-forwarded-for': CLIENT }, 'remote', remote(CLIENT, 'forwarded')],
+    ['setting remote: untrusted peers unchanged', CLIENT, H, 'remote', remote(CLIENT, 'peer')],
+    // A proxy in SUPERVISOR_TRUSTED_PROXIES.
+    ['trusted proxy names the client', PROXY, { ...H, 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'https' }, 'local', remote(CLIENT, 'forwarded', { proto: 'https' })],
+    ['trusted proxy: its own request (no X-Forwarded-For) is the proxy, remote', PROXY, H, 'local', remote(PROXY, 'peer')],
+    ['trusted proxy: the first untrusted hop from the right', PROXY, { ...H, 'x-forwarded-for': `198.51.100.1, ${CLIENT}, 100.64.0.9` }, 'local', remote(CLIENT, 'forwarded')],
+    ['trusted proxy: an untrusted PoP is the client (Railway, PoP not trusted)', '100.64.0.2', { ...H, 'x-forwarded-for': `${CLIENT}, 79.127.151.146` }, 'local', remote('79.127.151.146', 'forwarded')],
+    ['trusted proxy naming loopback', PROXY, { ...H, 'x-forwarded-for': '127.0.0.1' }, 'local', refusedWith('loopback_chain')],
+    ['trusted proxy: X-Real-IP without X-Forwarded-For', PROXY, { ...H, 'x-real-ip': CLIENT }, 'local', refusedWith('no_x_forwarded_for')],
+    ['trusted proxy: a name in the walk', PROXY, { ...H, 'x-forwarded-for': `${CLIENT}, edge.internal` }, 'local', refusedWith('not_an_address')],
+  ])('%s', (_name, peer, incoming, loopbackClients, expected) => {
+    expect(attribute(peer, incoming, loopbackClients)).toMatchObject(expected);
+  });
+
+  it('a refusal says what is wrong, bounded, without echoing a long item', () => {
+    const result = attribute('127.0.0.1', { 'x-forwarded-for': `${'x'.repeat(500)}` });
+    expect(result).toMatchObject({ kind: 'refused', code: 'not_an_address' });
+    expect((result as { message: string }).message.length).toBeLessThan(200);
+  });
+
+  it('the relay placeholder is a documentation address the gateway takes as public, not loopback or private', () => {
+    expect(RELAYED_LOOPBACK_CLIENT).toMatch(/^192\.0\.2\.\d+$/);
+    expect(isLoopback(RELAYED_LOOPBACK_CLIENT)).toBe(false);
+  });
+});
+
 const attributionOf = (headers: Record<string, string | string[]>): Record<string, string | string[]> =>
   Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('x-forwarded-')));
-const untrusted: Peer = { address: CLIENT, trusted: false };
-const trustedProxy: Peer = { address: PROXY, trusted: true };
 
 /** Forged attribution a client on the internet might send. */
 const FORGED: IncomingHttpHeaders = {
@@ -74,7 +203,7 @@ const FORGED: IncomingHttpHeaders = {
 
 describe('forwardedHeaders: an untrusted peer', () => {
   it('replaces every attribution header it sent with its real address', () => {
-    expect(forwardedHeaders({ host: 'app.example', accept: '*/*', ...FORGED }, untrusted)).toEqual({
+    expect(forwardedHeaders({ host: 'app.example', accept: '*/*', ...FORGED })).toEqual({
       host: 'app.example',
       accept: '*/*',
       'x-forwarded-for': CLIENT,
@@ -91,7 +220,7 @@ describe('forwardedHeaders: an untrusted peer', () => {
     ['x-real-ip', { 'x-real-ip': '127.0.0.1' }],
     ['forwarded', { forwarded: 'for=127.0.0.1' }],
   ])('never passes a forged %s', (_name, incoming) => {
-    const out = forwardedHeaders(incoming, untrusted);
+    const out = forwardedHeaders(incoming);
     expect(out['x-forwarded-for']).toBe(CLIENT);
     expect(out['x-forwarded-proto']).toBe('http');
     expect(out['x-forwarded-host']).toBe(incoming.host);
@@ -101,20 +230,20 @@ describe('forwardedHeaders: an untrusted peer', () => {
   });
 
   it('leaves out x-forwarded-host when there is no Host', () => {
-    expect(forwardedHeaders({}, untrusted)).toEqual({ 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'http' });
+    expect(forwardedHeaders({})).toEqual({ 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'http' });
   });
 
   it('uses an IPv6 peer address as is', () => {
-    expect(forwardedHeaders({}, { address: '2001:db8::7', trusted: false })['x-forwarded-for']).toBe('2001:db8::7');
+    expect(forwardedHeaders({}, '2001:db8::7')['x-forwarded-for']).toBe('2001:db8::7');
   });
 });
 
 describe('forwardedHeaders: a trusted proxy', () => {
-  it('keeps its chain and appends its own address; takes its proto and host', () => {
-    const out = forwardedHeaders({ host: 'internal:8080', ...FORGED, 'x-forwarded-for': `${CLIENT}, 198.51.100.2` }, trustedProxy);
+  it('sends the one client it resolved (the gateway trusts only loopback); takes the proxy proto and host', () => {
+    const out = forwardedHeaders({ host: 'internal:8080', ...FORGED, 'x-forwarded-for': `198.51.100.2, ${CLIENT}` }, PROXY);
     expect(out).toEqual({
       host: 'internal:8080',
-      'x-forwarded-for': `${CLIENT}, 198.51.100.2, ${PROXY}`,
+      'x-forwarded-for': CLIENT,
       'x-forwarded-proto': 'https',
       'x-forwarded-host': 'evil.example',
     });
@@ -122,36 +251,39 @@ describe('forwardedHeaders: a trusted proxy', () => {
 
   it.each<[string, IncomingHttpHeaders, Record<string, string>]>([
     ['no chain: the proxy itself is the client', { host: 'h' }, { 'x-forwarded-for': PROXY, 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h' }],
-    ['a blank chain counts as none', { host: 'h', 'x-forwarded-for': '  ' }, { 'x-forwarded-for': PROXY, 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h' }],
-    ['chain trimmed', { 'x-forwarded-for': ` ${CLIENT} ` }, { 'x-forwarded-for': `${CLIENT}, ${PROXY}`, 'x-forwarded-proto': 'http' }],
-    ['Host when it sends no x-forwarded-host', { host: 'h', 'x-forwarded-for': CLIENT }, { 'x-forwarded-for': `${CLIENT}, ${PROXY}`, 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h' }],
+    ['chain trimmed', { 'x-forwarded-for': ` ${CLIENT} ` }, { 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'http' }],
+    ['Host when it sends no x-forwarded-host', { host: 'h', 'x-forwarded-for': CLIENT }, { 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h' }],
   ])('%s', (_name, incoming, attribution) => {
-    expect(attributionOf(forwardedHeaders(incoming, trustedProxy))).toEqual(attribution);
+    expect(attributionOf(forwardedHeaders(incoming, PROXY))).toEqual(attribution);
   });
 
   it('still drops X-Real-IP, Forwarded and X-Forwarded-Port', () => {
-    const out = forwardedHeaders(FORGED, trustedProxy);
+    const out = forwardedHeaders({ ...FORGED, 'x-forwarded-for': CLIENT }, PROXY);
     expect(Object.keys(out).sort()).toEqual(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
   });
 
   it('trusted via an IPv4-mapped socket address, end to end', () => {
-    const trust = createTrustCheck(['10.0.0.0/8']);
-    const address = normalizeAddress('::ffff:10.0.0.5');
-    expect(forwardedHeaders({ 'x-forwarded-for': CLIENT }, { address, trusted: trust('::ffff:10.0.0.5') })['x-forwarded-for']).toBe(`${CLIENT}, 10.0.0.5`);
+    expect(forwardedHeaders({ 'x-forwarded-for': CLIENT }, `::ffff:${PROXY}`)['x-forwarded-for']).toBe(CLIENT);
   });
 });
 
 describe('forwardedHeaders: a local client', () => {
-  it.each(['127.0.0.1', '127.8.9.10', '::1'])('%s without a trusted chain gets no attribution headers at all', (address) => {
-    expect(forwardedHeaders({ host: 'localhost:8080', ...FORGED }, { address, trusted: false })).toEqual({ host: 'localhost:8080' });
+  it.each(['127.0.0.1', '127.8.9.10', '::1'])('%s without forwarding headers gets no attribution headers at all', (address) => {
+    expect(forwardedHeaders({ host: 'localhost:8080', 'x-keep': '1' }, address)).toEqual({ host: 'localhost:8080', 'x-keep': '1' });
   });
 
-  it('a trusted loopback proxy with a chain is attributed like any proxy', () => {
-    expect(forwardedHeaders({ 'x-forwarded-for': CLIENT }, { address: '127.0.0.1', trusted: true })['x-forwarded-for']).toBe(`${CLIENT}, 127.0.0.1`);
+  it('a proxy on this host that names a client: the client, never local', () => {
+    expect(forwardedHeaders({ 'x-forwarded-for': CLIENT, 'x-real-ip': CLIENT }, '127.0.0.1')).toEqual({ 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'http' });
   });
 
-  it('a trusted loopback peer without a chain gets no attribution headers', () => {
-    expect(forwardedHeaders({ host: 'h' }, { address: '::1', trusted: true })).toEqual({ host: 'h' });
+  it('a relay client under SUPERVISOR_LOOPBACK_CLIENTS=remote gets the placeholder', () => {
+    const relay = attributeClient({ httpVersion: '1.1', rawHeaders: ['host', 'localhost:8080'] }, '127.0.0.1', { trustedProxies: TRUSTED, loopbackClients: 'remote' });
+    expect(forwardedHeaders({ host: 'localhost:8080' }, relay as ForwardableAttribution)).toEqual({
+      host: 'localhost:8080',
+      'x-forwarded-for': RELAYED_LOOPBACK_CLIENT,
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'localhost:8080',
+    });
   });
 });
 
@@ -169,30 +301,30 @@ describe('forwardedHeaders: hop-by-hop headers', () => {
   };
 
   it('drops every standard hop-by-hop header and those named in Connection', () => {
-    const out = forwardedHeaders({ host: 'h', authorization: 'Bearer t', cookie: 'a=b', ...HOP_BY_HOP }, untrusted);
+    const out = forwardedHeaders({ host: 'h', authorization: 'Bearer t', cookie: 'a=b', ...HOP_BY_HOP });
     expect(Object.keys(out).sort()).toEqual(['authorization', 'cookie', 'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
   });
 
   it('matches Connection tokens case-insensitively and with spaces', () => {
-    const out = forwardedHeaders({ connection: ' X-Drop-Me ,Keep-Alive', 'x-drop-me': '1', 'x-keep-me': '2' }, untrusted);
+    const out = forwardedHeaders({ connection: ' X-Drop-Me ,Keep-Alive', 'x-drop-me': '1', 'x-keep-me': '2' });
     expect(out).not.toHaveProperty('x-drop-me');
     expect(out['x-keep-me']).toBe('2');
   });
 
   it('never lets Connection remove Host', () => {
-    const out = forwardedHeaders({ connection: 'close, host', host: 'app.example' }, untrusted);
+    const out = forwardedHeaders({ connection: 'close, host', host: 'app.example' });
     expect(out['host']).toBe('app.example');
     expect(out['x-forwarded-host']).toBe('app.example');
   });
 
   it('keeps multi-valued headers as arrays', () => {
-    expect(forwardedHeaders({ 'set-cookie': ['a=1', 'b=2'] }, untrusted)['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(forwardedHeaders({ 'set-cookie': ['a=1', 'b=2'] })['set-cookie']).toEqual(['a=1', 'b=2']);
   });
 
   it('does not modify the incoming headers', () => {
     const incoming: IncomingHttpHeaders = { host: 'h', ...FORGED, ...HOP_BY_HOP };
     const copy = structuredClone(incoming);
-    forwardedHeaders(incoming, untrusted);
+    forwardedHeaders(incoming);
     expect(incoming).toEqual(copy);
   });
 });
@@ -210,7 +342,7 @@ describe('forwardedHeaders: WebSocket upgrades', () => {
   };
 
   it('keeps the WebSocket handshake headers and drops Connection and Upgrade (the engine sends its own)', () => {
-    expect(forwardedHeaders(UPGRADE, untrusted)).toEqual({
+    expect(forwardedHeaders(UPGRADE)).toEqual({
       host: 'app.example',
       'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
       'sec-websocket-version': '13',
@@ -223,7 +355,7 @@ describe('forwardedHeaders: WebSocket upgrades', () => {
   });
 
   it('still replaces forged attribution on an upgrade', () => {
-    const out = forwardedHeaders({ ...UPGRADE, ...FORGED }, untrusted);
+    const out = forwardedHeaders({ ...UPGRADE, ...FORGED });
     expect(out['x-forwarded-for']).toBe(CLIENT);
     expect(out).not.toHaveProperty('x-real-ip');
     expect(out).not.toHaveProperty('forwarded');

@@ -11,6 +11,7 @@ const input = (over: Partial<ExposureInput> = {}): ExposureInput => ({
   host: '::',
   port: 8080,
   trustedProxies: [],
+  loopbackClients: 'local',
   tokenOrigin: 'env',
   effectiveConfig: PREPARED,
   configError: null,
@@ -56,7 +57,15 @@ describe('describeExposure', () => {
     expect(JSON.stringify(record)).not.toContain('super-secret-token-1234');
     expect(record.fields['event']).toBe('supervisor.exposure');
     expect(record.message).toContain('10 failed attempts within 60 s lock a client address out for 300 s (gateway default, loopback exempt)');
-    expect(record.message).toContain('X-Forwarded-For kept only from 100.64.0.2');
+    expect(record.message).toContain('X-Forwarded-For read only from proxies on this host and 100.64.0.2 (SUPERVISOR_TRUSTED_PROXIES)');
+    expect(record.message).toContain('loopback clients without X-Forwarded-For are local (behind ssh -L, socat, kubectl port-forward or another TCP tunnel, set SUPERVISOR_LOOPBACK_CLIENTS=remote)');
+  });
+
+  it('the gateway trusts the front door only (loopback) when its config says nothing else; the loopback setting is said', () => {
+    const exposure = describeExposure(input({ trustedProxies: ['100.64.0.2'], loopbackClients: 'remote', effectiveConfig: {} }));
+    expect(exposure.trustedProxies.gateway).toEqual(['127.0.0.1', '::1']);
+    expect(exposure.loopbackClients).toBe('remote');
+    expect(exposureRecord(exposure).message).toContain('loopback clients without X-Forwarded-For are remote, as 192.0.2.1 (SUPERVISOR_LOOPBACK_CLIENTS=remote)');
   });
 
   it('an unreadable config: the rate limit is unknown, the gateway proxies are not guessed', () => {
@@ -95,7 +104,18 @@ describe('supervisorFindings', () => {
     ['lockout disabled by config', { platform: LOCAL, effectiveConfig: { gateway: { auth: { rateLimit: { lockoutMs: 0, exemptLoopback: false } } } } }, ['info:supervisor.gateway_public_through_front_door', 'critical:supervisor.auth_rate_limit_disabled', 'warn:supervisor.loopback_not_exempt']],
     ['Railway without a public domain: no origins', { effectiveConfig: { gateway: { trustedProxies: ['127.0.0.1'] } } }, ['info:supervisor.gateway_public_through_front_door', 'info:supervisor.auth_rate_limit_default', 'warn:supervisor.shared_client_address', 'info:supervisor.no_allowed_origins']],
     ['unreadable config', { platform: LOCAL, effectiveConfig: null, configError: 'bad' }, ['info:supervisor.gateway_public_through_front_door', 'warn:supervisor.config_unreadable']],
-    ['local only', { platform: LOCAL, host: '127.0.0.1' }, []],
+    ['local only: a tunnel to it would bring local clients', { platform: LOCAL, host: '127.0.0.1' }, ['info:supervisor.loopback_clients_local']],
+    ['local only, tunnel clients remote', { platform: LOCAL, host: '127.0.0.1', loopbackClients: 'remote' }, []],
+    [
+      'Kubernetes: kubectl port-forward clients are local',
+      { platform: detectPlatform({ KUBERNETES_SERVICE_HOST: '10.96.0.1' }) },
+      ['info:supervisor.gateway_public_through_front_door', 'info:supervisor.auth_rate_limit_default', 'warn:supervisor.shared_client_address', 'warn:supervisor.loopback_clients_local'],
+    ],
+    [
+      'Kubernetes, tunnel clients remote',
+      { platform: detectPlatform({ KUBERNETES_SERVICE_HOST: '10.96.0.1' }), loopbackClients: 'remote' },
+      ['info:supervisor.gateway_public_through_front_door', 'info:supervisor.auth_rate_limit_default', 'warn:supervisor.shared_client_address'],
+    ],
   ])('%s', (_name, over, expected) => {
     expect(ids(over)).toEqual(expected);
   });

@@ -94,7 +94,7 @@ describe('pairing a remote device and the token in effect, with the real gateway
     expect(connected['hello']).toMatchObject({ ok: true, type: 'hello-ok' });
   });
 
-  it('a remote Control UI (its client id, mode and Origin) is refused, shown by devices approve --latest, approved with --yes, then connects', async () => {
+  it('a remote Control UI (its client id, mode and Origin) is refused, shown by devices approve --latest (the only request), approved with --yes, then connects', async () => {
     const url = `ws://${ns.hostAddress}:${sup.port}/`;
     const identity = join(work, 'browser.json');
     const ui = (): Record<string, any> => inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity, '--control-ui', `origin:${UI_ORIGIN}`]);
@@ -102,12 +102,13 @@ describe('pairing a remote device and the token in effect, with the real gateway
     expect(refused['hello']).toMatchObject({ ok: false, error: { details: { code: 'PAIRING_REQUIRED' } } });
     const requestId = refused['hello'].error.details.requestId as string;
     const notice = await sup.waitFor('gateway.pairing_required', (r) => r['requestId'] === requestId, 15_000);
-    expect(notice).toMatchObject({ clientAddress: ns.nsAddress, origin: UI_ORIGIN });
+    // From the gateway's pending list (which holds no Origin; the gateway checked it against the allowed origins).
+    expect(notice).toMatchObject({ clientAddress: ns.nsAddress, platform: 'Linux x86_64', clientId: 'openclaw-control-ui', clientMode: 'webchat' });
 
-    // Without a terminal, --latest shows the request and approves nothing.
+    // Without a terminal, --latest shows the only pending request and approves nothing.
     const shown = await runCli(['devices', 'approve', '--latest'], cliEnv, CLI_TIMEOUT_MS);
     expect(shown.code).toBe(1);
-    expect(shown.stdout).toContain(`Latest pending request ${requestId}: from ${ns.nsAddress}, platform Linux x86_64, client openclaw-control-ui (webchat)`);
+    expect(shown.stdout).toContain(`The only pending request: ${requestId}: from ${ns.nsAddress}, platform Linux x86_64, client openclaw-control-ui (webchat)`);
     expect(ui()['hello']).toMatchObject({ ok: false });
 
     const approved = await runCli(['devices', 'approve', '--latest', '--yes'], cliEnv, CLI_TIMEOUT_MS);

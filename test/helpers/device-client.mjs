@@ -1,7 +1,7 @@
 // A gateway client with a device identity (Ed25519 key pair kept in a file), as the Control UI and
 // the openclaw CLI connect: the gateway then applies device pairing to it. Usable in-process or as a
-// CLI (`node device-client.mjs <ws-url> <token-file> <identity-file> [--control-ui] [header:value …]`, prints one
-// JSON line), e.g. inside a network namespace. The token is read from a file so it never appears on
+// CLI (`node device-client.mjs <ws-url> <token-file> <identity-file> [--control-ui] [--platform-json=<JSON string>]
+// [header:value …]`, prints one JSON line; --platform-json sets client.platform, control characters included), e.g. inside a network namespace. The token is read from a file so it never appears on
 // a command line. Built from openclaw@2026.9.6: device id = sha256(raw public key), signature over
 // the v3 payload `v3|id|client|mode|role|scopes|signedAt|token|nonce|platform|deviceFamily`.
 import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
@@ -76,9 +76,11 @@ export function connectWithDevice(url, token, identity, { headers = {}, timeoutM
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [url, tokenFile, identityFile, ...rest] = process.argv.slice(2);
   const token = readFileSync(tokenFile, 'utf8').trim();
-  const headerArgs = rest.filter((arg) => arg !== '--control-ui');
+  const headerArgs = rest.filter((arg) => arg !== '--control-ui' && !arg.startsWith('--platform-json='));
   const headers = Object.fromEntries(headerArgs.map((arg) => [arg.slice(0, arg.indexOf(':')), arg.slice(arg.indexOf(':') + 1)]));
-  const client = rest.includes('--control-ui') ? CONTROL_UI : BACKEND;
+  const platformArg = rest.find((arg) => arg.startsWith('--platform-json='));
+  const base = rest.includes('--control-ui') ? CONTROL_UI : BACKEND;
+  const client = platformArg ? { ...base, platform: JSON.parse(platformArg.slice('--platform-json='.length)) } : base;
   connectWithDevice(url, token, loadOrCreateIdentity(identityFile), { headers, client }).then((result) => {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     process.exit(0);

@@ -146,7 +146,8 @@ describe('client attribution behind a platform edge (real gateway, Railway varia
     await sup.waitFor('gateway.ready', undefined, 120_000);
     expect(sup.events('supervisor.exposure')[0]).toMatchObject({
       clientAddresses: 'per-client-through-trusted-proxies',
-      trustedProxies: { frontDoor: [`${edge.nsAddress}/32`, `${POP_A}/32`], source: 'SUPERVISOR_TRUSTED_PROXIES', gateway: ['127.0.0.1', '::1', `${edge.nsAddress}/32`, `${POP_A}/32`] },
+      // The gateway trusts the front door alone: the front door walks the edge's chain and sends the client.
+      trustedProxies: { frontDoor: [`${edge.nsAddress}/32`, `${POP_A}/32`], source: 'SUPERVISOR_TRUSTED_PROXIES', gateway: ['127.0.0.1', '::1'] },
     });
     expect(sup.events('supervisor.shared_client_address')).toHaveLength(0);
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { GENERATED_TOKEN_FILE, loadToken } from '../preflight/token.js';
@@ -12,6 +13,10 @@ import { readEffectiveConfig } from '../host/effective-config.js';
 import type { AuditCommand } from './subcommands.js';
 import { describeExposure, supervisorFindings, type Exposure, type Finding } from '../host/exposure.js';
 import { detectPlatform, readHostFacts } from '../host/platform.js';
+import { findUser } from '../host/run-as.js';
+import { findStateOwner, foreignOwnerMessage, wouldLeaveForeignFiles } from '../host/state-owner.js';
+import { diffSnapshots, snapshotTree, type Change } from '../fs/tree-snapshot.js';
+import { selfCommand } from './self-command.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -83,6 +88,50 @@ function formatFindings(findings: ReadonlyArray<Finding>): string[] {
   return lines.length > 0 ? lines : ['  (none)'];
 }
 
+/** The account name of `uid` from /etc/passwd, or null. */
+function userName(uid: number): string | null {
+  try {
+    return findUser(readFileSync('/etc/passwd', 'utf8'), String(uid))?.name ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Run as another user than the state's owner (root in a container whose supervisor runs as node),
+ * the audit would leave files there that the supervisor cannot open (it then exits 2). Refused
+ * before anything is written.
+ */
+async function refuseForeignOwner(stateDir: string, json: boolean): Promise<void> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const owner = await findStateOwner(stateDir);
+  if (owner === null || !wouldLeaveForeignFiles(uid, owner)) return;
+  const again = `${selfCommand()} audit${json ? ' --json' : ''}`;
+  throw new UsageError(foreignOwnerMessage('audit', uid, userName(uid), owner, userName(owner.uid), stateDir, again));
+}
+
+/**
+ * Besides the state dir, what the config preparation may write outside it: the real file behind
+ * OPENCLAW_CONFIG_PATH (or behind a linked <state dir>/openclaw.json) and its backup.
+ */
+async function configFilesOutside(stateDir: string, env: Env): Promise<string[]> {
+  try {
+    const real = await realpath(env['OPENCLAW_CONFIG_PATH'] ?? join(stateDir, 'openclaw.json'));
+    return [real, `${real}.supervisor-backup`];
+  } catch {
+    return [];
+  }
+}
+
+function formatChanges(changes: readonly Change[], truncated: boolean): string[] {
+  if (changes.length === 0) return [`Nothing was written in the state dir or the config while the audit ran${truncated ? ' (compared: the first entries only)' : ''}.`];
+  return [
+    `Written in the state dir and the config while the audit ran (by the audit, or by a gateway running meanwhile)${truncated ? ', among the first entries only' : ''}:`,
+    ...changes.map((change) => `  ${change.change.padEnd(8)} ${change.path}${change.detail === undefined ? '' : ` (${change.detail})`}`),
+  ];
+}
+
 const count = (findings: ReadonlyArray<Finding>): string => SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`).join(', ');
 
 /**
@@ -98,6 +147,12 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
   const path = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${env['PATH'] ?? ''}` : (env['PATH'] ?? '');
   const resolved = resolveExecutable(runtime.openclawBinary, path, process.cwd());
   if (resolved.found === null) throw new CommandNotFound(runtime.openclawBinary, resolved.tried);
+
+  await refuseForeignOwner(config.stateDir, command.json);
+  // What the audit changes is measured, not promised: the preparation below, and the gateway's own
+  // audit, which opens its state database (creating state/openclaw.sqlite in a fresh state dir).
+  const watched = { trees: [config.stateDir], files: await configFilesOutside(config.stateDir, env) };
+  const before = await snapshotTree(watched.trees, watched.files);
 
   // The same preparation as at start (idempotent: "unchanged" once the supervisor has run).
   const prepared = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
@@ -121,6 +176,9 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
   const result = await runCaptured(resolved.found, ['security', 'audit', '--json'], childEnv);
   const durationMs = Date.now() - startedAt;
   const gateway = parseAudit(result.stdout);
+  const after = await snapshotTree(watched.trees, watched.files);
+  const changes = diffSnapshots(before, after);
+  const changesTruncated = before.truncated || after.truncated;
 
   const effective = await readEffectiveConfig(prepared.configPath);
   const exposure: Exposure = describeExposure({
@@ -139,7 +197,7 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
   const critical = [...gatewayFindings, ...own].some((finding) => finding.severity === 'critical');
 
   if (command.json) {
-    out(`${JSON.stringify({ gateway, gatewayExitCode: result.code, durationMs, config: { path: prepared.configPath, mode: prepared.mode }, supervisor: { exposure, findings: own } }, null, 2)}\n`);
+    out(`${JSON.stringify({ gateway, gatewayExitCode: result.code, durationMs, config: { path: prepared.configPath, mode: prepared.mode }, supervisor: { exposure, findings: own }, changes, changesTruncated }, null, 2)}\n`);
   } else {
     const lines = [
       `openclaw security audit on ${prepared.configPath} (config ${prepared.mode}), state dir ${config.stateDir}: ${(durationMs / 1000).toFixed(1)} s`,
@@ -149,6 +207,8 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
       '',
       'The supervisor\'s view (what the gateway\'s audit cannot see: the front door makes a loopback gateway public):',
       ...formatFindings(own),
+      '',
+      ...formatChanges(changes, changesTruncated),
       '',
       `Summary: gateway ${failed ? 'audit failed' : count(gatewayFindings)}; supervisor ${count(own)}.`,
     ];

@@ -42,5 +42,11 @@ export function escapeRecordStrings(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return escapeUntrusted(value, Number.POSITIVE_INFINITY);
   if (depth > 8 || typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((item) => escapeRecordStrings(item, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [escapeUntrusted(key, Number.POSITIVE_INFINITY), escapeRecordStrings(item, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      escapeUntrusted(key, Number.POSITIVE_INFINITY),
+      // A stack trace keeps its line breaks (each line escaped): one line would be unreadable.
+      key === 'stack' && typeof item === 'string' ? item.split('\n').map((line) => escapeUntrusted(line, Number.POSITIVE_INFINITY)).join('\n') : escapeRecordStrings(item, depth + 1),
+    ]),
+  );
 }

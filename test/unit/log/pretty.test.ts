@@ -21,6 +21,7 @@ describe('prettyGatewayLine', () => {
   it('escapeRecordStrings escapes every string of a record for pino-pretty, nested too, unbounded', () => {
     const long = 'y'.repeat(500);
     expect(escapeRecordStrings({ msg: 'a\u001b[8mb', n: 1, nested: { list: ['\r', long] } })).toEqual({ msg: 'a\\x1b[8mb', n: 1, nested: { list: ['\\r', long] } });
+    expect(escapeRecordStrings({ err: { stack: 'Error: x\u001b[2K\n    at f (a.js:1)' } })).toEqual({ err: { stack: 'Error: x\\x1b[2K\n    at f (a.js:1)' } });
   });
 
   it('leaves every other record to pino-pretty', () => {

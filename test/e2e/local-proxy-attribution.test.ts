@@ -62,14 +62,14 @@ http {
 }
 
 /** A plain TCP relay (what ssh -L, socat or kubectl port-forward are): namespace-facing address → 127.0.0.1:port, no header added. */
-async function startRelay(listen: string, upstreamPort: number): Promise<net.Server> {
+async function startRelay(listen: string, upstreamPort: number, port = 0): Promise<net.Server> {
   const server = net.createServer((client) => {
     const upstream = net.connect(upstreamPort, '127.0.0.1');
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, listen, resolve));
+  await new Promise<void>((resolve) => server.listen(port, listen, resolve));
   return server;
 }
 
@@ -149,9 +149,12 @@ describe('remote clients through a proxy or tunnel on this host (real gateway)',
   }, 240_000);
 
   it('SUPERVISOR_LOOPBACK_CLIENTS=remote: a TCP relay client needs pairing, shown as 192.0.2.1; nginx still names its client; the devices command stays local', async () => {
-    const s = await start({ SUPERVISOR_LOOPBACK_CLIENTS: 'remote' });
+    // What ssh -L 8080:localhost:8080 gives a browser: Host and Origin http://localhost:<its port>.
+    const relayPort = await freePort();
+    const uiOrigin = `http://localhost:${relayPort}`;
+    const s = await start({ SUPERVISOR_LOOPBACK_CLIENTS: 'remote', SUPERVISOR_ALLOWED_ORIGINS: uiOrigin });
     expect(s.events('supervisor.exposure')[0]).toMatchObject({ loopbackClients: 'remote', trustedProxies: { gateway: ['127.0.0.1', '::1'] } });
-    relay = await startRelay(ns.hostAddress, s.port);
+    relay = await startRelay(ns.hostAddress, s.port, relayPort);
     const viaRelay = `ws://${ns.hostAddress}:${(relay.address() as AddressInfo).port}/`;
 
     const refused = await device(viaRelay, 'relay-device-2.json');
@@ -161,6 +164,12 @@ describe('remote clients through a proxy or tunnel on this host (real gateway)',
     const plain = await tokenOnly(viaRelay);
     expect(plain['hello']).toMatchObject({ ok: true });
     expect(plain['hello'].scopes ?? []).not.toContain('operator.admin');
+    // The Control UI through the tunnel is a remote browser: its localhost origin must be allowed
+    // (SUPERVISOR_ALLOWED_ORIGINS, as the README says), then it is asked to pair like any other.
+    const ui = await device(viaRelay, 'relay-ui.json', '--control-ui', `host:localhost:${relayPort}`, `origin:${uiOrigin}`);
+    expect(ui['hello']).toMatchObject({ ok: false, error: { details: { code: 'PAIRING_REQUIRED' } } });
+    const otherOrigin = await device(viaRelay, 'relay-ui.json', '--control-ui', `host:localhost:${relayPort}`, 'origin:http://localhost:1');
+    expect(otherOrigin['hello']).toMatchObject({ ok: false, error: { details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED' } } });
 
     const nginxPort = await freePort();
     nginx = await startNginx(join(work, 'nginx-2'), ns.hostAddress, nginxPort, s.port);

@@ -53,6 +53,7 @@ async function generatedToken(stateDir: string): Promise<LoadedToken> {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
+    if (isOutOfSpace(code)) throw outOfSpace(stateDir, code);
     throw notWritable(stateDir, code === 'EEXIST' ? 'ENOTDIR' : code); // EEXIST: the state dir is a file
   }
   const found = await leftoverEmptyFile(path);
@@ -65,15 +66,18 @@ async function generatedToken(stateDir: string): Promise<LoadedToken> {
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
     if (code !== 'EEXIST') {
-      if (isOutOfSpace(code)) {
-        throw new StartFailure(`cannot store the generated token in ${path} (${describeWriteError(code)}); nothing was kept: free space on the state dir's file system and start again, or set OPENCLAW_GATEWAY_TOKEN`);
-      }
+      if (isOutOfSpace(code)) throw outOfSpace(path, code);
       throw notWritable(stateDir, code);
     }
   }
   // Kept from an earlier start: the same token across restarts, and only its owner may read it.
   if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
   return { value: checked(await readTokenFile(path, 'the stored token file'), `the stored token file ${path}`), origin: 'stored', path };
+}
+
+/** A full disk is no bad input: the same start works once space is freed (exit 1, not 2). */
+function outOfSpace(path: string, code: string | undefined): StartFailure {
+  return new StartFailure(`cannot store the generated token in ${path} (${describeWriteError(code)}); nothing was kept: free space on the state dir's file system and start again, or set OPENCLAW_GATEWAY_TOKEN`);
 }
 
 function notWritable(stateDir: string, code: string | undefined): UsageError {

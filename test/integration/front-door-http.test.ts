@@ -223,7 +223,8 @@ describe('front door: its own endpoints', () => {
     for (const lines of [1000, 1002, 1500]) {
       const res = await rawExchange(s.port, post(lines));
       expect(res.status, String(lines)).toBe(431);
-      expect(JSON.parse(res.body), String(lines)).toMatchObject({ error: 'bad_request', message: 'request head too large: at most 999 header lines' });
+      // Past 1000 lines Node 24 answers 431 itself (the same body, without the count); Node 20 leaves it to admission.
+      expect(JSON.parse(res.body), String(lines)).toMatchObject({ error: 'bad_request', message: expect.stringMatching(/^request head too large/) });
       expect(res.serverClosed).toBe(true);
     }
     // The same on the WebSocket path.

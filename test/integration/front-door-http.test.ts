@@ -74,6 +74,13 @@ describe('front door: HTTP forwarding', () => {
       expect(refused.status, JSON.stringify(headers)).toBe(403);
       expect(JSON.parse(refused.body.toString())).toMatchObject({ error: 'proxy_attribution_required' });
     }
+    // The WebSocket upgrade gets the same answer.
+    const upgrade = await rawExchange(
+      s.port,
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Forwarded-For: 127.0.0.1\r\n\r\n`,
+    );
+    expect(upgrade.status).toBe(403);
+    expect(JSON.parse(upgrade.body)).toMatchObject({ error: 'proxy_attribution_required', reason: 'loopback_chain' });
     // Said once per peer and reason, not once per request.
     await s.waitFor('front_door.attribution_refused', () => s.events('front_door.attribution_refused').length >= 3, 5_000);
     expect(s.events('front_door.attribution_refused').map((r) => r['reason'])).toEqual(['loopback_chain', 'no_x_forwarded_for', 'not_an_address']);

@@ -2,6 +2,8 @@ import { constants } from 'node:fs';
 import { access, chmod, lchown, lstat, mkdir, opendir, readFile, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../config/usage-error.js';
+import { StartFailure } from '../errors.js';
+import { describeWriteError, isOutOfSpace } from '../fs/write-file-atomic.js';
 import type { PlatformKind } from './platform.js';
 import type { RunAsUser } from './run-as.js';
 
@@ -81,6 +83,7 @@ export async function checkStateDirWritable(stateDir: string, platform: Platform
     await access(stateDir, constants.W_OK | constants.X_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    if (isOutOfSpace(code)) throw new StartFailure(`cannot create the state dir ${stateDir} (${describeWriteError(code)}): free space and start again`);
     if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw error;
     const who = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
     const reason = code === 'EROFS' ? 'is on a read-only filesystem' : `is not writable for uid ${who.uid}`;

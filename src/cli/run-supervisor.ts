@@ -2,7 +2,9 @@ import type { Config } from '../config/config.js';
 import { SECOND_SIGNAL_BASE } from '../exit-codes.js';
 import { FrontDoor } from '../front-door/front-door.js';
 import { isAuthReloadLine } from '../gateway/auth-check.js';
+import { totalmem } from 'node:os';
 import { buildChildEnv } from '../gateway/child-env.js';
+import { decideGatewayHeap } from '../gateway/heap-size.js';
 import { GatewayRunner } from '../gateway/gateway-runner.js';
 import { PairingNotices } from '../gateway/pairing-notice.js';
 import { listPendingPairing } from '../gateway/pairing-list.js';
@@ -25,6 +27,14 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   // The notice reads the gateway's own pending list with the supervisor's token (loopback, scope operator.pairing).
   const pairingNotices = new PairingNotices({ logger, selfCommand: selfCommand(), listPending: () => listPendingPairing(config.gatewayPort, prepared.token.value) });
   const authWatch = authWatchFor(config, prepared, logger, selfCommand());
+  // Under a memory limit, the gateway's heap as its own service install would size it (heap-size.ts).
+  const heap = decideGatewayHeap({ limitBytes: readMemoryEvidence()?.maxBytes ?? null, physicalBytes: totalmem(), nodeOptions: env['NODE_OPTIONS'], command: [prepared.command.file, ...prepared.command.args] });
+  if (heap.kind === 'sized') {
+    logger.info(
+      { event: 'gateway.heap_sized', maxOldSpaceSizeMiB: heap.maxOldSpaceSizeMiB, memoryLimitBytes: heap.limitBytes },
+      `the container's memory limit is ${Math.round(heap.limitBytes / 1048576)} MiB: the gateway gets --max-old-space-size=${heap.maxOldSpaceSizeMiB} in NODE_OPTIONS, as \`openclaw gateway install\` would give it (set your own in NODE_OPTIONS to override)`,
+    );
+  }
   const runner = new GatewayRunner({
     command: prepared.command,
     env: buildChildEnv({
@@ -34,6 +44,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
       configPath: prepared.gatewayConfig.configPath,
       includeRoots: prepared.gatewayConfig.includeRoots,
       nodeBinDir: prepared.runtime.nodeBinDir,
+      nodeOptions: heap.kind === 'sized' ? heap.nodeOptions : null,
     }),
     gatewayPort: config.gatewayPort,
     startupTimeoutMs: config.startupTimeoutMs,

@@ -20,14 +20,17 @@ export interface ChildEnvInput {
   readonly includeRoots: readonly string[];
   /** Directory put first on PATH, so that `node` is the Node 24 the gateway needs. */
   readonly nodeBinDir: string | null;
+  /** NODE_OPTIONS for the gateway when the supervisor sized its heap (src/gateway/heap-size.ts); null: as inherited. */
+  readonly nodeOptions?: string | null;
 }
 
-export function buildChildEnv({ parentEnv, token, stateDir, configPath, includeRoots, nodeBinDir }: ChildEnvInput): Record<string, string> {
+export function buildChildEnv({ parentEnv, token, stateDir, configPath, includeRoots, nodeBinDir, nodeOptions = null }: ChildEnvInput): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(parentEnv)) {
     if (value !== undefined && !isSupervisorOnly(name)) env[name] = value;
   }
   if (nodeBinDir !== null) env['PATH'] = env['PATH'] ? `${nodeBinDir}:${env['PATH']}` : nodeBinDir;
+  if (nodeOptions !== null) env['NODE_OPTIONS'] = nodeOptions;
   return {
     ...env,
     OPENCLAW_GATEWAY_TOKEN: token,

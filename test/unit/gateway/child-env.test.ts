@@ -58,6 +58,13 @@ describe('buildChildEnv: what the supervisor sets', () => {
 
   // Since f347605: OPENCLAW_NO_RESPAWN=1 would turn a restart request into an in-process restart the
   // supervisor cannot see, so it is not set; an inherited one passes through untouched.
+  it('passes NODE_OPTIONS as inherited, or the one the heap sizing built (heap-size.ts)', () => {
+    const base = { token: TOKEN, stateDir: '/s', configPath: '/s/c.json', includeRoots: [], nodeBinDir: null };
+    expect(buildChildEnv({ ...base, parentEnv: { NODE_OPTIONS: '--enable-source-maps' } })['NODE_OPTIONS']).toBe('--enable-source-maps');
+    expect(buildChildEnv({ ...base, parentEnv: { NODE_OPTIONS: '--enable-source-maps' }, nodeOptions: '--enable-source-maps --max-old-space-size=768' })['NODE_OPTIONS']).toBe('--enable-source-maps --max-old-space-size=768');
+    expect(buildChildEnv({ ...base, parentEnv: {}, nodeOptions: null })).not.toHaveProperty('NODE_OPTIONS');
+  });
+
   it('does not set OPENCLAW_NO_RESPAWN', () => {
     expect(build({})).not.toHaveProperty('OPENCLAW_NO_RESPAWN');
   });

@@ -7,6 +7,11 @@
 #   e2fsprogs  `chattr`: an immutable config file in a unit test
 #   nginx, wrk test/bench-smoke.test.ts runs `npm run bench -- --smoke`, which compares the front
 #              door with nginx and loads HTTP with wrk (bench/, BENCHMARKS.md)
+#   podman, runc, debootstrap, iptables, catatonit
+#              test/image/image.test.ts builds the image from the Dockerfile and runs it as deployed:
+#              debootstrap makes the local base image (no image registry is reachable), podman builds
+#              and runs it with runc (crun refuses these machines' hybrid cgroup layout), netavark
+#              needs iptables for published ports, and `kube play` builds its pause image on catatonit
 # Idempotent and silent when everything is there. When something is missing and this is not root
 # with apt-get, it prints one line saying what is needed and how to get it, and fails, so that no
 # test runs half-equipped.
@@ -24,6 +29,11 @@ find_missing() {
   command -v chattr >/dev/null || need+=(e2fsprogs)
   command -v nginx >/dev/null || need+=(nginx)
   command -v wrk >/dev/null || need+=(wrk)
+  command -v podman >/dev/null || need+=(podman)
+  command -v runc >/dev/null || need+=(runc)
+  command -v debootstrap >/dev/null || need+=(debootstrap)
+  command -v iptables >/dev/null || need+=(iptables)
+  command -v catatonit >/dev/null || need+=(catatonit)
 }
 find_missing
 if ((${#need[@]} == 0)); then exit 0; fi

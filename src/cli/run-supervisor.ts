@@ -12,6 +12,7 @@ import type { SupervisorLogger } from '../log/logger.js';
 import { authWatchFor, preflight } from '../preflight/preflight.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { readMemoryEvidence } from '../host/evidence.js';
+import { connectionCap, readFdLimit } from '../host/fd-limit.js';
 import { attachOperations } from '../ops/attach-operations.js';
 import { factsOf } from '../ops/health-details.js';
 import type { ReaperStatus } from './pid1.js';
@@ -50,6 +51,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     startupTimeoutMs: config.startupTimeoutMs,
     stopTimeoutMs: config.stopTimeoutMs,
     restart: config.restart,
+    liveness: config.liveness,
     logger,
     onGatewayLine: (line) => {
       pairingNotices.onLine(line);
@@ -69,6 +71,8 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     loopbackClients: config.loopbackClients,
     logger,
     gatewayState: () => runner.lifecycle.state,
+    gatewayResponsive: () => runner.responsive,
+    maxConnections: connectionCap(readFdLimit()),
   });
   // Issue 13: metrics, alerts, health details; the exit waits for alerts under way at most a bound (none after a second signal).
   const operations = await attachOperations({ config, log, frontDoor, gateway: () => factsOf(runner.lifecycle), readMemory: readMemoryEvidence, version, platform: prepared.platform.kind, env });

@@ -1,3 +1,4 @@
+import type { LivenessSettings } from '../gateway/liveness.js';
 import type { LogLevel } from './settings.js';
 
 export interface RestartPolicy {
@@ -52,6 +53,8 @@ export interface Config {
   /** Prometheus /metrics on a listener of its own; null: off (the default). */
   readonly metrics: { readonly port: number; readonly host: string } | null;
   readonly alerts: AlertSettings;
+  /** Liveness probing of the ready gateway (src/gateway/liveness.ts); null: off. */
+  readonly liveness: LivenessSettings | null;
   /** The user's gateway command after `--`, or null for the pinned openclaw binary. */
   readonly gatewayCommand: readonly string[] | null;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, type Config, type TokenSource } from './config.js';
 import { SETTINGS, invalid, parseInteger, type SettingKey, type SettingValues } from './settings.js';
+import { DEFAULT_LIVENESS } from '../gateway/liveness.js';
 import { detectPlatform } from '../host/platform.js';
 import { stopTimingsProblem } from '../supervisor/stop-plan.js';
 import { UsageError } from './usage-error.js';
@@ -117,6 +118,7 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
       loopbackClients: values.loopbackClients ?? 'local',
       allowedOrigins: values.allowedOrigins ?? (railwayDomain ? SETTINGS.allowedOrigins.parse(`https://${railwayDomain}`, 'RAILWAY_PUBLIC_DOMAIN') : []),
       metrics: metricsPort === null ? null : { port: metricsPort, host: values.metricsHost ?? DEFAULTS.metricsHost },
+      liveness: values.livenessIntervalMs === 0 ? null : { intervalMs: values.livenessIntervalMs ?? DEFAULT_LIVENESS.intervalMs, timeoutMs: values.livenessTimeoutMs ?? DEFAULT_LIVENESS.timeoutMs, failuresToKill: values.livenessFailures ?? DEFAULT_LIVENESS.failuresToKill },
       alerts: {
         webhook: values.alertWebhook ?? DEFAULTS.alerts.webhook,
         restarts: values.alertRestarts ?? DEFAULTS.alerts.restarts,

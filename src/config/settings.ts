@@ -171,9 +171,9 @@ export const SETTINGS = {
   alertWebhook: spec({ env: 'SUPERVISOR_ALERT_WEBHOOK', flag: 'alert-webhook', help: 'incoming-webhook URL (Slack/Discord style) that gets one JSON POST per alert (default: none)', parse: webhookUrl }),
   alertRestarts: spec({ env: 'SUPERVISOR_ALERT_RESTARTS', flag: 'alert-restarts', help: 'alert when this many restarts after failures happen within the alert window (default 3)', parse: count }),
   alertWindowMs: spec({ env: 'SUPERVISOR_ALERT_WINDOW_MS', flag: 'alert-window-ms', help: 'window of that restart count (default 600000)', parse: positiveMs }),
-  livenessIntervalMs: spec({ env: 'SUPERVISOR_LIVENESS_INTERVAL_MS', flag: 'liveness-interval-ms', help: 'pause between liveness probes (GET /healthz) of the ready gateway (default 5000; 0 turns probing off)', parse: nonNegativeMs }),
-  livenessTimeoutMs: spec({ env: 'SUPERVISOR_LIVENESS_TIMEOUT_MS', flag: 'liveness-timeout-ms', help: 'a liveness probe not answered within this fails: /readyz 503 (default 10000)', parse: positiveMs }),
-  livenessFailures: spec({ env: 'SUPERVISOR_LIVENESS_FAILURES', flag: 'liveness-failures', help: 'failed liveness probes in a row that get the gateway killed and restarted (default 3)', parse: count }),
+  livenessIntervalMs: spec({ env: 'SUPERVISOR_LIVENESS_INTERVAL_MS', flag: 'liveness-interval-ms', help: 'pause between liveness probes (GET /healthz) of the ready gateway (default 10000; 0 turns probing off)', parse: nonNegativeMs }),
+  livenessTimeoutMs: spec({ env: 'SUPERVISOR_LIVENESS_TIMEOUT_MS', flag: 'liveness-timeout-ms', help: 'a liveness probe not answered within this fails: /readyz 503 (default 30000)', parse: positiveMs }),
+  livenessFailures: spec({ env: 'SUPERVISOR_LIVENESS_FAILURES', flag: 'liveness-failures', help: 'failed liveness probes in a row that get the gateway killed and restarted (default 5)', parse: count }),
   runAs: spec({ env: 'SUPERVISOR_RUN_AS', flag: 'run-as', help: 'started as root: prepare the state dir for this user, then run the supervisor and the gateway as it (the image sets node; default: unset, stay who we are)', parse: text }),
   allowedOrigins: spec({ env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', help: 'origins allowed to open the Control UI (default https://$RAILWAY_PUBLIC_DOMAIN)', parse: originList }),
 } as const;

@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { MAX_REQUEST_HEADERS, admit, type Admission, type Arrival } from './admission.js';
 import { attributeClient, createTrustCheck, normalizeAddress, type Attribution, type AttributionPolicy, type LoopbackClients } from './client-attribution.js';
 import type { HealthDetails, HealthView } from './health.js';
+import { capConnections } from './connection-cap.js';
 import { forwardHttp } from './http-forward.js';
 import { isClosing, markClosing, sendJson, writeRawResponse } from './responses.js';
 import { connectUpstream, type Upstream } from './upstream.js';
@@ -21,6 +22,10 @@ export interface FrontDoorOptions {
   readonly logger: Logger;
   /** The gateway's state, read on every request. */
   readonly gatewayState: () => HealthView['gatewayState'];
+  /** False while the ready gateway fails its liveness probe: /readyz 503 (read by the health endpoints only). */
+  readonly gatewayResponsive?: () => boolean;
+  /** Client connections accepted at once (src/host/fd-limit.ts connectionCap); more are closed at accept. */
+  readonly maxConnections?: number | null;
   /** What /healthz and /readyz add about the gateway (restarts, last exit, time ready); see also setHealthDetails. */
   readonly healthDetails?: () => HealthDetails;
   /** The client-side time bounds; the defaults below unless a test needs shorter ones. */
@@ -127,6 +132,7 @@ export class FrontDoor {
     // Node's default, spelled out: on Node 20 the fields past it are dropped without an error, a
     // Content-Length among them, so admission refuses a head that reaches it (Node 24 answers 431).
     this.#server.maxHeadersCount = MAX_REQUEST_HEADERS;
+    if (options.maxConnections != null) capConnections(this.#server, options.maxConnections, options.logger);
     this.#server.on('connection', (socket: Socket) => this.#onConnection(socket));
     this.#server.on('request', (req, res) => this.#onRequest(req, res));
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(error, socket));
@@ -263,7 +269,7 @@ export class FrontDoor {
   }
 
   #view(): HealthView {
-    return { gatewayState: this.#options.gatewayState(), draining: this.#draining, details: this.#healthDetails, announcing: this.#announcing };
+    return { gatewayState: this.#options.gatewayState(), draining: this.#draining, details: this.#healthDetails, announcing: this.#announcing, unresponsive: this.#options.gatewayResponsive?.() === false };
   }
 
   #nextChange(): Promise<void> {

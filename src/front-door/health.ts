@@ -14,6 +14,8 @@ export interface HealthView {
    * says 503 at once so the platform stops routing here, while traffic that still arrives is served.
    */
   readonly announcing?: boolean;
+  /** The ready gateway fails its liveness probe (src/gateway/liveness.ts): not ready, still forwarded to. */
+  readonly unresponsive?: boolean;
 }
 
 /**
@@ -41,9 +43,9 @@ export function liveness(view: HealthView): HealthAnswer {
   return answer(ok, view);
 }
 
-/** `/readyz`: the gateway is ready and the supervisor is neither stopping nor draining. */
+/** `/readyz`: the gateway is ready and answers its liveness probe, and the supervisor is neither stopping nor draining. */
 export function readiness(view: HealthView): HealthAnswer {
-  return answer(isServing(view) && view.announcing !== true, view);
+  return answer(isServing(view) && view.announcing !== true && view.unresponsive !== true, view);
 }
 
 export function isServing(view: HealthView): boolean {
@@ -51,7 +53,7 @@ export function isServing(view: HealthView): boolean {
 }
 
 function answer(ok: boolean, view: HealthView): HealthAnswer {
-  const state = view.draining || view.announcing === true ? 'draining' : view.gatewayState;
+  const state = view.draining || view.announcing === true ? 'draining' : view.unresponsive === true && view.gatewayState === 'ready' ? 'unresponsive' : view.gatewayState;
   const body = { status: ok ? ('ok' as const) : ('unavailable' as const), state, gateway: view.gatewayState, draining: view.draining };
   return { status: ok ? 200 : 503, body: view.details === undefined ? body : { ...body, ...view.details() } };
 }

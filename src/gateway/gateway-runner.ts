@@ -2,13 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RestartPolicy } from '../config/config.js';
 import { EXIT } from '../exit-codes.js';
 import { readMemoryEvidence } from '../host/evidence.js';
+import { countOpenFds, readFdLimit } from '../host/fd-limit.js';
 import type { Logger } from '../log/logger.js';
 import type { GatewayCommand } from './gateway-command.js';
 import { INITIAL_LIFECYCLE, transition, type ExitInfo, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
+import { killEvidence, watchLiveness, type LivenessSettings } from './liveness.js';
 import { isLoopbackPortFree } from './port-check.js';
 import { groupMembers } from './process-group.js';
 import { NO_HISTORY, classifyExit, decide, describeExit, failuresInWindow, type AttemptOutcome, type ExitOutcome, type RestartHistory } from './restart-policy.js';
-import { loadSpawner, spawnGateway, type GatewayProcess } from './spawn-gateway.js';
+import { GatewaySpawnError, loadSpawner, spawnGateway, type GatewayProcess } from './spawn-gateway.js';
 import { waitUntilReady } from './wait-until-ready.js';
 
 export interface GatewayRunnerOptions {
@@ -24,6 +26,8 @@ export interface GatewayRunnerOptions {
   readonly onGatewayLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Called once per ready gateway, before `gateway.ready` is logged: what that record adds (URLs, the token in effect). */
   readonly readyDetails?: () => Promise<{ fields: Record<string, unknown>; message: string }>;
+  /** Probing of the ready gateway (src/gateway/liveness.ts); null: off. */
+  readonly liveness?: LivenessSettings | null;
 }
 
 /** How the runner ended, as the supervisor's exit code: stopped on request, crash loop, or refused. */
@@ -42,6 +46,10 @@ export class GatewayRunner {
   #lastChild: GatewayProcess | null = null;
   #history: RestartHistory = NO_HISTORY;
   #sentSignal: NodeJS.Signals | null = null;
+  /** False from the first failed liveness probe of the running gateway until one succeeds again. */
+  #responsive = true;
+  /** The running gateway was killed for not answering its liveness probes. */
+  #killedUnresponsive = false;
   readonly #stop = new AbortController();
   readonly #options: GatewayRunnerOptions;
 
@@ -51,6 +59,11 @@ export class GatewayRunner {
 
   get lifecycle(): Lifecycle {
     return this.#lifecycle;
+  }
+
+  /** False while the ready gateway fails its liveness probes: /readyz says 503 then, whatever the lifecycle says. */
+  get responsive(): boolean {
+    return this.#responsive;
   }
 
   /** The running gateway's pid, or null between attempts. */
@@ -160,13 +173,23 @@ export class GatewayRunner {
     if (this.#stopRequested) return 'requested-stop';
 
     this.#sentSignal = null;
+    this.#responsive = true;
+    this.#killedUnresponsive = false;
     const readinessAbort = new AbortController();
     let kick = (): void => undefined;
-    const child = spawnGateway(command, this.#options.env, logger, {
-      onReadyLine: () => kick(),
-      onSignalLine: (signal) => this.#onGatewaySignal(signal),
-      ...(this.#options.onGatewayLine ? { onLine: this.#options.onGatewayLine } : {}),
-    });
+    let child: GatewayProcess;
+    try {
+      child = spawnGateway(command, this.#options.env, logger, {
+        onReadyLine: () => kick(),
+        onSignalLine: (signal) => this.#onGatewaySignal(signal),
+        ...(this.#options.onGatewayLine ? { onLine: this.#options.onGatewayLine } : {}),
+      });
+    } catch (error) {
+      // Not the gateway's fault and not ours to die of: the restart policy retries it like a crash.
+      const cause = await spawnFailureCause(error);
+      logger.error({ event: 'gateway.spawn_failed', ...cause, command: [command.file, ...command.args] }, `the gateway could not be started (${cause.error}): counted as a failed attempt`);
+      return this.#stopRequested ? 'requested-stop' : 'spawn-failed';
+    }
     this.#child = child;
     this.#lastChild = child;
     const spawnedAt = Date.now();
@@ -188,6 +211,7 @@ export class GatewayRunner {
         const sinceSpawnMs = Date.now() - spawnedAt;
         const details = await this.#readyDetails();
         logger.info({ event: 'gateway.ready', gatewayPid: child.pid, sinceSpawnMs, ...details.fields }, `gateway ready after ${sinceSpawnMs} ms${details.message}`);
+        this.#watch(child);
       } else if (first === 'timeout' && !this.#stopRequested) {
         logger.error(
           { event: 'gateway.startup_timeout', gatewayPid: child.pid, timeoutMs: startupTimeoutMs, stderrTail: child.stderrTail() },
@@ -204,11 +228,13 @@ export class GatewayRunner {
 
     const exit = await child.exited;
     const readyAt = this.#lifecycle.readyAt;
-    const outcome = classifyExit(exit, {
+    const classified = classifyExit(exit, {
       stopRequested: this.#stopRequested,
       readyForMs: readyAt === null ? null : exit.at - readyAt,
       stableAfterMs: this.#options.restart.stableAfterMs,
     });
+    const outcome = this.#killedUnresponsive && classified !== 'requested-stop' ? 'unresponsive' : classified;
+    this.#responsive = true;
     this.#recordExit(exit, outcome, child);
     if (outcome === 'refused') {
       logger.error(
@@ -217,6 +243,43 @@ export class GatewayRunner {
       );
     }
     return outcome;
+  }
+
+  /**
+   * Liveness of the ready gateway until it exits or a stop begins (the stop's SIGTERM makes it stop
+   * answering, which is no freeze). A kill is one SIGKILL to the group: a stopped or wedged process
+   * cannot act on SIGTERM. Its exit then ends the attempt as usual, read as `unresponsive`.
+   */
+  #watch(child: GatewayProcess): void {
+    const settings = this.#options.liveness;
+    if (settings === null || settings === undefined) return;
+    const { logger, gatewayPort } = this.#options;
+    const over = new AbortController();
+    void child.exited.then(() => over.abort());
+    const signal = AbortSignal.any([over.signal, this.#stop.signal]);
+    void watchLiveness(gatewayPort, settings, signal, {
+      onAction: (action, state) => {
+        const evidence = killEvidence(state, Date.now(), settings);
+        switch (action) {
+          case 'failing':
+            this.#responsive = false;
+            logger.warn({ event: 'gateway.liveness_failing', gatewayPid: child.pid, ...evidence }, `the gateway did not answer GET /healthz (${state.lastError}): /readyz answers 503 until it does`);
+            return;
+          case 'recovered':
+            this.#responsive = true;
+            logger.info({ event: 'gateway.liveness_recovered', gatewayPid: child.pid }, 'the gateway answers GET /healthz again: /readyz follows its state again');
+            return;
+          case 'kill':
+            this.#killedUnresponsive = true;
+            this.#sentSignal = 'SIGKILL';
+            child.signalGroup('SIGKILL');
+            logger.error(
+              { event: 'gateway.unresponsive', gatewayPid: child.pid, ...evidence },
+              `the gateway did not answer GET /healthz ${state.failures} times in a row (${evidence['unresponsiveForMs']} ms, last: ${state.lastError}): SIGKILL to its process group, restarting it`,
+            );
+        }
+      },
+    });
   }
 
   async #readyDetails(): Promise<{ fields: Record<string, unknown>; message: string }> {
@@ -259,4 +322,10 @@ export class GatewayRunner {
       `the gateway received ${signal} that the supervisor did not send: another process in the container (e.g. an openclaw CLI command) signalled it`,
     );
   }
+}
+
+/** What a failed spawn says about its cause: Node's code (EMFILE…) and the descriptors open against the limit. */
+async function spawnFailureCause(error: unknown): Promise<{ error: string; code: string | null; openFds: number | null; fdLimit: number | null }> {
+  const code = error instanceof GatewaySpawnError ? await error.errno : ((error as NodeJS.ErrnoException | null)?.code ?? null);
+  return { error: code ?? (error instanceof Error ? error.message : String(error)), code, openFds: countOpenFds(), fdLimit: readFdLimit() };
 }

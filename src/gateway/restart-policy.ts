@@ -8,9 +8,10 @@ import type { ExitInfo } from './lifecycle.js';
  * - restart-request: exit 0 after it was ready (external supervisor mode): respawn at once;
  * - refused: exit 78, a config/auth refusal or a locked state dir: retrying cannot help;
  * - stable-failure: a crash after it stayed ready for the stable period: the backoff starts over;
- * - failure: any other crash, including exit 0 before it was ever ready (so it cannot spin).
+ * - failure: any other crash, including exit 0 before it was ever ready (so it cannot spin);
+ * - unresponsive: we killed it because it stopped answering its liveness probe (src/gateway/liveness.ts).
  */
-export type ExitOutcome = 'requested-stop' | 'restart-request' | 'refused' | 'stable-failure' | 'failure';
+export type ExitOutcome = 'requested-stop' | 'restart-request' | 'refused' | 'stable-failure' | 'failure' | 'unresponsive';
 
 export const EXIT_CONFIG_REFUSED = EXIT.configRefused;
 
@@ -30,8 +31,11 @@ export function failuresInWindow(failureTimes: readonly number[], now: number, p
   return failureTimes.filter((at) => now - at < policy.limitIntervalMs);
 }
 
-/** Why an attempt ended without a gateway exit of its own to classify. */
-export type AttemptOutcome = ExitOutcome | 'startup-timeout' | 'port-in-use';
+/**
+ * Why an attempt ended without a gateway exit of its own to classify; `spawn-failed`: the process
+ * could not be created at all (EMFILE, ENOMEM, EACCES, a missing executable): a failure like any other.
+ */
+export type AttemptOutcome = ExitOutcome | 'startup-timeout' | 'port-in-use' | 'spawn-failed';
 
 /** What the runner remembers between attempts: the failures that count, and the backoff step. */
 export interface RestartHistory {

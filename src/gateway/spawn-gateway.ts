@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { EXIT } from '../exit-codes.js';
 import type { Logger } from '../log/logger.js';
 import type { GatewayCommand } from './gateway-command.js';
@@ -74,9 +76,55 @@ export async function loadSpawner(): Promise<void> {
   execaModule ??= await import('execa');
 }
 
+/**
+ * The process could not be created: `errno` settles with Node's code (EMFILE, ENFILE, EAGAIN, …)
+ * once the child's 'error' event came, or null.
+ */
+export class GatewaySpawnError extends Error {
+  readonly errno: Promise<string | null>;
+  constructor(message: string, errno: Promise<string | null>) {
+    super(message);
+    this.errno = errno;
+  }
+}
+
+/** How long a failed spawn waits for the child's 'error' event (Node emits it on the next tick). */
+const SPAWN_ERROR_WAIT_MS = 100;
+
+/**
+ * Runs `start` while watching Node's `child_process` diagnostics channel for the ChildProcess it
+ * creates. At EMFILE/ENFILE Node creates no stdio and emits 'error' on the next tick; execa then
+ * throws ("subprocess.stdio is not iterable") before anyone could listen, and the unheard 'error'
+ * would end the supervisor. The channel hands us that ChildProcess so its error is heard and read.
+ */
+function spawnWatched<T>(start: () => T): T {
+  let child: ChildProcess | null = null;
+  const onChild = (message: unknown): void => {
+    child ??= (message as { process: ChildProcess }).process;
+  };
+  diagnostics.subscribe('child_process', onChild);
+  try {
+    return start();
+  } catch (error) {
+    const created = child as ChildProcess | null;
+    const errno = new Promise<string | null>((resolve) => {
+      if (created === null) return resolve((error as NodeJS.ErrnoException).code ?? null);
+      const timer = setTimeout(() => resolve(null), SPAWN_ERROR_WAIT_MS);
+      created.once('error', (spawnError: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        resolve(spawnError.code ?? null);
+      });
+    });
+    throw new GatewaySpawnError(error instanceof Error ? error.message : String(error), errno);
+  } finally {
+    diagnostics.unsubscribe('child_process', onChild);
+  }
+}
+
 export function spawnGateway(command: GatewayCommand, env: Record<string, string>, logger: Logger, hooks: SpawnHooks): GatewayProcess {
-  if (execaModule === null) throw new Error('spawnGateway before loadSpawner()');
-  const subprocess = execaModule.execa(command.file, [...command.args], {
+  const execa = execaModule?.execa;
+  if (execa === undefined) throw new Error('spawnGateway before loadSpawner()');
+  const subprocess = spawnWatched(() => execa(command.file, [...command.args], {
     env,
     extendEnv: false,
     detached: true,
@@ -88,7 +136,7 @@ export function spawnGateway(command: GatewayCommand, env: Record<string, string
     // Lines are consumed as they come (below); nothing is kept for a result.
     buffer: false,
     reject: false,
-  });
+  }));
   const outputClosed: Array<Promise<void>> = [];
   const exited = new Promise<ExitInfo>((resolve) => {
     subprocess.once('exit', (code, signal) => {

@@ -7,9 +7,11 @@ import type { ExitSummary, OpsEvent, RestartCause } from './ops-events.js';
  * - oom_kill: the cgroup's memory.events oom_kill counter rose (the kernel killed a process of
  *   this container for memory), seen by polling or in a gateway exit record;
  * - restarts: `threshold` restarts after failures within `windowMs` (a restart request is no
- *   failure); then quiet for one window, so a slow loop alerts once per window, not per restart.
+ *   failure); then quiet for one window, so a slow loop alerts once per window, not per restart;
+ * - unresponsive: the ready gateway stopped answering its liveness probe and was killed: once per
+ *   kill (each kill is a restart, so a loop of them ends in crash_loop).
  */
-export type AlertKind = 'crash_loop' | 'refused' | 'oom_kill' | 'restarts';
+export type AlertKind = 'crash_loop' | 'refused' | 'oom_kill' | 'restarts' | 'unresponsive';
 
 export interface Alert {
   readonly kind: AlertKind;
@@ -35,7 +37,7 @@ export const INITIAL_ALERT_STATE: AlertPolicyState = { restartTimes: [], quietUn
 
 export type AlertInput = { readonly kind: 'event'; readonly event: OpsEvent } | { readonly kind: 'memory'; readonly at: number; readonly oomKills: number | null };
 
-const FAILURE_CAUSES: ReadonlySet<RestartCause> = new Set(['crash', 'startup-timeout', 'stable-failure', 'port-in-use']);
+const FAILURE_CAUSES: ReadonlySet<RestartCause> = new Set(['crash', 'startup-timeout', 'stable-failure', 'port-in-use', 'unresponsive', 'spawn-failed']);
 
 export function stepAlerts(state: AlertPolicyState, input: AlertInput, settings: AlertPolicySettings): { state: AlertPolicyState; alerts: Alert[] } {
   if (input.kind === 'memory') return observeOomKills(state, input.oomKills, input.at);
@@ -50,6 +52,8 @@ export function stepAlerts(state: AlertPolicyState, input: AlertInput, settings:
     case 'refused':
       if (state.gaveUp) return { state, alerts: [] };
       return { state: { ...state, gaveUp: true }, alerts: [{ kind: 'refused', severity: 'critical', at: event.at, facts: { gatewayExitCode: event.code, exitCode: 78 } }] };
+    case 'unresponsive':
+      return { state, alerts: [{ kind: 'unresponsive', severity: 'critical', at: event.at, facts: { failures: event.failures, unresponsiveForMs: event.unresponsiveForMs } }] };
     case 'exited':
       return event.oomKills === null ? { state, alerts: [] } : observeOomKills(state, event.oomKills, event.at);
     case 'restart_scheduled': {
@@ -113,6 +117,8 @@ function summaryOf(alert: Alert): string {
       return 'the gateway refused its config or auth (exit 78, or another gateway owns the state dir): retrying cannot help, the supervisor exits 78';
     case 'oom_kill':
       return `the kernel killed ${String(f['newOomKills'])} process(es) of this container for memory (cgroup oom_kill, ${String(f['oomKillsTotal'])} in all): give it more memory (the gateway tree needs ~1 GB)`;
+    case 'unresponsive':
+      return `the gateway stopped answering its health probe for ${Math.round(Number(f['unresponsiveForMs']) / 1000)} s (${String(f['failures'])} probes in a row): the supervisor killed it and restarts it`;
     case 'restarts':
       return `the gateway restarted ${String(f['restartsInWindow'])} times after failures within ${Math.round(Number(f['windowMs']) / 1000)} s (last: ${String(f['lastCause'])})`;
   }

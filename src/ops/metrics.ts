@@ -61,7 +61,7 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
       this.set(state === 'ready' && readyAt !== null ? Math.max(0, now() - readyAt) / 1000 : 0);
     },
   });
-  const restarts = new Counter({ name: `${PREFIX}gateway_restarts_total`, help: 'Gateway restarts by cause (crash, restart-request, startup-timeout, stable-failure, port-in-use)', labelNames: ['cause'], registers });
+  const restarts = new Counter({ name: `${PREFIX}gateway_restarts_total`, help: `Gateway restarts by cause (${RESTART_CAUSES.join(', ')})`, labelNames: ['cause'], registers });
   for (const cause of RESTART_CAUSES) restarts.inc({ cause }, 0);
   const exits = new Counter({ name: `${PREFIX}gateway_exits_total`, help: 'Gateway process exits by how the supervisor read them', labelNames: ['outcome'], registers });
   for (const outcome of EXIT_OUTCOMES) exits.inc({ outcome }, 0);
@@ -77,6 +77,7 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     buckets: [0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 180, 300],
     registers,
   });
+  const unresponsiveKills = new Counter({ name: `${PREFIX}gateway_unresponsive_kills_total`, help: 'Times the ready gateway stopped answering its liveness probe (GET /healthz) and was killed', registers });
   const drainDuration = new Histogram({ name: `${PREFIX}drain_duration_seconds`, help: 'Duration of the graceful stop (drain), from the signal to the end', buckets: [0.1, 0.5, 1, 2, 5, 8, 10, 15, 20, 30, 60], registers });
   const drainDeadline = new Counter({ name: `${PREFIX}drain_deadline_hits_total`, help: 'Drains that reached their deadline and cut what was left', registers });
 
@@ -162,6 +163,9 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
           break;
         case 'restart_scheduled':
           restarts.inc({ cause: event.cause });
+          break;
+        case 'unresponsive':
+          unresponsiveKills.inc();
           break;
         case 'crash_loop':
           giveUps.inc({ reason: 'crash-loop' });

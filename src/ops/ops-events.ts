@@ -5,10 +5,10 @@
  * event (or null) out; only enumerated values and numbers are kept, never free text.
  */
 
-export const RESTART_CAUSES = ['crash', 'restart-request', 'startup-timeout', 'stable-failure', 'port-in-use'] as const;
+export const RESTART_CAUSES = ['crash', 'restart-request', 'startup-timeout', 'stable-failure', 'port-in-use', 'unresponsive', 'spawn-failed'] as const;
 export type RestartCause = (typeof RESTART_CAUSES)[number];
 
-export const EXIT_OUTCOMES = ['requested-stop', 'restart-request', 'refused', 'stable-failure', 'failure', 'other'] as const;
+export const EXIT_OUTCOMES = ['requested-stop', 'restart-request', 'refused', 'stable-failure', 'failure', 'unresponsive', 'other'] as const;
 export type ExitOutcomeLabel = (typeof EXIT_OUTCOMES)[number];
 
 export interface ExitSummary {
@@ -27,6 +27,8 @@ export type OpsEvent =
   | { readonly type: 'restart_scheduled'; readonly at: number; readonly cause: RestartCause }
   | { readonly type: 'crash_loop'; readonly at: number; readonly failures: number | null; readonly limitBurst: number | null; readonly limitIntervalMs: number | null }
   | { readonly type: 'refused'; readonly at: number; readonly code: number | null }
+  /** The ready gateway stopped answering its liveness probe and was killed (a restart follows). */
+  | { readonly type: 'unresponsive'; readonly at: number; readonly failures: number | null; readonly unresponsiveForMs: number | null }
   | { readonly type: 'stopping'; readonly at: number }
   | { readonly type: 'drain_finished'; readonly at: number; readonly durationMs: number | null; readonly deadlineHit: boolean };
 
@@ -40,6 +42,8 @@ function cause(reason: unknown): RestartCause {
     case 'startup-timeout':
     case 'stable-failure':
     case 'port-in-use':
+    case 'unresponsive':
+    case 'spawn-failed':
       return reason;
     default:
       return 'crash'; // 'failure' and anything a future runner names otherwise
@@ -76,6 +80,8 @@ export function eventFromRecord(fields: Readonly<Record<string, unknown>>, at: n
       return { type: 'crash_loop', at, failures: num(fields['failures']), limitBurst: num(fields['limitBurst']), limitIntervalMs: num(fields['limitIntervalMs']) };
     case 'gateway.refused':
       return { type: 'refused', at, code: num(fields['code']) };
+    case 'gateway.unresponsive':
+      return { type: 'unresponsive', at, failures: num(fields['failures']), unresponsiveForMs: num(fields['unresponsiveForMs']) };
     case 'supervisor.stopping':
       return { type: 'stopping', at };
     case 'supervisor.drain_finished':

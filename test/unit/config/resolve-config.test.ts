@@ -38,6 +38,7 @@ describe('resolveConfig: defaults', () => {
       allowedOrigins: [],
       metrics: null,
       alerts: { webhook: null, restarts: 3, windowMs: 600_000 },
+      liveness: { intervalMs: 10_000, timeoutMs: 30_000, failuresToKill: 5 },
       gatewayCommand: null,
     } satisfies Config);
   });
@@ -62,6 +63,8 @@ describe('resolveConfig: good inputs', () => {
     ['SUPERVISOR_GATEWAY_PORT', { SUPERVISOR_GATEWAY_PORT: '19000' }, [], { gatewayPort: 19000 }],
     ['--gateway-port', {}, ['--gateway-port', '19001'], { gatewayPort: 19001 }],
     ['HOST', { HOST: '0.0.0.0' }, [], { host: '0.0.0.0' }],
+    ['liveness settings', { SUPERVISOR_LIVENESS_INTERVAL_MS: '250', SUPERVISOR_LIVENESS_TIMEOUT_MS: '1000' }, ['--liveness-failures', '2'], { liveness: { intervalMs: 250, timeoutMs: 1000, failuresToKill: 2 } }],
+    ['liveness off', { SUPERVISOR_LIVENESS_INTERVAL_MS: '0' }, [], { liveness: null }],
     ['SUPERVISOR_LOOPBACK_CLIENTS', { SUPERVISOR_LOOPBACK_CLIENTS: 'remote' }, [], { loopbackClients: 'remote' }],
     ['--loopback-clients, any case', {}, ['--loopback-clients', ' Local '], { loopbackClients: 'local' }],
     ['HOST in brackets', { HOST: '[::1]' }, [], { host: '::1' }],

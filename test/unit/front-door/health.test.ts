@@ -102,3 +102,20 @@ describe('health paths', () => {
     expect(admit(get('/healthz', 'POST'), ready)).toMatchObject({ action: 'reply', status: 405, headers: { allow: 'GET, HEAD' } });
   });
 });
+
+describe('a ready gateway that fails its liveness probe (issue 19)', () => {
+  const view: HealthView = { gatewayState: 'ready', draining: false, unresponsive: true };
+
+  it('/readyz 503 with state "unresponsive"; /healthz stays 200 (the supervisor handles it)', () => {
+    expect(readiness(view)).toEqual({ status: 503, body: { status: UNAVAILABLE, state: 'unresponsive', gateway: 'ready', draining: false } });
+    expect(liveness(view)).toEqual({ status: 200, body: { status: OK, state: 'unresponsive', gateway: 'ready', draining: false } });
+  });
+
+  it('requests are still forwarded: a stall may end, and the kill decides otherwise', () => {
+    expect(admit(get('/chat'), view).action).toBe('forward');
+  });
+
+  it('draining still names the state', () => {
+    expect(readiness({ ...view, draining: true }).body.state).toBe('draining');
+  });
+});

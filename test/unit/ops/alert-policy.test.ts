@@ -6,6 +6,7 @@ const SETTINGS = { restarts: 3, windowMs: 60_000 };
 const ev = (event: OpsEvent): AlertInput => ({ kind: 'event', event });
 const restart = (at: number, cause: RestartCause = 'crash'): AlertInput => ev({ type: 'restart_scheduled', at, cause });
 const mem = (at: number, oomKills: number | null): AlertInput => ({ kind: 'memory', at, oomKills });
+const unresponsive = (at: number): AlertInput => ev({ type: 'unresponsive', at, failures: 3, unresponsiveForMs: 40_000 });
 const crashLoop = (at: number): AlertInput => ev({ type: 'crash_loop', at, failures: 5, limitBurst: 5, limitIntervalMs: 300_000 });
 const refused = (at: number): AlertInput => ev({ type: 'refused', at, code: 78 });
 const exited = (at: number, oomKills: number | null): AlertInput => ev({ type: 'exited', at, exit: { code: null, signal: 'SIGKILL', reason: 'failure', at }, wasReady: true, oomKills });
@@ -29,6 +30,8 @@ describe('stepAlerts', () => {
     ['two failure restarts: below the threshold', [restart(0), restart(10)], [[], []]],
     ['three failure restarts within the window', [restart(0), restart(10), restart(20)], [[], [], ['restarts']]],
     ['every failure cause counts', [restart(0, 'startup-timeout'), restart(10, 'stable-failure'), restart(20, 'port-in-use')], [[], [], ['restarts']]],
+    ['liveness kills and failed spawns are failures too', [restart(0, 'unresponsive'), restart(10, 'spawn-failed'), restart(20, 'unresponsive')], [[], [], ['restarts']]],
+    ['each liveness kill alerts', [unresponsive(0), unresponsive(10)], [['unresponsive'], ['unresponsive']]],
     ['restart requests are no failures', [restart(0, 'restart-request'), restart(10, 'restart-request'), restart(20, 'restart-request')], [[], [], []]],
     ['three restarts spread wider than the window', [restart(0), restart(40_000), restart(70_000)], [[], [], []]],
     ['after an alert, quiet for one window', [restart(0), restart(1), restart(2), restart(3), restart(59_000)], [[], [], ['restarts'], [], []]],
@@ -87,6 +90,7 @@ describe('buildAlertPayload', () => {
     ['refused', [refused(1)], /refused its config or auth \(exit 78/],
     ['oom_kill', [mem(0, 0), mem(1, 2)], /killed 2 process\(es\) of this container for memory/],
     ['restarts', [restart(0), restart(1), restart(2)], /restarted 3 times after failures within 60 s \(last: crash\)/],
+    ['unresponsive', [unresponsive(0)], /stopped answering its health probe for 40 s \(3 probes in a row\): the supervisor killed it and restarts it/],
   ])('%s says what happened', (_name, inputs, text) => {
     let state = INITIAL_ALERT_STATE;
     const alerts = inputs.flatMap((input) => {

@@ -49,6 +49,7 @@ describe('createMetrics', () => {
       openclaw_supervisor_gateway_give_ups_total: 'counter',
       openclaw_supervisor_gateway_ready_transitions_total: 'counter',
       openclaw_supervisor_gateway_spawn_to_ready_seconds: 'histogram',
+      openclaw_supervisor_gateway_unresponsive_kills_total: 'counter',
       openclaw_supervisor_drain_duration_seconds: 'histogram',
       openclaw_supervisor_drain_deadline_hits_total: 'counter',
       openclaw_supervisor_http_responses_total: 'counter',
@@ -118,7 +119,12 @@ describe('createMetrics', () => {
     metrics.observe({ type: 'ready', at: 5, sinceSpawnMs: 700 });
     metrics.observe({ type: 'crash_loop', at: 6, failures: 5, limitBurst: 5, limitIntervalMs: 1 });
     metrics.observe({ type: 'drain_finished', at: 7, durationMs: 2500, deadlineHit: true });
+    metrics.observe({ type: 'unresponsive', at: 8, failures: 3, unresponsiveForMs: 40_000 });
+    metrics.observe({ type: 'restart_scheduled', at: 9, cause: 'unresponsive' });
     const s = await samples(metrics.registry.metrics());
+    expect(s.get('openclaw_supervisor_gateway_unresponsive_kills_total')).toBe(1);
+    expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="unresponsive"}')).toBe(1);
+    expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="spawn-failed"}')).toBe(0);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="crash"}')).toBe(2);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="restart-request"}')).toBe(1);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="startup-timeout"}')).toBe(0);

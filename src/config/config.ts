@@ -50,6 +50,8 @@ export interface Config {
   /** SUPERVISOR_LOOPBACK_CLIENTS: whether a loopback peer without forwarding headers is local, or a tunnel's remote client. */
   readonly loopbackClients: 'local' | 'remote';
   readonly allowedOrigins: readonly string[];
+  /** Pauses between reads of the gateway's /readyz (channel health) and of the state disk; 0: off. */
+  readonly health: { readonly channelIntervalMs: number; readonly diskIntervalMs: number };
   /** Prometheus /metrics on a listener of its own; null: off (the default). */
   readonly metrics: { readonly port: number; readonly host: string } | null;
   readonly alerts: AlertSettings;

@@ -5,6 +5,8 @@ import { DEFAULTS, type Config, type TokenSource } from './config.js';
 import { SETTINGS, invalid, parseInteger, type SettingKey, type SettingValues } from './settings.js';
 import { DEFAULT_LIVENESS } from '../gateway/liveness.js';
 import { detectPlatform } from '../host/platform.js';
+import { DEFAULT_DISK_INTERVAL_MS } from '../host/disk-health.js';
+import { DEFAULT_CHANNEL_HEALTH } from '../ops/channel-health.js';
 import { stopTimingsProblem } from '../supervisor/stop-plan.js';
 import { UsageError } from './usage-error.js';
 
@@ -115,6 +117,7 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
       logLevel: values.logLevel ?? DEFAULTS.logLevel,
       restart,
       trustedProxies: values.trustedProxies ?? [],
+      health: { channelIntervalMs: values.channelHealthIntervalMs ?? DEFAULT_CHANNEL_HEALTH.intervalMs, diskIntervalMs: values.diskCheckIntervalMs ?? DEFAULT_DISK_INTERVAL_MS },
       loopbackClients: values.loopbackClients ?? 'local',
       allowedOrigins: values.allowedOrigins ?? (railwayDomain ? SETTINGS.allowedOrigins.parse(`https://${railwayDomain}`, 'RAILWAY_PUBLIC_DOMAIN') : []),
       metrics: metricsPort === null ? null : { port: metricsPort, host: values.metricsHost ?? DEFAULTS.metricsHost },

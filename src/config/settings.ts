@@ -174,6 +174,8 @@ export const SETTINGS = {
   livenessIntervalMs: spec({ env: 'SUPERVISOR_LIVENESS_INTERVAL_MS', flag: 'liveness-interval-ms', help: 'pause between liveness probes (GET /healthz) of the ready gateway (default 10000; 0 turns probing off)', parse: nonNegativeMs }),
   livenessTimeoutMs: spec({ env: 'SUPERVISOR_LIVENESS_TIMEOUT_MS', flag: 'liveness-timeout-ms', help: 'a liveness probe not answered within this fails: /readyz 503 (default 30000)', parse: positiveMs }),
   livenessFailures: spec({ env: 'SUPERVISOR_LIVENESS_FAILURES', flag: 'liveness-failures', help: 'failed liveness probes in a row that get the gateway killed and restarted (default 5)', parse: count }),
+  channelHealthIntervalMs: spec({ env: 'SUPERVISOR_CHANNEL_HEALTH_INTERVAL_MS', flag: 'channel-health-interval-ms', help: "pause between reads of the ready gateway's own GET /readyz for failing channels, reported and alerted, never restarted (default 30000; 0 turns it off)", parse: nonNegativeMs }),
+  diskCheckIntervalMs: spec({ env: 'SUPERVISOR_DISK_CHECK_INTERVAL_MS', flag: 'disk-check-interval-ms', help: "pause between checks of the state directory's free space and writability (default 60000; 0 turns them off)", parse: nonNegativeMs }),
   runAs: spec({ env: 'SUPERVISOR_RUN_AS', flag: 'run-as', help: 'started as root: prepare the state dir for this user, then run the supervisor and the gateway as it (the image sets node; default: unset, stay who we are)', parse: text }),
   allowedOrigins: spec({ env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', help: 'origins allowed to open the Control UI (default https://$RAILWAY_PUBLIC_DOMAIN)', parse: originList }),
 } as const;

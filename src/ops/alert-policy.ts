@@ -9,9 +9,13 @@ import type { ExitSummary, OpsEvent, RestartCause } from './ops-events.js';
  * - restarts: `threshold` restarts after failures within `windowMs` (a restart request is no
  *   failure); then quiet for one window, so a slow loop alerts once per window, not per restart;
  * - unresponsive: the ready gateway stopped answering its liveness probe and was killed: once per
- *   kill (each kill is a restart, so a loop of them ends in crash_loop).
+ *   kill (each kill is a restart, so a loop of them ends in crash_loop);
+ * - channel_unhealthy: the gateway's own /readyz started naming a channel (or an agent database…)
+ *   as failing; the gateway is not restarted for it. Once per channel per window (a flapping one);
+ * - disk_low, disk_read_only: the state directory's file system ran low or refused a write; once per
+ *   window each.
  */
-export type AlertKind = 'crash_loop' | 'refused' | 'oom_kill' | 'restarts' | 'unresponsive';
+export type AlertKind = 'crash_loop' | 'refused' | 'oom_kill' | 'restarts' | 'unresponsive' | 'channel_unhealthy' | 'disk_low' | 'disk_read_only';
 
 export interface Alert {
   readonly kind: AlertKind;
@@ -31,9 +35,11 @@ export interface AlertPolicyState {
   readonly quietUntil: number;
   readonly oomKills: number | null;
   readonly gaveUp: boolean;
+  /** Until when each once-per-window alert (`channel:<id>`, `disk_low`, `disk_read_only`) stays quiet. */
+  readonly quietKeys: Readonly<Record<string, number>>;
 }
 
-export const INITIAL_ALERT_STATE: AlertPolicyState = { restartTimes: [], quietUntil: Number.NEGATIVE_INFINITY, oomKills: null, gaveUp: false };
+export const INITIAL_ALERT_STATE: AlertPolicyState = { restartTimes: [], quietUntil: Number.NEGATIVE_INFINITY, oomKills: null, gaveUp: false, quietKeys: {} };
 
 export type AlertInput = { readonly kind: 'event'; readonly event: OpsEvent } | { readonly kind: 'memory'; readonly at: number; readonly oomKills: number | null };
 
@@ -54,6 +60,12 @@ export function stepAlerts(state: AlertPolicyState, input: AlertInput, settings:
       return { state: { ...state, gaveUp: true }, alerts: [{ kind: 'refused', severity: 'critical', at: event.at, facts: { gatewayExitCode: event.code, exitCode: 78 } }] };
     case 'unresponsive':
       return { state, alerts: [{ kind: 'unresponsive', severity: 'critical', at: event.at, facts: { failures: event.failures, unresponsiveForMs: event.unresponsiveForMs } }] };
+    case 'channel_unhealthy':
+      return oncePerWindow(state, `channel:${event.channel}`, event.at, settings, { kind: 'channel_unhealthy', severity: 'warning', at: event.at, facts: { channel: event.channel } });
+    case 'disk_low':
+      return oncePerWindow(state, 'disk_low', event.at, settings, { kind: 'disk_low', severity: 'warning', at: event.at, facts: { freeBytes: event.freeBytes, sizeBytes: event.sizeBytes, thresholdBytes: event.thresholdBytes } });
+    case 'disk_read_only':
+      return oncePerWindow(state, 'disk_read_only', event.at, settings, { kind: 'disk_read_only', severity: 'critical', at: event.at, facts: { code: event.code } });
     case 'exited':
       return event.oomKills === null ? { state, alerts: [] } : observeOomKills(state, event.oomKills, event.at);
     case 'restart_scheduled': {
@@ -68,6 +80,13 @@ export function stepAlerts(state: AlertPolicyState, input: AlertInput, settings:
     default:
       return { state, alerts: [] };
   }
+}
+
+/** One alert for `key`, then quiet for one window; expired keys are dropped, so the map stays small. */
+function oncePerWindow(state: AlertPolicyState, key: string, at: number, settings: AlertPolicySettings, alert: Alert): { state: AlertPolicyState; alerts: Alert[] } {
+  const quietKeys = Object.fromEntries(Object.entries(state.quietKeys).filter(([, until]) => until > at));
+  if (Object.hasOwn(quietKeys, key)) return { state: { ...state, quietKeys }, alerts: [] };
+  return { state: { ...state, quietKeys: { ...quietKeys, [key]: at + settings.windowMs } }, alerts: [alert] };
 }
 
 /** The first reading is the baseline (kills before this supervisor started are not news). */
@@ -106,6 +125,8 @@ export interface AlertPayload {
   readonly platform: string;
   readonly gateway: { readonly state: string; readonly restarts: number; readonly lastExit: { code: number | null; signal: string | null; reason: string; at: string } | null };
   readonly facts: Alert['facts'];
+  /** Set when the alert could not be delivered before the previous run's exit and comes from the spool (alert-spool.ts). */
+  readonly late?: true;
 }
 
 function summaryOf(alert: Alert): string {
@@ -119,19 +140,27 @@ function summaryOf(alert: Alert): string {
       return `the kernel killed ${String(f['newOomKills'])} process(es) of this container for memory (cgroup oom_kill, ${String(f['oomKillsTotal'])} in all): give it more memory (the gateway tree needs ~1 GB)`;
     case 'unresponsive':
       return `the gateway stopped answering its health probe for ${Math.round(Number(f['unresponsiveForMs']) / 1000)} s (${String(f['failures'])} probes in a row): the supervisor killed it and restarts it`;
+    case 'channel_unhealthy':
+      return `the gateway reports ${String(f['channel'])} as failing in its readiness (GET /readyz): the gateway keeps running and is not restarted for it; see \`openclaw channels status\` and the gateway's log`;
+    case 'disk_low':
+      return `the state directory's disk is low: ${mib(f['freeBytes'])} MiB free of ${mib(f['sizeBytes'])} MiB (alert below ${mib(f['thresholdBytes'])} MiB): free space or grow the volume before the gateway's writes fail`;
+    case 'disk_read_only':
+      return `the state directory refused a write (${String(f['code'])}): the gateway cannot save sessions, config or its token; check the volume`;
     case 'restarts':
       return `the gateway restarted ${String(f['restartsInWindow'])} times after failures within ${Math.round(Number(f['windowMs']) / 1000)} s (last: ${String(f['lastCause'])})`;
   }
 }
+
+const mib = (bytes: unknown): string => (typeof bytes === 'number' ? (bytes / (1024 * 1024)).toFixed(1) : '?');
 
 /**
  * The webhook body: built from the fields above only (enumerated values, numbers, the service's
  * name and version), never from log lines, the environment or the gateway's output, so no secret
  * can be in it whatever the logger redacts.
  */
-export function buildAlertPayload(alert: Alert, context: AlertContext): AlertPayload {
+export function buildAlertPayload(alert: Alert, context: AlertContext, options: { late?: boolean } = {}): AlertPayload {
   const summary = summaryOf(alert);
-  const icon = alert.severity === 'critical' ? '🔴' : '🟠';
+  const icon = `${alert.severity === 'critical' ? '🔴' : '🟠'}${options.late === true ? ` (from the previous run, ${new Date(alert.at).toISOString()}, not delivered before its exit)` : ''}`;
   const exit = context.lastExit;
   const exitText = exit === null ? '' : `; last exit: ${exit.signal ?? `code ${String(exit.code)}`} (${exit.reason})`;
   const text = `${icon} openclaw-supervisor on ${context.service} (${context.instance}): ${summary}. Gateway ${context.gatewayState}, ${context.restarts} restarts${exitText}.`;
@@ -152,5 +181,6 @@ export function buildAlertPayload(alert: Alert, context: AlertContext): AlertPay
       lastExit: exit === null ? null : { code: exit.code, signal: exit.signal, reason: exit.reason, at: new Date(exit.at).toISOString() },
     },
     facts: alert.facts,
+    ...(options.late === true ? { late: true as const } : {}),
   };
 }

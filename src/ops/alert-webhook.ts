@@ -60,10 +60,13 @@ export class AlertWebhook {
     return this.#host;
   }
 
-  send(payload: AlertPayload): void {
+  /** Starts the delivery; resolves true once delivered, false when it failed or was abandoned (never rejects). */
+  send(payload: AlertPayload): Promise<boolean> {
     const delivery = this.#deliver(payload);
-    this.#pending.add(delivery);
-    void delivery.finally(() => this.#pending.delete(delivery));
+    const settled = delivery.then(() => undefined);
+    this.#pending.add(settled);
+    void settled.finally(() => this.#pending.delete(settled));
+    return delivery;
   }
 
   /** Waits for the alerts under way, at most `boundMs`; what is left then is abandoned. Never rejects. */
@@ -82,7 +85,7 @@ export class AlertWebhook {
     return { delivered: this.#delivered, failed: this.#failed, abandoned };
   }
 
-  async #deliver(payload: AlertPayload): Promise<void> {
+  async #deliver(payload: AlertPayload): Promise<boolean> {
     const { logger, attempts, minRetryDelayMs } = this.#options;
     const body = JSON.stringify(payload);
     let tries = 0;
@@ -102,10 +105,12 @@ export class AlertWebhook {
       );
       this.#delivered++;
       logger.info({ event: 'ops.alert_sent', kind: payload.kind, webhookHost: this.#host, status, attempts: tries }, `alert ${payload.kind} delivered to ${this.#host}`);
+      return true;
     } catch (error) {
       this.#failed++;
       const reason = this.#abort.signal.aborted ? 'abandoned at exit' : describe(error);
       logger.warn({ event: 'ops.alert_failed', kind: payload.kind, webhookHost: this.#host, attempts: tries, reason }, `alert ${payload.kind} not delivered to ${this.#host} (${reason})`);
+      return false;
     }
   }
 

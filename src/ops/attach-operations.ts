@@ -4,8 +4,11 @@ import { StartFailure } from '../errors.js';
 import type { FrontDoorStats } from '../front-door/front-door.js';
 import type { HealthDetails } from '../front-door/health.js';
 import type { SupervisorLogger } from '../log/logger.js';
+import { DISK_OK, assessDisk, diskChanges, lowThresholdBytes, readDisk, type DiskReading } from '../host/disk-health.js';
 import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, type AlertInput, type AlertPolicyState } from './alert-policy.js';
+import { mergeSpool, parseSpool, readSpool, removeSpool, writeSpool, SPOOL_FILE, type SpooledAlert } from './alert-spool.js';
 import { AlertWebhook, EXIT_FLUSH_BOUND_MS } from './alert-webhook.js';
+import { DEFAULT_CHANNEL_HEALTH, watchChannelHealth, type ReadinessFetch } from './channel-health.js';
 import { healthDetails, type GatewayFacts } from './health-details.js';
 import { METRICS_PATH, startMetricsServer, type MetricsServer } from './metrics-server.js';
 import type { MemoryReading } from './metrics.js';
@@ -27,6 +30,9 @@ export interface OperationsDeps {
   readonly platform: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly now?: () => number;
+  /** Injectable for tests: the gateway's /readyz (channel-health.ts) and the state disk (disk-health.ts). */
+  readonly fetchReadiness?: ReadinessFetch;
+  readonly readDisk?: (dir: string) => Promise<DiskReading | null>;
 }
 
 export interface Operations {
@@ -55,7 +61,12 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
   frontDoor.setHealthDetails(() => healthDetails(deps.gateway(), lastExit, now()));
 
   // prom-client is loaded only when metrics are on: its import would otherwise delay listening.
-  const metrics = config.metrics === null ? null : (await import('./metrics.js')).createMetrics({ gateway: deps.gateway, frontDoor: () => frontDoor.stats(), memory: deps.readMemory, now });
+  let disk: DiskReading | null = null;
+  const diskOn = config.health.diskIntervalMs > 0;
+  const metrics =
+    config.metrics === null
+      ? null
+      : (await import('./metrics.js')).createMetrics({ gateway: deps.gateway, frontDoor: () => frontDoor.stats(), memory: deps.readMemory, ...(diskOn ? { disk: () => disk } : {}), now });
 
   let webhook: AlertWebhook | null = null;
   let alertState: AlertPolicyState = INITIAL_ALERT_STATE;
@@ -76,19 +87,70 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
       lastExit,
     };
   };
+  // Alerts not delivered when the exit's bound runs out go to the spool (alert-spool.ts), sent at the next start.
+  const undelivered = new Set<SpooledAlert>();
+  let exiting = false;
+  const deliver = (entry: SpooledAlert, late: boolean): void => {
+    if (webhook === null) return;
+    undelivered.add(entry);
+    const current = context();
+    const payload = buildAlertPayload(entry.alert, { ...current, gatewayState: entry.gateway.state, restarts: entry.gateway.restarts, lastExit: entry.gateway.lastExit }, { late });
+    void webhook.send(payload).then((delivered) => {
+      // A failure before the exit began is final (retries exhausted, a 4xx); one during it is the bound's doing.
+      if (delivered || !exiting) undelivered.delete(entry);
+    });
+  };
   const alertOn = (input: AlertInput): void => {
     if (webhook === null) return;
     const step = stepAlerts(alertState, input, alertSettings);
     alertState = step.state;
     for (const alert of step.alerts) {
       logger.warn({ event: 'ops.alert', kind: alert.kind, severity: alert.severity, facts: alert.facts }, `alert ${alert.kind}: sending it to ${webhook.host}`);
-      webhook.send(buildAlertPayload(alert, context()));
+      const facts = deps.gateway();
+      deliver({ alert, gateway: { state: facts.state, restarts: facts.restarts, lastExit } }, false);
     }
+  };
+  if (webhook !== null) await sendSpooled(config.stateDir, log, (entry) => deliver(entry, true));
+
+  // Channel health from the gateway's own /readyz, while it is ready. The failing set outlives one
+  // gateway: a restart that fixes a channel reads as its recovery, one that does not changes nothing.
+  let channelFailing: ReadonlySet<string> = new Set();
+  let channelWatch: AbortController | null = null;
+  const channelSettings = config.health.channelIntervalMs > 0 ? { intervalMs: config.health.channelIntervalMs, timeoutMs: DEFAULT_CHANNEL_HEALTH.timeoutMs } : null;
+  const watchChannels = (): void => {
+    channelWatch?.abort();
+    channelWatch = null;
+    if (channelSettings === null) return;
+    const watch = new AbortController();
+    channelWatch = watch;
+    void watchChannelHealth(
+      config.gatewayPort,
+      channelSettings,
+      watch.signal,
+      channelFailing,
+      (diff, failing) => {
+        channelFailing = failing;
+        const all = [...failing];
+        for (const channel of diff.unhealthy) {
+          logger.warn(
+            { event: 'gateway.channel_unhealthy', channel, failing: all },
+            `the gateway's readiness (GET /readyz) names ${channel} as failing: the gateway keeps running (a restart would end turns in flight) and the supervisor's /readyz is unchanged; see \`openclaw channels status\``,
+          );
+        }
+        for (const channel of diff.recovered) logger.info({ event: 'gateway.channel_recovered', channel, failing: all }, `the gateway's readiness no longer names ${channel} as failing`);
+      },
+      deps.fetchReadiness,
+    );
   };
 
   const unsubscribe = log.observe((fields) => {
     const event = eventFromRecord(fields, now());
     if (event === null) return;
+    if (event.type === 'ready') watchChannels();
+    if (event.type === 'exited' || event.type === 'stopping') {
+      channelWatch?.abort();
+      channelWatch = null;
+    }
     if (event.type === 'startup_timeout') startupTimedOut = true;
     if (event.type === 'spawned') startupTimedOut = false;
     if (event.type === 'exited') {
@@ -106,6 +168,46 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
     poll.unref();
   }
 
+  // The state directory's file system: records on change only (the first reading is compared with "fine").
+  let diskCondition = DISK_OK;
+  let diskPolling = false;
+  const pollDisk = async (): Promise<void> => {
+    if (diskPolling) return;
+    diskPolling = true;
+    try {
+      const reading = await (deps.readDisk ?? readDisk)(config.stateDir);
+      if (reading === null) return;
+      disk = reading;
+      const condition = assessDisk(reading);
+      const facts = { stateDir: config.stateDir, freeBytes: reading.freeBytes, sizeBytes: reading.sizeBytes, thresholdBytes: lowThresholdBytes(reading.sizeBytes) };
+      for (const change of diskChanges(diskCondition, condition)) {
+        switch (change) {
+          case 'low':
+            logger.warn({ event: 'supervisor.state_disk_low', ...facts }, `the state directory's disk has ${mib(reading.freeBytes)} MiB free of ${mib(reading.sizeBytes)} MiB (below ${mib(facts.thresholdBytes)} MiB): free space or grow the volume before the gateway's writes fail`);
+            break;
+          case 'space-recovered':
+            logger.info({ event: 'supervisor.state_disk_space_recovered', ...facts }, `the state directory's disk has ${mib(reading.freeBytes)} MiB free again`);
+            break;
+          case 'read-only':
+            logger.error({ event: 'supervisor.state_disk_read_only', stateDir: config.stateDir, code: reading.writeError }, `a probe write in the state directory failed (${String(reading.writeError)}): the gateway cannot save its state; check the volume`);
+            break;
+          case 'writable-again':
+            logger.info({ event: 'supervisor.state_disk_writable_again', stateDir: config.stateDir }, 'the state directory takes writes again');
+            break;
+        }
+      }
+      diskCondition = condition;
+    } finally {
+      diskPolling = false;
+    }
+  };
+  let diskTimer: NodeJS.Timeout | null = null;
+  if (diskOn) {
+    await pollDisk();
+    diskTimer = setInterval(() => void pollDisk(), config.health.diskIntervalMs);
+    diskTimer.unref();
+  }
+
   let server: MetricsServer | null = null;
   if (metrics !== null && config.metrics !== null) {
     try {
@@ -113,6 +215,7 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
     } catch (error) {
       unsubscribe();
       if (poll !== null) clearInterval(poll);
+      if (diskTimer !== null) clearInterval(diskTimer);
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
       throw new StartFailure(`cannot serve metrics on ${config.metrics.host}:${config.metrics.port} (${code}): ${code === 'EADDRINUSE' ? 'another process uses SUPERVISOR_METRICS_PORT; pick another' : 'check SUPERVISOR_METRICS_HOST and SUPERVISOR_METRICS_PORT'}`);
     }
@@ -132,12 +235,16 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
     metrics: server === null ? null : { address: server.address, port: server.port },
     close(boundMs = EXIT_FLUSH_BOUND_MS) {
       closed ??= (async () => {
+        exiting = true;
         if (poll !== null) clearInterval(poll);
+        if (diskTimer !== null) clearInterval(diskTimer);
+        channelWatch?.abort();
         if (webhook !== null) {
           const result = await webhook.flush(boundMs);
           if (result.abandoned > 0) {
             logger.warn({ event: 'ops.alerts_abandoned', abandoned: result.abandoned, boundMs }, `${result.abandoned} alert(s) still under way after ${boundMs} ms: exiting without them`);
           }
+          if (undelivered.size > 0) await spoolAlerts(config.stateDir, log, [...undelivered]);
         }
         unsubscribe();
         server?.close();
@@ -145,4 +252,30 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
       return closed;
     },
   };
+}
+
+const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
+
+/** The spool of the previous run, sent as late alerts and removed (they are spooled again if this exit abandons them too). */
+async function sendSpooled(stateDir: string, log: SupervisorLogger, send: (entry: SpooledAlert) => void): Promise<void> {
+  const text = await readSpool(stateDir).catch(() => '');
+  if (text === null) return;
+  const { entries, dropped } = parseSpool(text);
+  await removeSpool(stateDir);
+  log.logger.info({ event: 'ops.alert_spool_sent', alerts: entries.length, dropped, file: SPOOL_FILE }, `${entries.length} alert(s) the previous run could not deliver before its exit: sending them now${dropped > 0 ? ` (${dropped} unreadable entries dropped)` : ''}`);
+  for (const entry of entries) send(entry);
+}
+
+/** Merged with whatever spool is there, the newest kept; whole or absent. A failure is logged, never thrown (this is the exit path). */
+async function spoolAlerts(stateDir: string, log: SupervisorLogger, added: readonly SpooledAlert[]): Promise<void> {
+  try {
+    const text = await readSpool(stateDir).catch(() => null);
+    const existing = text === null ? [] : parseSpool(text).entries;
+    const entries = mergeSpool(existing, added);
+    await writeSpool(stateDir, entries);
+    log.logger.warn({ event: 'ops.alerts_spooled', alerts: added.length, kinds: added.map((entry) => entry.alert.kind), file: SPOOL_FILE }, `${added.length} undelivered alert(s) kept in ${SPOOL_FILE} in the state directory: the next start sends them`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    log.logger.warn({ event: 'ops.alert_spool_failed', alerts: added.length, code }, `${added.length} undelivered alert(s) could not be kept for the next start (${code}): they are lost`);
+  }
 }

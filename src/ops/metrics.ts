@@ -1,7 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FrontDoorStats, StatusClass } from '../front-door/front-door.js';
 import type { GatewayState } from '../gateway/lifecycle.js';
+import type { DiskReading } from '../host/disk-health.js';
 import { EXIT_OUTCOMES, RESTART_CAUSES, type OpsEvent } from './ops-events.js';
+
+/** Channel label values kept; failing channels past these share the label `_other` (bounded cardinality). */
+export const MAX_CHANNEL_LABELS = 32;
+export const OTHER_CHANNEL_LABEL = '_other';
 
 export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'];
 
@@ -18,6 +23,8 @@ export interface MetricsSources {
   frontDoor(): FrontDoorStats;
   /** The container's cgroup memory, or null when there is none to read. */
   memory(): MemoryReading | null;
+  /** The state directory's file system as last polled (src/host/disk-health.ts), null before the first poll or when off. */
+  disk?(): DiskReading | null;
   now?(): number;
 }
 
@@ -147,6 +154,40 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     });
   }
 
+  // Channel health from the gateway's own /readyz: a series per channel once it has failed (the answer
+  // names failing channels only), 1 while failing, 0 after; `_other` counts those past the cap.
+  const channelFailing = new Gauge({ name: `${PREFIX}gateway_channel_failing`, help: `1 while the gateway's own readiness (GET /readyz) names this channel (or agent-database:<id>, plugin-reload, …) as failing, 0 once it no longer does; past ${MAX_CHANNEL_LABELS} channels, _other counts the rest`, labelNames: ['channel'], registers });
+  const channelLabels = new Set<string>();
+  const otherFailing = new Set<string>();
+  const observeChannel = (channel: string, failing: boolean): void => {
+    if (channelLabels.has(channel) || (channelLabels.size < MAX_CHANNEL_LABELS && channel !== OTHER_CHANNEL_LABEL)) {
+      channelLabels.add(channel);
+      channelFailing.set({ channel }, failing ? 1 : 0);
+      return;
+    }
+    // Bounded too: only names that are failing now are held.
+    if (failing && otherFailing.size < 1024) otherFailing.add(channel);
+    else otherFailing.delete(channel);
+    channelFailing.set({ channel: OTHER_CHANNEL_LABEL }, otherFailing.size);
+  };
+
+  // The state directory's file system, as the disk poll last read it.
+  const diskGauge = (name: string, help: string, read: (d: DiskReading) => number): void => {
+    if (sources.disk === undefined) return;
+    new Gauge({
+      name: `${PREFIX}${name}`,
+      help,
+      registers,
+      collect() {
+        const disk = sources.disk?.() ?? null;
+        if (disk !== null) this.set(read(disk));
+      },
+    });
+  };
+  diskGauge('state_disk_free_bytes', 'Free bytes on the state directory\'s file system (statfs, available to the supervisor\'s user)', (d) => d.freeBytes);
+  diskGauge('state_disk_size_bytes', 'Size of the state directory\'s file system (statfs)', (d) => d.sizeBytes);
+  diskGauge('state_disk_writable', '1 when a probe write in the state directory succeeds, 0 when it is refused (read-only, permission)', (d) => (d.writable ? 1 : 0));
+
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
   return {
@@ -172,6 +213,10 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
           break;
         case 'refused':
           giveUps.inc({ reason: 'refused' });
+          break;
+        case 'channel_unhealthy':
+        case 'channel_recovered':
+          observeChannel(event.channel, event.type === 'channel_unhealthy');
           break;
         case 'drain_finished':
           if (event.durationMs !== null) drainDuration.observe(event.durationMs / 1000);

@@ -2,8 +2,10 @@
  * The supervisor's stable log events (README, "Logs") read as typed operations events: metrics and
  * alerts follow the records the runner, the front door and the stop already write, so they need no
  * hook of their own in those modules and cannot disagree with the log. Pure: one record in, one
- * event (or null) out; only enumerated values and numbers are kept, never free text.
+ * event (or null) out; only enumerated values, numbers and the gateway's channel ids (in the one
+ * shape channel-health.ts lets through) are kept, never free text.
  */
+import { OTHER_ENTRY, isReportableEntry } from './channel-health.js';
 
 export const RESTART_CAUSES = ['crash', 'restart-request', 'startup-timeout', 'stable-failure', 'port-in-use', 'unresponsive', 'spawn-failed'] as const;
 export type RestartCause = (typeof RESTART_CAUSES)[number];
@@ -30,7 +32,12 @@ export type OpsEvent =
   /** The ready gateway stopped answering its liveness probe and was killed (a restart follows). */
   | { readonly type: 'unresponsive'; readonly at: number; readonly failures: number | null; readonly unresponsiveForMs: number | null }
   | { readonly type: 'stopping'; readonly at: number }
-  | { readonly type: 'drain_finished'; readonly at: number; readonly durationMs: number | null; readonly deadlineHit: boolean };
+  | { readonly type: 'drain_finished'; readonly at: number; readonly durationMs: number | null; readonly deadlineHit: boolean }
+  /** The gateway's own /readyz started or stopped naming a channel (or agent database…) as failing: reported, never acted on. */
+  | { readonly type: 'channel_unhealthy' | 'channel_recovered'; readonly at: number; readonly channel: string }
+  /** The state directory's file system ran low on space, or refused a write. */
+  | { readonly type: 'disk_low'; readonly at: number; readonly freeBytes: number | null; readonly sizeBytes: number | null; readonly thresholdBytes: number | null }
+  | { readonly type: 'disk_read_only'; readonly at: number; readonly code: string | null };
 
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 const SIGNAL = /^SIG[A-Z0-9]+$/;
@@ -86,6 +93,16 @@ export function eventFromRecord(fields: Readonly<Record<string, unknown>>, at: n
       return { type: 'stopping', at };
     case 'supervisor.drain_finished':
       return { type: 'drain_finished', at, durationMs: num(fields['durationMs']), deadlineHit: fields['deadlineHit'] === true };
+    case 'gateway.channel_unhealthy':
+    case 'gateway.channel_recovered': {
+      // The id came from the gateway: kept only in the shape channel-health.ts lets through.
+      const channel = isReportableEntry(fields['channel']) ? fields['channel'] : OTHER_ENTRY;
+      return { type: fields['event'] === 'gateway.channel_unhealthy' ? 'channel_unhealthy' : 'channel_recovered', at, channel };
+    }
+    case 'supervisor.state_disk_low':
+      return { type: 'disk_low', at, freeBytes: num(fields['freeBytes']), sizeBytes: num(fields['sizeBytes']), thresholdBytes: num(fields['thresholdBytes']) };
+    case 'supervisor.state_disk_read_only':
+      return { type: 'disk_read_only', at, code: typeof fields['code'] === 'string' && /^E[A-Z]+$/.test(fields['code']) ? fields['code'] : null };
     default:
       return null;
   }

@@ -34,6 +34,7 @@ describe('resolveConfig: defaults', () => {
       logLevel: 'info',
       restart: DEFAULTS.restart,
       trustedProxies: [],
+      health: { channelIntervalMs: 30_000, diskIntervalMs: 60_000 },
       loopbackClients: 'local',
       allowedOrigins: [],
       metrics: null,

@@ -62,6 +62,7 @@ describe('createMetrics', () => {
       openclaw_supervisor_cgroup_memory_current_bytes: 'gauge',
       openclaw_supervisor_cgroup_memory_max_bytes: 'gauge',
       openclaw_supervisor_cgroup_oom_kills_total: 'counter',
+      openclaw_supervisor_gateway_channel_failing: 'gauge',
     });
   });
 

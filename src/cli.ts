@@ -2,14 +2,14 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { resolveConfig } from './config/resolve-config.js';
-import { SupervisorError, errorLine } from './errors.js';
+import { StartFailure, SupervisorError, errorLine } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { helpText } from './cli/help.js';
 import { handOverPid1 } from './cli/pid1.js';
 import { findAuditCommand, findCliSubcommand, ownSetting } from './cli/subcommands.js';
 import { SETTINGS } from './config/settings.js';
 import { adoptUserEnv, becomeUser, resolveRunAs, type RunAsUser } from './host/run-as.js';
-import { prepareStateDirAsRoot, type StateDirRepair } from './host/state-dir.js';
+import { REPAIR_LIMITS, prepareStateDirAsRoot, type StateDirRepair } from './host/state-dir.js';
 import { createLogger } from './log/logger.js';
 
 // Forwarded bodies are external memory: once the heap left after GC passes V8's ~8 MB point,
@@ -66,16 +66,22 @@ async function main(): Promise<number> {
 
 /** As root: the state dir made ready for `user` (created, what an earlier root run left given back), then `user` for good. */
 async function dropPrivileges(stateDir: string, user: RunAsUser): Promise<StateDirRepair> {
-  const repair = await prepareStateDirAsRoot(stateDir, user);
+  const repair = await prepareStateDirAsRoot(stateDir, user).catch((error: unknown) => {
+    if (error instanceof SupervisorError) throw error;
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new StartFailure(`cannot prepare the state dir ${stateDir} for ${user.name} as root (${code ?? message}): check the volume mounted there, or give it to ${user.uid}:${user.gid} yourself`);
+  });
   becomeUser(user);
   return repair;
 }
 
 function logPrivilegesDropped(log: Awaited<ReturnType<typeof createLogger>>, user: RunAsUser, stateDir: string, repair: StateDirRepair): void {
   const owned = repair.repaired === 0 ? 'nothing to repair' : `${repair.repaired} entr${repair.repaired === 1 ? 'y' : 'ies'} given to ${user.name}`;
-  log.logger.info(
-    { event: 'supervisor.privileges_dropped', user: user.name, uid: user.uid, gid: user.gid, stateDir, created: repair.created, repaired: repair.repaired, otherMounts: repair.otherMounts, durationMs: repair.durationMs },
-    `started as root: state dir ${stateDir} ${repair.created ? 'created' : 'checked'} (${owned}); the supervisor and the gateway run as ${user.name} (${user.uid}:${user.gid}), only tini stays root`,
+  const left = repair.truncated ? `; stopped at ${REPAIR_LIMITS.depth} levels or ${REPAIR_LIMITS.entries} entries, what lies beyond keeps its owner` : '';
+  const { created, repaired, otherMounts, skipped, truncated, durationMs } = repair;
+  log.logger[truncated ? 'warn' : 'info'](
+    { event: 'supervisor.privileges_dropped', user: user.name, uid: user.uid, gid: user.gid, stateDir, created, repaired, otherMounts, skipped, truncated, durationMs },
+    `started as root: state dir ${stateDir} ${created ? 'created' : 'checked'} (${owned}${skipped === 0 ? '' : `, ${skipped} hard-linked or changing entries left as they are`}${left}); the supervisor and the gateway run as ${user.name} (${user.uid}:${user.gid}), only tini stays root`,
   );
 }
 

@@ -35,6 +35,8 @@ export function resolveRunAs(setting: string | null, uid: number | null, readPas
     throw new UsageError(`SUPERVISOR_RUN_AS=${JSON.stringify(setting)} names no account in /etc/passwd: name an existing unprivileged user (the image's is node, uid 1000), or unset it to stay root`);
   }
   if (user.uid === 0) throw new UsageError(`SUPERVISOR_RUN_AS=${JSON.stringify(setting)} is root: name an unprivileged user (the image's is node), or unset it`);
+  // Group root owns much of a system (gid 0 files are often group-writable): not unprivileged either.
+  if (user.gid === 0) throw new UsageError(`SUPERVISOR_RUN_AS=${JSON.stringify(setting)} has root's group (gid 0): name a user whose primary group is its own (the image's node is 1000:1000)`);
   return user;
 }
 

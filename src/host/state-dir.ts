@@ -1,6 +1,6 @@
-import { constants } from 'node:fs';
-import { access, chmod, lchown, lstat, mkdir, opendir, readFile, realpath } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { constants, type Stats } from 'node:fs';
+import { access, lchown, lstat, mkdir, open, readdir, readFile, realpath, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { UsageError } from '../config/usage-error.js';
 import { StartFailure } from '../errors.js';
 import { describeWriteError, isOutOfSpace } from '../fs/write-file-atomic.js';
@@ -14,14 +14,37 @@ export interface StateDirRepair {
   readonly repaired: number;
   /** Entries on another filesystem mounted inside the state dir: left as they are. */
   readonly otherMounts: number;
+  /**
+   * Entries left as they are: files with more than one hard link (one may be a file outside the
+   * state dir, linked in to be handed over), entries that vanished or changed under the walk.
+   */
+  readonly skipped: number;
+  /** The walk stopped at its depth or entry bound: what lies beyond keeps its owner. */
+  readonly truncated: boolean;
   readonly durationMs: number;
 }
+
+/** Bounds of the walk: a state dir deeper or larger than this is a tree the start must not wait on. */
+export const REPAIR_LIMITS = { depth: 64, entries: 200_000 } as const;
+
+const OPEN_DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/** Per-entry errors that mean "changed under us": the entry is skipped, the walk goes on. */
+const VANISHED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']);
+
+const errorCode = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? '';
 
 /**
  * As root, before dropping to `user`: create the state dir and give the user whatever in it an
  * earlier root run left (Railway and Docker mount volumes root-owned; a root `openclaw` command
- * writes root-owned files). lchown, never chown: a link in a volume must not hand its target over,
- * and directories are entered only when they are real ones on the state dir's own filesystem.
+ * writes root-owned files). The state dir is the user's to change, so nothing in it is trusted:
+ * - every directory is entered through a descriptor opened without following links and checked
+ *   against what lstat saw, and its entries are named through /proc/self/fd/N, so a directory
+ *   swapped for a link mid-walk cannot lead the walk out of the state dir;
+ * - lchown, never chown: a link itself is handed over, never its target;
+ * - files with several hard links are skipped (a hard link can bring in a file from elsewhere);
+ * - other filesystems mounted inside are left alone; depth and size are bounded.
+ * Realistically nothing of the user's runs at this point (the container just started), but a
+ * `docker exec -u node` or a second pod on the volume could, and the gateway's agents run as it.
  */
 export async function prepareStateDirAsRoot(stateDir: string, user: RunAsUser, now: () => number = Date.now): Promise<StateDirRepair> {
   const startedAt = now();
@@ -31,31 +54,92 @@ export async function prepareStateDirAsRoot(stateDir: string, user: RunAsUser, n
   try {
     await mkdir(stateDir, { mode: 0o700 });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (errorCode(error) !== 'EEXIST') throw error;
     created = false;
   }
-  const top = await lstat(stateDir);
-  if (!top.isDirectory()) throw new UsageError(`the state dir ${stateDir} is not a directory: point OPENCLAW_STATE_DIR at a directory`);
-  let repaired = 0;
-  let otherMounts = 0;
-  const visit = async (path: string): Promise<void> => {
-    const stats = await lstat(path);
-    if (stats.dev !== top.dev) {
-      otherMounts++;
+  // The configured path may itself be a link (a state dir kept elsewhere): resolved once, here.
+  const real = await realpath(stateDir);
+  const topStats = await lstat(real);
+  if (!topStats.isDirectory()) throw new UsageError(`the state dir ${stateDir} is not a directory: point OPENCLAW_STATE_DIR at a directory`);
+  const counts = { repaired: 0, otherMounts: 0, skipped: 0, entries: 0, truncated: false };
+
+  const give = async (path: string, stats: Stats): Promise<void> => {
+    if (stats.uid === user.uid && stats.gid === user.gid) return;
+    try {
+      await lchown(path, user.uid, user.gid);
+      counts.repaired++;
+    } catch (error) {
+      if (!VANISHED.has(errorCode(error))) throw error;
+      counts.skipped++;
+    }
+  };
+
+  const walk = async (dir: FileHandle, depth: number): Promise<void> => {
+    const base = `/proc/self/fd/${dir.fd}`;
+    for (const name of await readdir(base)) {
+      if (++counts.entries > REPAIR_LIMITS.entries) {
+        counts.truncated = true;
+        return;
+      }
+      const path = `${base}/${name}`;
+      let stats: Stats;
+      try {
+        stats = await lstat(path);
+      } catch (error) {
+        if (!VANISHED.has(errorCode(error))) throw error;
+        counts.skipped++;
+        continue;
+      }
+      if (stats.dev !== topStats.dev) {
+        counts.otherMounts++;
+        continue;
+      }
+      if (!stats.isDirectory()) {
+        if (stats.isFile() && stats.nlink > 1) counts.skipped++;
+        else await give(path, stats);
+        continue;
+      }
+      await give(path, stats);
+      if (depth >= REPAIR_LIMITS.depth) {
+        counts.truncated = true;
+        continue;
+      }
+      await withDirectory(path, stats, (child) => walk(child, depth + 1));
+    }
+  };
+
+  const withDirectory = async (path: string, expected: Stats, use: (dir: FileHandle) => Promise<void>): Promise<void> => {
+    let dir: FileHandle;
+    try {
+      dir = await open(path, OPEN_DIRECTORY);
+    } catch (error) {
+      if (!VANISHED.has(errorCode(error))) throw error;
+      counts.skipped++;
       return;
     }
-    if (stats.uid !== user.uid || stats.gid !== user.gid) {
-      await lchown(path, user.uid, user.gid);
-      repaired++;
+    try {
+      const opened = await dir.stat();
+      if (opened.dev !== expected.dev || opened.ino !== expected.ino) {
+        counts.skipped++;
+        return;
+      }
+      await use(dir);
+    } finally {
+      await dir.close();
     }
-    if (!stats.isDirectory()) return;
-    const dir = await opendir(path);
-    for await (const entry of dir) await visit(join(path, entry.name));
   };
-  await visit(stateDir);
-  // The user must be able to enter and write its own state dir whatever mode a root run left.
-  if ((top.mode & 0o700) !== 0o700) await chmod(stateDir, (top.mode & 0o7777) | 0o700);
-  return { created, repaired, otherMounts, durationMs: now() - startedAt };
+
+  await withDirectory(real, topStats, async (top) => {
+    if (topStats.uid !== user.uid || topStats.gid !== user.gid) {
+      await top.chown(user.uid, user.gid);
+      counts.repaired++;
+    }
+    // The user must be able to enter and write its own state dir whatever mode a root run left.
+    if ((topStats.mode & 0o700) !== 0o700) await top.chmod((topStats.mode & 0o7777) | 0o700);
+    await walk(top, 1);
+  });
+  const { repaired, otherMounts, skipped, truncated } = counts;
+  return { created, repaired, otherMounts, skipped, truncated, durationMs: now() - startedAt };
 }
 
 /** What to do about a state dir this process cannot write, for the platform it runs on. */

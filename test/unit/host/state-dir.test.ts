@@ -59,7 +59,7 @@ describe('unwritableStateDirFix', () => {
   });
 });
 
-const PASSWD = ['root:x:0:0:root:/root:/bin/bash', 'node:x:1000:1000::/home/node:/bin/bash', 'broken:x:abc:1::/x:/bin/sh', 'nohome:x:1001:1001::', ''].join('\n');
+const PASSWD = ['root:x:0:0:root:/root:/bin/bash', 'node:x:1000:1000::/home/node:/bin/bash', 'broken:x:abc:1::/x:/bin/sh', 'nohome:x:1001:1001::', 'wheel:x:1002:0::/home/wheel:/bin/sh', ''].join('\n');
 
 describe('findUser / resolveRunAs', () => {
   it.each([
@@ -84,6 +84,7 @@ describe('findUser / resolveRunAs', () => {
     expect(() => resolveRunAs('ghost', 0, () => PASSWD)).toThrow('SUPERVISOR_RUN_AS="ghost" names no account in /etc/passwd');
     expect(() => resolveRunAs('root', 0, () => PASSWD)).toThrow('SUPERVISOR_RUN_AS="root" is root');
     expect(() => resolveRunAs('0', 0, () => PASSWD)).toThrow('is root');
+    expect(() => resolveRunAs('wheel', 0, () => PASSWD)).toThrow("has root's group (gid 0)");
   });
 });
 

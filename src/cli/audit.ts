@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { findUser } from '../host/run-as.js';
 import { findStateOwner, foreignOwnerMessage, wouldLeaveForeignFiles } from '../host/state-owner.js';
 import { diffSnapshots, snapshotTree, type Change } from '../fs/tree-snapshot.js';
 import { selfCommand } from './self-command.js';
+import { spawnInOwnSession } from './own-session.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -41,15 +41,20 @@ async function auditToken(config: Config): Promise<string | null> {
 }
 
 function runCaptured(file: string, args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
-  const child = spawn(file, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own session: run from root's terminal, the audit (as the unprivileged user) must not have it as its controlling terminal.
+  const child = spawnInOwnSession(file, args, env, ['ignore', 'pipe', 'pipe']);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    child.kill('SIGKILL');
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
   }, AUDIT_TIMEOUT_MS);
   return new Promise((resolve) => {
     child.once('error', (error) => {

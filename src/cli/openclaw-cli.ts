@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
@@ -7,6 +6,7 @@ import { buildChildEnv } from '../gateway/child-env.js';
 import { locateGatewayConfig } from '../gateway/config-location.js';
 import { CommandNotFound, locateRuntime, resolveExecutable } from '../preflight/locate-gateway.js';
 import { EXIT } from '../exit-codes.js';
+import { exitCodeOf, spawnInOwnSession } from './own-session.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -64,34 +64,25 @@ async function cliToken(config: Config): Promise<{ value: string | null; note: s
   }
 }
 
-/** Runs the CLI with the terminal attached; resolves with its exit code (128+n on a signal). */
+/** Runs the CLI with the terminal as its stdio (in a session of its own); resolves with its exit code (128+n on a signal). */
 export function runAttached(cli: CliInvocation, args: readonly string[]): Promise<number> {
-  const child = spawn(cli.file, [...args], { env: cli.env, stdio: 'inherit' });
-  // A Ctrl-C reaches the CLI through the terminal's process group; a SIGTERM sent to us is passed on.
-  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
-  const ignore = (): void => undefined;
-  process.on('SIGTERM', forward);
-  process.on('SIGINT', ignore);
+  const child = spawnInOwnSession(cli.file, args, cli.env, 'inherit');
   return new Promise((resolve) => {
     child.once('error', (error) => {
       process.stderr.write(`openclaw-supervisor: cannot run ${cli.file}: ${error.message}\n`);
       resolve(EXIT.commandNotFound);
     });
-    child.once('exit', (code, signal) => {
-      process.off('SIGTERM', forward);
-      process.off('SIGINT', ignore);
-      resolve(code ?? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGKILL' ? 9 : 15));
-    });
+    child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
   });
 }
 
-/** Runs the CLI with its output captured (for `devices`); stderr passes through. */
+/** Runs the CLI with its output captured (for `devices`), in a session of its own; stderr passes through. */
 export function runCaptured(cli: CliInvocation, args: readonly string[]): Promise<{ code: number; stdout: string }> {
-  const child = spawn(cli.file, [...args], { env: cli.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnInOwnSession(cli.file, args, cli.env, ['ignore', 'pipe', 'inherit']);
   let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   return new Promise((resolve) => {
     child.once('error', (error) => resolve({ code: EXIT.commandNotFound, stdout: error.message }));
-    child.once('close', (code) => resolve({ code: code ?? 1, stdout }));
+    child.once('close', (code, signal) => resolve({ code: exitCodeOf(code, signal), stdout }));
   });
 }

@@ -17,6 +17,7 @@ import { findStateOwner, foreignOwnerMessage, wouldLeaveForeignFiles } from '../
 import { diffSnapshots, snapshotTree, type Change } from '../fs/tree-snapshot.js';
 import { selfCommand } from './self-command.js';
 import { spawnInOwnSession } from './own-session.js';
+import { escapeOptional } from '../log/untrusted.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -81,13 +82,18 @@ function parseAudit(stdout: string): GatewayAudit | null {
 
 const SEVERITIES = ['critical', 'warn', 'info'] as const;
 
-function formatFindings(findings: ReadonlyArray<Finding>): string[] {
+/** Gateway output and state dir names are shown escaped (a terminal would act on \r or ESC[2K in them); this long at most per line. */
+const SHOWN_MAX = 1000;
+const shown = (value: unknown): string => escapeOptional(value, SHOWN_MAX) ?? '';
+
+/** The findings, worst first; every text escaped (the gateway's come from its output, parts of them from the state dir). */
+export function formatFindings(findings: ReadonlyArray<Finding>): string[] {
   const lines: string[] = [];
   for (const severity of SEVERITIES) {
     for (const finding of findings.filter((f) => f.severity === severity)) {
-      lines.push(`  ${severity.toUpperCase().padEnd(8)} ${finding.checkId}: ${finding.title}`);
-      if (finding.detail) lines.push(`           ${finding.detail.replace(/\n/g, '\n           ')}`);
-      if (finding.remediation) lines.push(`           fix: ${finding.remediation}`);
+      lines.push(`  ${severity.toUpperCase().padEnd(8)} ${shown(finding.checkId)}: ${shown(finding.title)}`);
+      if (finding.detail) lines.push(...String(finding.detail).split('\n').map((line) => `           ${shown(line)}`));
+      if (finding.remediation) lines.push(`           fix: ${shown(finding.remediation)}`);
     }
   }
   return lines.length > 0 ? lines : ['  (none)'];
@@ -129,12 +135,20 @@ async function configFilesOutside(stateDir: string, env: Env): Promise<string[]>
   }
 }
 
-function formatChanges(changes: readonly Change[], truncated: boolean): string[] {
+/** What changed in the state dir; the names are the state dir's (anyone who can write there chose them), shown escaped. */
+export function formatChanges(changes: readonly Change[], truncated: boolean): string[] {
   if (changes.length === 0) return [`Nothing was written in the state dir or the config while the audit ran${truncated ? ' (compared: the first entries only)' : ''}.`];
   return [
     `Written in the state dir and the config while the audit ran (by the audit, or by a gateway running meanwhile)${truncated ? ', among the first entries only' : ''}:`,
-    ...changes.map((change) => `  ${change.change.padEnd(8)} ${change.path}${change.detail === undefined ? '' : ` (${change.detail})`}`),
+    ...changes.map((change) => `  ${change.change.padEnd(8)} ${shown(change.path)}${change.detail === undefined ? '' : ` (${shown(change.detail)})`}`),
   ];
+}
+
+/** Why the gateway's audit gave no findings: its error message, else its last stderr lines, escaped. */
+export function formatFailure(result: { code: number | null; stdout: string; stderr: string; timedOut: boolean }): string {
+  const message = (parseAudit(result.stdout)?.['error'] as { message?: unknown } | undefined)?.message;
+  const why = message !== undefined ? shown(message) : result.stderr.trim().split('\n').slice(-3).map(shown).join(' | ');
+  return `  the gateway's audit failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${why}`;
 }
 
 const count = (findings: ReadonlyArray<Finding>): string => SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`).join(', ');
@@ -205,9 +219,9 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
     out(`${JSON.stringify({ gateway, gatewayExitCode: result.code, durationMs, config: { path: prepared.configPath, mode: prepared.mode }, supervisor: { exposure, findings: own }, changes, changesTruncated }, null, 2)}\n`);
   } else {
     const lines = [
-      `openclaw security audit on ${prepared.configPath} (config ${prepared.mode}), state dir ${config.stateDir}: ${(durationMs / 1000).toFixed(1)} s`,
+      `openclaw security audit on ${shown(prepared.configPath)} (config ${prepared.mode}), state dir ${shown(config.stateDir)}: ${(durationMs / 1000).toFixed(1)} s`,
       ...(failed
-        ? [`  the gateway's audit failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${(parseAudit(result.stdout)?.['error'] as { message?: string } | undefined)?.message ?? result.stderr.trim().split('\n').slice(-3).join(' | ')}`]
+        ? [formatFailure(result)]
         : formatFindings(gatewayFindings)),
       '',
       'The supervisor\'s view (what the gateway\'s audit cannot see: the front door makes a loopback gateway public):',

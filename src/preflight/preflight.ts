@@ -10,6 +10,7 @@ import { CommandNotFound, locateRuntime, resolveExecutable, type GatewayRuntime 
 import { readEffectiveConfig } from '../host/effective-config.js';
 import { describeExposure, exposureRecord, sharedClientAddressRecord } from '../host/exposure.js';
 import { detectPlatform, readHostFacts, type Platform } from '../host/platform.js';
+import { checkStateDirWritable, readStateMounts, stateNotPersistentReason } from '../host/state-dir.js';
 import type { SupervisorLogger } from '../log/logger.js';
 import { publicUrls } from '../cli/public-urls.js';
 import type { ReaperStatus } from '../cli/pid1.js';
@@ -37,6 +38,8 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
   const childPath = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${env['PATH'] ?? ''}` : (env['PATH'] ?? '');
   const resolved = resolveExecutable(command.file, childPath, process.cwd());
   if (resolved.found === null) throw new CommandNotFound(command.file, resolved.tried);
+  const platform = detectPlatform(env, readHostFacts());
+  await checkStateDirWritable(config.stateDir, platform.kind, (env['SUPERVISOR_RUN_AS'] ?? '') !== '');
   const token = await loadToken(config.token, config.stateDir);
   log.addSecrets([token.value]);
   const gatewayConfig = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
@@ -47,7 +50,7 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
     if (isOutOfSpace(error.code)) {
       throw new StartFailure(`cannot write the gateway config in ${error.path ?? config.stateDir} (${describeWriteError(error.code)}); nothing was left half-written: free space on the state dir's file system and start again`);
     }
-    throw new UsageError(`cannot prepare the gateway config in ${error.path ?? config.stateDir} (${error.code ?? error.message}): make OPENCLAW_STATE_DIR (${config.stateDir}) writable, or point OPENCLAW_CONFIG_PATH at a readable file`);
+    throw new UsageError(`cannot prepare the gateway config in ${error.path ?? config.stateDir} (${error.code ?? error.message}): make it writable for uid ${process.getuid?.() ?? '?'}, or point OPENCLAW_CONFIG_PATH at a file in a writable directory`);
   });
   logStateRepairs(token, gatewayConfig, logger);
 
@@ -77,8 +80,8 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
   if (facts.reaper === 'no-tini' || facts.reaper === 'no-execve') {
     logger.warn({ event: 'supervisor.no_reaper', reason: facts.reaper }, 'running as PID 1 without tini (install tini, use Node >= 22.15): orphaned processes will not be reaped');
   }
-  const platform = detectPlatform(env, readHostFacts());
   warnAboutRailwayDraining(platform, config, logger);
+  await warnIfStateNotPersistent(platform, config.stateDir, env, logger);
   await logExposure(config, platform, token.origin, gatewayConfig.configPath, logger);
   logConfigMode(gatewayConfig, logger);
   return { command, runtime, token, gatewayConfig, platform };
@@ -148,6 +151,21 @@ async function logExposure(config: Config, platform: Platform, tokenOrigin: stri
   logger.info(record.fields, record.message);
   const shared = sharedClientAddressRecord(exposure);
   if (shared !== null) logger.warn(shared.fields, shared.message);
+}
+
+/** State written where the next deploy will not find it: said once at start, never a refusal (a throwaway run is legitimate). */
+async function warnIfStateNotPersistent(platform: Platform, stateDir: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<void> {
+  const { resolved, mounts } = await readStateMounts(stateDir);
+  const railwayVolume = env['RAILWAY_VOLUME_MOUNT_PATH']?.trim() || null;
+  const reason = stateNotPersistentReason({ platform: platform.kind, stateDir: resolved, railwayVolume, mounts });
+  if (reason === null) return;
+  const fix = platform.kind === 'railway'
+    ? railwayVolume === null ? 'attach a volume to the service (any mount path; the state dir then defaults to $RAILWAY_VOLUME_MOUNT_PATH/.openclaw)' : `unset OPENCLAW_STATE_DIR, or point it inside ${railwayVolume}`
+    : `mount a volume at ${stateDir}`;
+  logger.warn(
+    { event: 'supervisor.state_not_persistent', stateDir, resolvedStateDir: resolved, platform: platform.kind, reason },
+    `the gateway's state (token, config, paired devices, sessions) in ${stateDir} will be lost at the next deploy: ${reason}; ${fix}`,
+  );
 }
 
 function warnAboutRailwayDraining(platform: Platform, config: Config, logger: Logger): void {

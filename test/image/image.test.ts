@@ -224,6 +224,16 @@ describe("the README's Docker command, on a root-owned named volume", () => {
     if (charged !== null) figures['dockerCgroupMiB'] = Math.round(charged / 2 ** 20);
   });
 
+  it('runs the real openclaw found next to node, and `openclaw` from a root exec reaches this gateway as node, leaving nothing root-owned', async () => {
+    const spawned = (await logsOf(name)).records.find((record) => record['event'] === 'gateway.spawned');
+    expect((spawned?.['command'] as string[])[0]).toBe('/usr/local/lib/node_modules/openclaw/openclaw.mjs');
+    // `podman exec` runs as root (the image has no USER), like `docker exec`, `railway ssh` and `kubectl exec`.
+    const listing = await podman(['exec', name, 'openclaw', 'devices', 'list', '--json'], 120_000);
+    expect(listing.code, listing.stderr).toBe(0);
+    expect(JSON.parse(listing.stdout)).toMatchObject({ pending: expect.any(Array) });
+    expect(notOwnedByNode(mountpoint)).toEqual([]);
+  }, 150_000);
+
   it('stops on `podman stop` with exit code 0 within 10 s', async () => {
     const { ms, exitCode } = await stop(name);
     figures['dockerStopMs'] = Math.round(ms);

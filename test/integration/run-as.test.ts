@@ -117,3 +117,25 @@ describe('started unprivileged on a state dir it cannot write', () => {
     expect(lines[0]).not.toMatch(/OPENCLAW_CONFIG_PATH|\n\s+at /);
   });
 });
+
+describe('state that will not survive a deploy', () => {
+  it.each([
+    ['Railway, state dir moved off the volume', { RAILWAY_DEPLOYMENT_ID: 'dep-1', RAILWAY_VOLUME_MOUNT_PATH: '/data' }, "it is not on the service's volume (RAILWAY_VOLUME_MOUNT_PATH=/data)"],
+    ['Railway, no volume', { RAILWAY_DEPLOYMENT_ID: 'dep-1' }, 'no volume is attached to this Railway service'],
+  ])('%s: one supervisor.state_not_persistent warning, and it still starts', async (_name, env, reason) => {
+    sup = await startSupervisor({ env });
+    const warning = await sup.waitFor('supervisor.state_not_persistent');
+    expect(warning).toMatchObject({ level: 'warn', platform: 'railway', reason, stateDir: sup.stateDir });
+    expect(warning.msg).toContain('will be lost at the next deploy');
+    await sup.waitFor('gateway.ready');
+    expect(sup.events('supervisor.state_not_persistent')).toHaveLength(1);
+  });
+
+  it('says nothing when the state dir is on the Railway volume', async () => {
+    const parent = parentDir();
+    dirs.push(parent);
+    sup = await startSupervisor({ env: { RAILWAY_DEPLOYMENT_ID: 'dep-1', RAILWAY_VOLUME_MOUNT_PATH: parent, OPENCLAW_STATE_DIR: join(parent, '.openclaw') } });
+    await sup.waitFor('gateway.ready');
+    expect(sup.events('supervisor.state_not_persistent')).toEqual([]);
+  });
+});

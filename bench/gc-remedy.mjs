@@ -45,8 +45,10 @@ export const FLAG_SETS = {
   'runtime-semi-space-4': { setFlags: '--max-semi-space-size=4' },
   'runtime-semi-space-32': { setFlags: '--max-semi-space-size=32' },
   'runtime-semi-space-64': { setFlags: '--max-semi-space-size=64' },
+  'semi-space-1+no-incremental-marking': { args: ['--max-semi-space-size=1', '--no-incremental-marking'] },
+  'semi-space-2+no-incremental-marking': { args: ['--max-semi-space-size=2', '--no-incremental-marking'] },
 };
-const BODIES = { '100k': 100 * 1024, '1m': 1024 * 1024 };
+const BODIES = { '1k': 1024, '100k': 100 * 1024, '1m': 1024 * 1024 };
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;

@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { killAll } from './lib/procs.mjs';
 import { drain as drainRealGateway } from './lib/real-gateway-pool.mjs';
 import { markdownTable } from './lib/report.mjs';
-import { BENCH_NODE_ARGS, CLI, ROOT, SUPERVISOR_NODE } from './lib/supervisor.mjs';
+import { BENCH_NODE_ARGS, CLI, IMAGE_NODE_FLAGS, ROOT, SUPERVISOR_NODE } from './lib/supervisor.mjs';
 import { findTools } from './lib/tools.mjs';
 import * as readiness from './readiness.mjs';
 import * as wsForwarding from './ws-forwarding.mjs';
@@ -24,8 +24,9 @@ import * as coldStart from './cold-start.mjs';
 import * as realGateway from './real-gateway.mjs';
 import * as realForwarding from './real-forwarding.mjs';
 import * as gcForwarding from './gc-forwarding.mjs';
+import * as burstMemory from './burst-memory.mjs';
 
-const BENCHMARKS = [readiness, wsForwarding, httpForwarding, footprint, stopTime, coldStart, realGateway, realForwarding, gcForwarding];
+const BENCHMARKS = [readiness, wsForwarding, httpForwarding, footprint, stopTime, coldStart, realGateway, realForwarding, gcForwarding, burstMemory];
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
@@ -109,7 +110,7 @@ function machine() {
     node: process.version,
     // The Node that runs the supervisor and its Node peers (Node 24 from .runtime/, like the image).
     supervisorNode: spawnSync(SUPERVISOR_NODE, ['-v'], { encoding: 'utf8' }).stdout?.trim() || null,
-    supervisorNodeArgs: BENCH_NODE_ARGS.join(' '),
+    supervisorNodeArgs: [...IMAGE_NODE_FLAGS, ...BENCH_NODE_ARGS].join(' '),
     nginx: version(tools.nginx),
     wrk: version(tools.wrk)?.split(' [')[0] ?? null,
     loadAverageAtStart: os.loadavg().map((value) => Number(value.toFixed(2))),

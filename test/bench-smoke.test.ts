@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // two real-gateway starts (benchmarks 7 and 8 share one) take most of it and stretch to minutes
 // when the machine is busy, hence the generous timeout.
 const ROOT = resolve(import.meta.dirname, '..');
-const BENCHMARKS = ['readiness', 'ws', 'http', 'footprint', 'stop', 'coldstart', 'realgateway', 'realfwd', 'gc'];
+const BENCHMARKS = ['readiness', 'ws', 'http', 'footprint', 'stop', 'coldstart', 'realgateway', 'realfwd', 'gc', 'burst'];
 
 describe('bench smoke', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocs-bench-smoke-'));

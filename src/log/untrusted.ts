@@ -10,16 +10,13 @@ export const DEFAULT_MAX_LENGTH = 120;
 
 const ELLIPSIS = '…';
 
-/** Code points that are invisible or reorder text: bidi marks, embeddings, overrides and isolates, zero-width characters, line/paragraph separators, BOM. */
-function isInvisibleFormat(code: number): boolean {
-  return (
-    code === 0x061c ||
-    (code >= 0x200b && code <= 0x200f) ||
-    (code >= 0x2028 && code <= 0x202e) ||
-    (code >= 0x2060 && code <= 0x2069) ||
-    code === 0xfeff
-  );
-}
+/**
+ * Code points that are invisible or reorder text: format characters (bidi marks, embeddings,
+ * overrides and isolates, zero-width characters, BOM, soft hyphen, tag characters U+E0000-E007F,
+ * interlinear annotations), private use, unassigned code points, line/paragraph separators, and the
+ * Hangul fillers, which are letters that render blank.
+ */
+const INVISIBLE = /^[\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]$/u;
 
 function escapeCodePoint(char: string): string {
   const code = char.codePointAt(0) ?? 0;
@@ -35,7 +32,7 @@ function escapeCodePoint(char: string): string {
   }
   // C0, DEL and C1 (0x80-0x9f: a terminal may take 0x9b as CSI).
   if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `\\x${code.toString(16).padStart(2, '0')}`;
-  if (isInvisibleFormat(code)) return `\\u${code.toString(16).padStart(4, '0')}`;
+  if (INVISIBLE.test(char)) return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
   // A lone surrogate (invalid UTF-16) is shown, not passed on.
   if (code >= 0xd800 && code <= 0xdfff) return `\\u${code.toString(16)}`;
   return char;

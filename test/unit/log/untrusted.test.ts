@@ -19,6 +19,16 @@ describe('escapeUntrusted', () => {
     ['a lone surrogate', 'a\uD800b', 'a\\ud800b'],
     ['a literal backslash cannot pass for an escape', 'not \\x1b', 'not \\\\x1b'],
     ['an emoji (surrogate pair) stays', 'ok 👍', 'ok 👍'],
+    ['Arabic letter mark U+061C', 'a\u061Cb', 'a\\u061cb'],
+    ['soft hyphen U+00AD', 'pay\u00ADpal', 'pay\\u00adpal'],
+    ['Mongolian vowel separator U+180E', 'a\u180Eb', 'a\\u180eb'],
+    ['interlinear annotations U+FFF9-FFFB', '\uFFF9a\uFFFAb\uFFFB', '\\ufff9a\\ufffab\\ufffb'],
+    ['tag characters U+E0000-E007F (hidden text)', `ok${String.fromCodePoint(0xe0001, 0xe0041, 0xe007f)}`, 'ok\\u{e0001}\\u{e0041}\\u{e007f}'],
+    ['private use, BMP and plane 15', `\uE000x${String.fromCodePoint(0xf0000)}`, '\\ue000x\\u{f0000}'],
+    ['unassigned code points and noncharacters', `\u0378${String.fromCodePoint(0x2fffe)}\uFFFF`, '\\u0378\\u{2fffe}\\uffff'],
+    ['Hangul fillers (letters that render blank)', '\u115F\u1160\u3164\uFFA0', '\\u115f\\u1160\\u3164\\uffa0'],
+    ['word joiner and invisible operators U+2060-2064', '\u2060\u2061\u2064', '\\u2060\\u2061\\u2064'],
+    ['visible letters next to them stay: Hangul syllables, CJK, accents', '한국 中 é', '한국 中 é'],
   ])('%s', (_name, input, expected) => {
     expect(escapeUntrusted(input)).toBe(expected);
   });

@@ -1,6 +1,6 @@
-import type { WebSocket } from 'undici';
 import { configValue, readEffectiveConfig, type JsonObject } from '../host/effective-config.js';
 import type { Logger } from '../log/logger.js';
+import { converseWithGateway } from './gateway-ws.js';
 
 export type ProbeResult = 'accepted' | 'rejected' | 'unknown';
 
@@ -10,54 +10,18 @@ export type ProbeResult = 'accepted' | 'rejected' | 'unknown';
  * credential decides. `unknown` when the gateway does not answer within `timeoutMs` or answers
  * something else.
  */
-export async function probeToken(port: number, token: string, timeoutMs = 3_000): Promise<ProbeResult> {
-  // undici is loaded here, after the public port listens: its import costs ~190 ms of CPU.
-  const { WebSocket } = await import('undici');
-  return new Promise((resolve) => {
-    let settled = false;
-    let ws: WebSocket;
-    const done = (result: ProbeResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      try {
-        ws.close(1000);
-      } catch {
-        // not open
-      }
-      resolve(result);
-    };
-    const timer = setTimeout(() => done('unknown'), timeoutMs);
-    try {
-      ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-    } catch {
-      done('unknown');
-      return;
-    }
-    ws.onerror = () => done('unknown');
-    ws.onclose = () => done('unknown');
-    ws.onmessage = (event) => {
-      let message: { type?: string; event?: string; id?: string; ok?: boolean; error?: { code?: string; details?: { code?: string } } };
-      try {
-        message = JSON.parse(String(event.data)) as typeof message;
-      } catch {
-        return;
-      }
-      if (message.type === 'event' && message.event === 'connect.challenge') {
-        const params = {
-          minProtocol: 4,
-          maxProtocol: 4,
-          client: { id: 'gateway-client', version: 'openclaw-supervisor', platform: process.platform, mode: 'backend' },
-          role: 'operator',
-          scopes: [],
-          auth: { token },
-        };
-        ws.send(JSON.stringify({ type: 'req', id: 'supervisor-auth-check', method: 'connect', params }));
-      } else if (message.type === 'res' && message.id === 'supervisor-auth-check') {
-        const code = message.error?.details?.code ?? message.error?.code ?? '';
-        done(message.ok === true ? 'accepted' : /^AUTH_|UNAUTHORIZED/i.test(code) ? 'rejected' : 'unknown');
-      }
-    };
+export function probeToken(port: number, token: string, timeoutMs = 3_000): Promise<ProbeResult> {
+  return converseWithGateway<ProbeResult>({
+    port,
+    token,
+    scopes: [],
+    connectId: 'supervisor-auth-check',
+    timeoutMs,
+    onResponse(response) {
+      const code = response.error?.details?.code ?? response.error?.code ?? '';
+      return response.ok === true ? 'accepted' : /^AUTH_|UNAUTHORIZED/i.test(code) ? 'rejected' : 'unknown';
+    },
+    onFailure: () => 'unknown',
   });
 }
 

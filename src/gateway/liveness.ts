@@ -1,4 +1,5 @@
-import http from 'node:http';
+import { abortableSleep } from './abortable-sleep.js';
+import { loopbackGet } from './loopback-get.js';
 
 /**
  * Liveness of a ready gateway (issue 19): readiness says it once started; this says it still
@@ -97,21 +98,13 @@ export function killEvidence(state: LivenessState, now: number, settings: Livene
 export type Probe = (port: number, timeoutMs: number) => Promise<ProbeResult>;
 
 /** GET /healthz on 127.0.0.1 with a socket of its own; any answer but 200 within `timeoutMs` fails. */
-export const probeHealthz: Probe = (port, timeoutMs) =>
-  new Promise((resolve) => {
-    const at = Date.now();
-    const fail = (error: ProbeError, status?: number): void => resolve({ ok: false, at, durationMs: Date.now() - at, error, ...(status === undefined ? {} : { status }) });
-    const request = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: timeoutMs }, (response) => {
-      response.resume();
-      response.on('end', () => (response.statusCode === 200 ? resolve({ ok: true, at, durationMs: Date.now() - at }) : fail('status', response.statusCode)));
-      response.on('error', () => fail('reset'));
-    });
-    // `timeout` is socket inactivity; the whole exchange is bounded too (a trickling answer).
-    const bound = setTimeout(() => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
-    request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-    request.on('close', () => clearTimeout(bound));
-    request.on('error', (error: NodeJS.ErrnoException) => fail(error.code === 'ETIMEDOUT' ? 'timeout' : error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ECONNRESET' ? 'reset' : 'error'));
-  });
+export const probeHealthz: Probe = async (port, timeoutMs) => {
+  const at = Date.now();
+  const answer = await loopbackGet(port, '/healthz', timeoutMs, null);
+  const durationMs = Date.now() - at;
+  if (!answer.ok) return { ok: false, at, durationMs, error: answer.error === 'too_large' ? 'error' : answer.error };
+  return answer.status === 200 ? { ok: true, at, durationMs } : { ok: false, at, durationMs, error: 'status', status: answer.status };
+};
 
 export interface LivenessHooks {
   onAction(action: Exclude<LivenessAction, 'none'>, state: LivenessState): void;
@@ -134,16 +127,4 @@ export async function watchLiveness(port: number, settings: LivenessSettings, si
     if (step.action !== 'none') hooks.onAction(step.action, state);
     if (state.killed) return;
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,4 +1,5 @@
-import http from 'node:http';
+import { abortableSleep } from '../gateway/abortable-sleep.js';
+import { loopbackGet } from '../gateway/loopback-get.js';
 
 /**
  * Channel health of the ready gateway (issue 19), read from the gateway's own `GET /readyz` on
@@ -83,38 +84,10 @@ export type ReadinessAnswer = { readonly status: number; readonly body: string }
 export type ReadinessFetch = (port: number, timeoutMs: number) => Promise<ReadinessAnswer>;
 
 /** GET /readyz on 127.0.0.1 with a socket of its own, bounded in time and size; null on any failure. */
-export const fetchReadiness: ReadinessFetch = (port, timeoutMs) =>
-  new Promise((resolve) => {
-    let settled = false;
-    const done = (answer: ReadinessAnswer): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(bound);
-      resolve(answer);
-    };
-    const request = http.get({ host: '127.0.0.1', port, path: '/readyz', agent: false, timeout: timeoutMs }, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_READINESS_BODY_BYTES) {
-          request.destroy();
-          done(null);
-          return;
-        }
-        chunks.push(chunk);
-      });
-      response.on('end', () => done({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', () => done(null));
-    });
-    const bound = setTimeout(() => {
-      request.destroy();
-      done(null);
-    }, timeoutMs);
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => done(null));
-    request.on('close', () => done(null));
-  });
+export const fetchReadiness: ReadinessFetch = async (port, timeoutMs) => {
+  const answer = await loopbackGet(port, '/readyz', timeoutMs, MAX_READINESS_BODY_BYTES);
+  return answer.ok ? { status: answer.status, body: answer.body } : null;
+};
 
 /**
  * Reads /readyz every `intervalMs` until `signal` aborts, and reports each change of the failing set
@@ -143,16 +116,4 @@ export async function watchChannelHealth(
     failing = current;
     if (diff.unhealthy.length > 0 || diff.recovered.length > 0) onChange(diff, current);
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -43,7 +43,10 @@ export function isLoopback(address: string): boolean {
 export type LoopbackClients = 'local' | 'remote';
 
 export interface AttributionPolicy {
-  /** SUPERVISOR_TRUSTED_PROXIES. Loopback is trusted on top of it: a same-host proxy's headers can only make a client less local. */
+  /**
+   * SUPERVISOR_TRUSTED_PROXIES. Under `local`, loopback is trusted on top of it: a same-host proxy's
+   * headers can only make a client less local. Under `remote`, a loopback peer is trusted only when listed here.
+   */
   readonly trustedProxies: TrustCheck;
   readonly loopbackClients: LoopbackClients;
 }
@@ -85,8 +88,9 @@ export type ForwardableAttribution = Exclude<Attribution, { readonly kind: 'refu
 const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded'];
 
 /**
- * Who the client is. The peer is trusted when it is loopback or in SUPERVISOR_TRUSTED_PROXIES; an
- * untrusted peer is the client and its claims are dropped. A trusted peer's X-Forwarded-For is read
+ * Who the client is. The peer is trusted when it is in SUPERVISOR_TRUSTED_PROXIES, or loopback
+ * under `local`; an untrusted peer is the client and its claims are dropped (an unlisted loopback
+ * peer under `remote` is a relay: RELAYED_LOOPBACK_CLIENT). A trusted peer's X-Forwarded-For is read
  * right to left, skipping trusted hops (loopback always); the first untrusted hop is the client
  * (what the gateway itself does). Refused: a trusted peer's forwarding headers without
  * X-Forwarded-For, a hop on that walk that is not an IP address, a chain of loopback hops only
@@ -99,8 +103,15 @@ export function attributeClient(head: RequestHead, peerAddress: string, policy: 
   const peerIsLoopback = isLoopback(peer);
   const trusted = (address: string): boolean => isLoopback(address) || policy.trustedProxies(address);
   const host = joined(raw, 'host');
+  const replaced = joined(raw, 'x-forwarded-for') !== undefined;
   if (!peerIsLoopback && !policy.trustedProxies(peer)) {
-    return { kind: 'remote', client: peer, source: 'peer', proto: 'http', host, replaced: joined(raw, 'x-forwarded-for') !== undefined };
+    return { kind: 'remote', client: peer, source: 'peer', proto: 'http', host, replaced };
+  }
+  // `remote`: a loopback peer is a relay passing its client's bytes unchanged (ssh -L, socat), so
+  // an X-Forwarded-For it carries is the client's own claim (any address it likes, a new one per
+  // request); only a loopback address listed in SUPERVISOR_TRUSTED_PROXIES speaks for clients.
+  if (peerIsLoopback && policy.loopbackClients === 'remote' && !policy.trustedProxies(peer)) {
+    return { kind: 'remote', client: RELAYED_LOOPBACK_CLIENT, source: 'relay', proto: 'http', host, replaced };
   }
   const chain = listItems(raw, 'x-forwarded-for');
   const proto = joined(raw, 'x-forwarded-proto') ?? 'http';
@@ -111,6 +122,7 @@ export function attributeClient(head: RequestHead, peerAddress: string, policy: 
       return refused('no_x_forwarded_for', 'forwarding headers without X-Forwarded-For: the proxy must name the client in X-Forwarded-For');
     }
     if (!peerIsLoopback) return { kind: 'remote', client: peer, source: 'peer', proto, host: forwardedHost, replaced: false };
+    // A loopback address listed in SUPERVISOR_TRUSTED_PROXIES under `remote`: a proxy's own request, never local.
     if (policy.loopbackClients === 'remote') return { kind: 'remote', client: RELAYED_LOOPBACK_CLIENT, source: 'relay', proto: 'http', host, replaced: false };
     return { kind: 'local' };
   }

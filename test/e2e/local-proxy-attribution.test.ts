@@ -16,7 +16,7 @@ const TOKEN_CLIENT = join(ROOT, 'test', 'helpers', 'gateway-client.mjs');
 const RELAYED = '192.0.2.1';
 
 /** nginx on the host, facing the namespace, proxying to the front door on loopback: the README's "HTTPS in front" shape (without TLS). */
-async function startNginx(dir: string, listen: string, port: number, upstreamPort: number): Promise<ChildProcess> {
+async function startNginx(dir: string, listen: string, port: number, upstreamPort: number, bind?: string): Promise<ChildProcess> {
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const conf = join(dir, 'nginx.conf');
   writeFileSync(
@@ -36,7 +36,8 @@ http {
   server {
     listen ${listen}:${port};
     location / {
-      proxy_pass http://127.0.0.1:${upstreamPort};
+      proxy_pass http://127.0.0.1:${upstreamPort};${bind === undefined ? '' : `
+      proxy_bind ${bind};`}
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
@@ -148,11 +149,12 @@ describe('remote clients through a proxy or tunnel on this host (real gateway)',
     expect((await tokenOnly(viaRelay))['hello'].scopes).toContain('operator.admin');
   }, 240_000);
 
-  it('SUPERVISOR_LOOPBACK_CLIENTS=remote: a TCP relay client needs pairing, shown as 192.0.2.1; nginx still names its client; the devices command stays local', async () => {
+  it('SUPERVISOR_LOOPBACK_CLIENTS=remote: a TCP relay client needs pairing, shown as 192.0.2.1; nginx from a listed loopback address (proxy_bind) names its client; the devices command stays local', async () => {
     // What ssh -L 8080:localhost:8080 gives a browser: Host and Origin http://localhost:<its port>.
     const relayPort = await freePort();
     const uiOrigin = `http://localhost:${relayPort}`;
-    const s = await start({ SUPERVISOR_LOOPBACK_CLIENTS: 'remote', SUPERVISOR_ALLOWED_ORIGINS: uiOrigin });
+    // As the README says: the proxy gets a loopback address of its own, listed; relays connect from 127.0.0.1.
+    const s = await start({ SUPERVISOR_LOOPBACK_CLIENTS: 'remote', SUPERVISOR_ALLOWED_ORIGINS: uiOrigin, SUPERVISOR_TRUSTED_PROXIES: '127.0.0.2' });
     expect(s.events('supervisor.exposure')[0]).toMatchObject({ loopbackClients: 'remote', trustedProxies: { gateway: ['127.0.0.1', '::1'] } });
     relay = await startRelay(ns.hostAddress, s.port, relayPort);
     const viaRelay = `ws://${ns.hostAddress}:${(relay.address() as AddressInfo).port}/`;
@@ -172,7 +174,7 @@ describe('remote clients through a proxy or tunnel on this host (real gateway)',
     expect(otherOrigin['hello']).toMatchObject({ ok: false, error: { details: { code: 'CONTROL_UI_ORIGIN_NOT_ALLOWED' } } });
 
     const nginxPort = await freePort();
-    nginx = await startNginx(join(work, 'nginx-2'), ns.hostAddress, nginxPort, s.port);
+    nginx = await startNginx(join(work, 'nginx-2'), ns.hostAddress, nginxPort, s.port, '127.0.0.2');
     const viaNginx = await device(`ws://${ns.hostAddress}:${nginxPort}/`, 'nginx-device-2.json');
     expect(viaNginx['hello']).toMatchObject({ ok: false, error: { details: { code: 'PAIRING_REQUIRED' } } });
     const nginxRequest = viaNginx['hello'].error.details.requestId as string;

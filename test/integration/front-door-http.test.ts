@@ -97,11 +97,18 @@ describe('front door: HTTP forwarding', () => {
     expect(own.headers['x-forwarded-for']).toBe('198.51.100.1');
   });
 
-  it('SUPERVISOR_LOOPBACK_CLIENTS=remote: a loopback client without forwarding headers is a relay\'s client, remote', async () => {
+  it('SUPERVISOR_LOOPBACK_CLIENTS=remote: a loopback client is a relay\'s client, remote, whatever X-Forwarded-For it sends', async () => {
     const s = await ready({ SUPERVISOR_LOOPBACK_CLIENTS: 'remote' });
     const echoed = JSON.parse((await httpRequest({ port: s.port, path: '/headers' })).body.toString()) as EchoedHeaders;
     expect(echoed.headers['x-forwarded-for']).toBe('192.0.2.1');
     expect(echoed.headers['x-forwarded-proto']).toBe('http');
+    // Through ssh -L or socat the client's own header arrives from loopback: it must not pick its address.
+    const named = JSON.parse((await httpRequest({ port: s.port, path: '/headers', headers: { 'x-forwarded-for': '10.0.0.5' } })).body.toString()) as EchoedHeaders;
+    expect(named.headers['x-forwarded-for']).toBe('192.0.2.1');
+  });
+
+  it('SUPERVISOR_LOOPBACK_CLIENTS=remote with 127.0.0.1 in SUPERVISOR_TRUSTED_PROXIES: that proxy names its client', async () => {
+    const s = await ready({ SUPERVISOR_LOOPBACK_CLIENTS: 'remote', SUPERVISOR_TRUSTED_PROXIES: '127.0.0.1' });
     const named = JSON.parse((await httpRequest({ port: s.port, path: '/headers', headers: { 'x-forwarded-for': '203.0.113.9' } })).body.toString()) as EchoedHeaders;
     expect(named.headers['x-forwarded-for']).toBe('203.0.113.9');
   });

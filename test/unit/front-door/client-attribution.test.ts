@@ -158,12 +158,16 @@ describe('attributeClient', () => {
     ['loopback proxy: Forwarded without X-Forwarded-For', '127.0.0.1', { ...H, forwarded: `for=${CLIENT}` }, 'local', refusedWith('no_x_forwarded_for')],
     ['loopback proxy: X-Forwarded-Proto without X-Forwarded-For', '::1', { ...H, 'x-forwarded-proto': 'https' }, 'local', refusedWith('no_x_forwarded_for')],
     ['loopback proxy: a blank X-Forwarded-For', '127.0.0.1', { ...H, 'x-forwarded-for': ' , ' }, 'local', refusedWith('no_x_forwarded_for')],
-    ['refusals stand with the setting too', '127.0.0.1', { ...H, 'x-forwarded-for': '127.0.0.1' }, 'remote', refusedWith('loopback_chain')],
-    // SUPERVISOR_LOOPBACK_CLIENTS=remote: a headerless loopback peer is a relay's client.
+    // SUPERVISOR_LOOPBACK_CLIENTS=remote: a loopback peer is a relay passing its client's bytes (ssh -L,
+    // socat), so its headers are the client's own claims: dropped, the client is the placeholder.
     ['setting remote: a headerless loopback client is remote', '127.0.0.1', H, 'remote', remote(RELAYED_LOOPBACK_CLIENT, 'relay')],
     ['setting remote: ::1 as well', '::1', H, 'remote', remote(RELAYED_LOOPBACK_CLIENT, 'relay')],
-    ['setting remote: a proxy that names the client still gets its client', '127.0.0.1', { ...H, 'x-forwarded-for': CLIENT }, 'remote', remote(CLIENT, 'forwarded')],
+    ['setting remote: a relayed client naming an address of its choice does not get it', '127.0.0.1', { ...H, 'x-forwarded-for': '10.0.0.5' }, 'remote', remote(RELAYED_LOOPBACK_CLIENT, 'relay', { replaced: true })],
+    ['setting remote: nor a public one, nor a chain', '::1', { ...H, 'x-forwarded-for': `${CLIENT}, 127.0.0.1`, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' }, 'remote', remote(RELAYED_LOOPBACK_CLIENT, 'relay', { replaced: true })],
+    ['setting remote: a relayed loopback claim is dropped, not refused', '127.0.0.1', { ...H, 'x-forwarded-for': '127.0.0.1' }, 'remote', remote(RELAYED_LOOPBACK_CLIENT, 'relay', { replaced: true })],
+    ['setting remote: X-Real-IP alone is dropped too', '127.0.0.1', { ...H, 'x-real-ip': CLIENT }, 'remote', remote(RELAYED_LOOPBACK_CLIENT, 'relay')],
     ['setting remote: untrusted peers unchanged', CLIENT, H, 'remote', remote(CLIENT, 'peer')],
+    ['setting remote: a trusted proxy still names its client', PROXY, { ...H, 'x-forwarded-for': CLIENT }, 'remote', remote(CLIENT, 'forwarded')],
     // A proxy in SUPERVISOR_TRUSTED_PROXIES.
     ['trusted proxy names the client', PROXY, { ...H, 'x-forwarded-for': CLIENT, 'x-forwarded-proto': 'https' }, 'local', remote(CLIENT, 'forwarded', { proto: 'https' })],
     ['trusted proxy: its own request (no X-Forwarded-For) is the proxy, remote', PROXY, H, 'local', remote(PROXY, 'peer')],
@@ -174,6 +178,19 @@ describe('attributeClient', () => {
     ['trusted proxy: a name in the walk', PROXY, { ...H, 'x-forwarded-for': `${CLIENT}, edge.internal` }, 'local', refusedWith('not_an_address')],
   ])('%s', (_name, peer, incoming, loopbackClients, expected) => {
     expect(attribute(peer, incoming, loopbackClients)).toMatchObject(expected);
+  });
+
+  // SUPERVISOR_LOOPBACK_CLIENTS=remote with 127.0.0.1 in SUPERVISOR_TRUSTED_PROXIES (a proxy on this host that
+  // names its clients): that loopback address speaks for clients again; other loopback peers do not.
+  const LISTED = createTrustCheck(['127.0.0.1']);
+  it.each<[string, string, IncomingHttpHeaders, Partial<Attribution>]>([
+    ['listed loopback proxy names the client', '127.0.0.1', { ...H, 'x-forwarded-for': CLIENT }, remote(CLIENT, 'forwarded')],
+    ['listed loopback proxy: refusals stand', '127.0.0.1', { ...H, 'x-forwarded-for': '127.0.0.1' }, refusedWith('loopback_chain')],
+    ['listed loopback proxy: X-Real-IP without X-Forwarded-For', '127.0.0.1', { ...H, 'x-real-ip': CLIENT }, refusedWith('no_x_forwarded_for')],
+    ['listed loopback proxy, no header: remote, never local', '127.0.0.1', H, remote(RELAYED_LOOPBACK_CLIENT, 'relay')],
+    ['an unlisted loopback address is still a relay', '::1', { ...H, 'x-forwarded-for': CLIENT }, remote(RELAYED_LOOPBACK_CLIENT, 'relay', { replaced: true })],
+  ])('setting remote, 127.0.0.1 listed: %s', (_name, peer, incoming, expected) => {
+    expect(attributeClient({ httpVersion: '1.1', rawHeaders: rawOf(incoming) }, peer, { trustedProxies: LISTED, loopbackClients: 'remote' })).toMatchObject(expected);
   });
 
   it('a refusal says what is wrong, bounded, without echoing a long item', () => {

@@ -40,7 +40,8 @@ export interface Exposure {
   readonly public: boolean;
   readonly address: string;
   /**
-   * Who may speak for clients: the front door reads X-Forwarded-For from loopback peers and these;
+   * Who may speak for clients: the front door reads X-Forwarded-For from these, and from loopback
+   * peers unless loopbackClients is `remote` (then from listed loopback addresses only);
    * the gateway trusts only the front door (loopback) and gets the client it resolved.
    */
   readonly trustedProxies: { readonly frontDoor: readonly string[]; readonly source: 'SUPERVISOR_TRUSTED_PROXIES' | 'none'; readonly gateway: readonly string[] };

@@ -24,7 +24,7 @@ RUN apt-get update \
       --allow-scripts=openclaw,koffi,protobufjs,@google/genai \
  && npm cache clean --force \
  && rm /usr/local/bin/openclaw \
- && printf '%s\n' '#!/bin/sh' \
+ && printf '%s\n' '#!/bin/sh' '# openclaw-supervisor-wrapper' \
       '# openclaw aimed at the supervisor'"'"'s gateway (its port and token), run as node even from a' \
       '# root shell (docker exec, railway ssh, kubectl exec): openclaw-supervisor openclaw <args>.' \
       'exec node /app/dist/cli.js openclaw "$@"' > /usr/local/bin/openclaw \

@@ -7,7 +7,7 @@ import { resolveConfig } from '../config/resolve-config.js';
 import { UsageError } from '../config/usage-error.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { LOOPBACK_PROXIES, prepareGatewayConfig } from '../preflight/gateway-config.js';
-import { CommandNotFound, locateRuntime, resolveExecutable } from '../preflight/locate-gateway.js';
+import { locateRuntime, resolveOpenclaw } from '../preflight/locate-gateway.js';
 import { readEffectiveConfig } from '../host/effective-config.js';
 import type { AuditCommand } from './subcommands.js';
 import { describeExposure, supervisorFindings, type Exposure, type Finding } from '../host/exposure.js';
@@ -164,8 +164,7 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
   const { config } = invocation;
   const runtime = locateRuntime();
   const path = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${env['PATH'] ?? ''}` : (env['PATH'] ?? '');
-  const resolved = resolveExecutable(runtime.openclawBinary, path, process.cwd());
-  if (resolved.found === null) throw new CommandNotFound(runtime.openclawBinary, resolved.tried);
+  const file = resolveOpenclaw(runtime.openclawBinary, path, process.cwd());
 
   await refuseForeignOwner(config.stateDir, command.json);
   // What the audit changes is measured, not promised: the preparation below, and the gateway's own
@@ -192,7 +191,7 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
   childEnv['OPENCLAW_GATEWAY_PORT'] = String(config.gatewayPort);
 
   const startedAt = Date.now();
-  const result = await runCaptured(resolved.found, ['security', 'audit', '--json'], childEnv);
+  const result = await runCaptured(file, ['security', 'audit', '--json'], childEnv);
   const durationMs = Date.now() - startedAt;
   const gateway = parseAudit(result.stdout);
   const after = await snapshotTree(watched.trees, watched.files);

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import { GENERATED_TOKEN_FILE, loadToken } from '../preflight/token.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { locateGatewayConfig } from '../gateway/config-location.js';
-import { CommandNotFound, locateRuntime, resolveExecutable } from '../preflight/locate-gateway.js';
+import { locateRuntime, resolveOpenclaw } from '../preflight/locate-gateway.js';
 import { EXIT } from '../exit-codes.js';
 import { exitCodeOf, spawnInOwnSession } from './own-session.js';
 
@@ -29,8 +29,7 @@ export interface CliInvocation {
 export async function prepareCli(config: Config, parentEnv: Env, cwd = process.cwd()): Promise<CliInvocation> {
   const runtime = locateRuntime();
   const path = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${parentEnv['PATH'] ?? ''}` : (parentEnv['PATH'] ?? '');
-  const resolved = resolveExecutable(runtime.openclawBinary, path, cwd);
-  if (resolved.found === null) throw new CommandNotFound(runtime.openclawBinary, resolved.tried);
+  const file = resolveOpenclaw(runtime.openclawBinary, path, cwd);
   const location = locateGatewayConfig(config.stateDir, parentEnv['OPENCLAW_CONFIG_PATH'] ?? null);
   const token = await cliToken(config);
   const env = buildChildEnv({
@@ -46,7 +45,7 @@ export async function prepareCli(config: Config, parentEnv: Env, cwd = process.c
   if (parentEnv['NO_COLOR'] === undefined) delete env['NO_COLOR'];
   if (token.value === null) delete env['OPENCLAW_GATEWAY_TOKEN'];
   env['OPENCLAW_GATEWAY_PORT'] = String(config.gatewayPort);
-  return { file: resolved.found, env, tokenNote: token.note, userConfigPath: location.userConfigPath };
+  return { file, env, tokenNote: token.note, userConfigPath: location.userConfigPath };
 }
 
 /** The supervisor's token, read without creating anything: a CLI call must not generate one. */

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommandNotFoundError } from '../errors.js';
@@ -54,6 +54,44 @@ export function locateRuntime(execPath: string = process.execPath): GatewayRunti
   if (existsSync(MANAGED_OPENCLAW)) return { openclawBinary: MANAGED_OPENCLAW, nodeBinDir };
   const global = globalOpenclaw(execPath);
   return { openclawBinary: existsSync(global) ? global : 'openclaw', nodeBinDir };
+}
+
+/**
+ * A line of its own in the image's `openclaw` wrapper (Dockerfile: /usr/local/bin/openclaw, which
+ * runs `openclaw-supervisor openclaw`): the wrapper is not openclaw, and running it in openclaw's
+ * place would start this command again, without end.
+ */
+export const WRAPPER_MARKER = '# openclaw-supervisor-wrapper';
+
+/** The wrapper carries the marker in its first lines; a real openclaw (a script or a binary) never does. */
+function isSupervisorWrapper(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(512);
+    const length = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, length).toString('latin1').split('\n').some((line) => line.trim() === WRAPPER_MARKER);
+  } catch {
+    return false; // unreadable: spawn will say what is wrong with it
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * The file the supervisor runs as openclaw (the gateway command, `openclaw …`, `audit`), resolved
+ * as spawn will: refused when it is missing or when it is the supervisor's own wrapper (no openclaw
+ * next to our Node, so `openclaw` on PATH found the wrapper).
+ */
+export function resolveOpenclaw(file: string, pathEnv: string, cwd: string): string {
+  const resolved = resolveExecutable(file, pathEnv, cwd);
+  if (resolved.found === null) throw new CommandNotFound(file, resolved.tried);
+  if (isSupervisorWrapper(resolved.found)) {
+    throw new CommandNotFoundError(
+      `${resolved.found} is openclaw-supervisor's own openclaw wrapper, not openclaw (running it would start this command again): install openclaw next to node (npm install -g openclaw) or run npm run runtime`,
+    );
+  }
+  return resolved.found;
 }
 
 export class CommandNotFound extends CommandNotFoundError {

@@ -6,7 +6,7 @@ import { describeWriteError, isOutOfSpace } from '../fs/write-file-atomic.js';
 import { AuthWatch, configCredentialNote } from '../gateway/auth-check.js';
 import { buildGatewayCommand, type GatewayCommand } from '../gateway/gateway-command.js';
 import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from './gateway-config.js';
-import { CommandNotFound, locateRuntime, resolveExecutable, type GatewayRuntime } from './locate-gateway.js';
+import { locateRuntime, resolveOpenclaw, type GatewayRuntime } from './locate-gateway.js';
 import { readEffectiveConfig } from '../host/effective-config.js';
 import { describeExposure, exposureRecord, sharedClientAddressRecord } from '../host/exposure.js';
 import { detectPlatform, readHostFacts, type Platform } from '../host/platform.js';
@@ -36,8 +36,7 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
   const runtime = locateRuntime();
   const command = buildGatewayCommand(config.gatewayCommand, runtime.openclawBinary, config.gatewayPort);
   const childPath = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${env['PATH'] ?? ''}` : (env['PATH'] ?? '');
-  const resolved = resolveExecutable(command.file, childPath, process.cwd());
-  if (resolved.found === null) throw new CommandNotFound(command.file, resolved.tried);
+  resolveOpenclaw(command.file, childPath, process.cwd());
   const platform = detectPlatform(env, readHostFacts());
   await checkStateDirWritable(config.stateDir, platform.kind, (env['SUPERVISOR_RUN_AS'] ?? '') !== '');
   const token = await loadToken(config.token, config.stateDir);

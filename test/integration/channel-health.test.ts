@@ -1,36 +1,20 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+import { webhookReceiver } from '../helpers/webhook-receiver.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function webhookReceiver(): Promise<{ url: string; bodies: Array<Record<string, unknown>> }> {
-  const bodies: Array<Record<string, unknown>> = [];
-  const rx = http.createServer((req, res) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.on('end', () => {
-      bodies.push(JSON.parse(text) as Record<string, unknown>);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => void rx.close());
-  return { url: `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`, bodies };
-}
-
 describe('channel health from the gateway\'s own /readyz', () => {
   it('a failing channel is a record, a metric and an alert, with no restart and the supervisor\'s /readyz still 200; its recovery too', async () => {
     const rx = await webhookReceiver();
+    cleanups.push(() => rx.close());
     const readyzFile = join(mkdtempSync(join(tmpdir(), 'ocs-readyz-')), 'failing.json');
     const metricsPort = await freePort();
     let s: RunningSupervisor | null = null;

@@ -1,15 +1,14 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { pollUntil } from '../helpers/proc.js';
 import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+import { webhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 // Issue 19 with the fake gateway (fast; test/e2e/gateway-liveness.test.ts does it with the real one):
 // a frozen gateway turns /readyz 503, is killed and replaced; the metric and the alert follow.
 const running: RunningSupervisor[] = [];
 const stopped = new Set<number>();
-const servers: http.Server[] = [];
+const receivers: WebhookReceiver[] = [];
 afterEach(async () => {
   for (const pid of stopped) {
     try {
@@ -20,30 +19,16 @@ afterEach(async () => {
   }
   stopped.clear();
   await Promise.all(running.splice(0).map((s) => s.kill()));
-  for (const server of servers.splice(0)) server.close();
+  for (const receiver of receivers.splice(0)) receiver.close();
 });
 
 const status = async (url: string): Promise<number> => (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => null))?.status ?? 0;
 
-async function receiver(): Promise<{ url: string; bodies: Array<Record<string, unknown>> }> {
-  const bodies: Array<Record<string, unknown>> = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    req.on('end', () => {
-      bodies.push(JSON.parse(text) as Record<string, unknown>);
-      res.end('ok');
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies };
-}
-
 describe('liveness of the ready gateway (fake gateway)', () => {
   it('SIGSTOP: /readyz 503 at the first failed probe, one gateway.unresponsive, SIGKILL, a replacement, the metric and the alert', async () => {
     const metricsPort = await freePort();
-    const hook = await receiver();
+    const hook = await webhookReceiver();
+    receivers.push(hook);
     const sup = await startSupervisor({
       env: {
         SUPERVISOR_LIVENESS_INTERVAL_MS: '200',

@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryCgroup } from '../helpers/memory-cgroup.js';
 import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 
 /**
@@ -9,44 +8,19 @@ import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.j
  * got and the heap limit V8 took from it.
  */
 const LIMIT = 1024 * 1024 * 1024;
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
-function createMemoryCgroup(name: string): { dir: string; remove(): void } {
-  const v1 = join(CGROUP_ROOT, 'memory');
-  if (existsSync(join(v1, 'memory.limit_in_bytes'))) {
-    const dir = join(v1, name);
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'memory.limit_in_bytes'), String(LIMIT));
-    return { dir, remove: () => rmdirSync(dir) };
-  }
-  if (!existsSync(join(CGROUP_ROOT, 'cgroup.controllers'))) throw new Error('no memory cgroup (v1 or v2) to create: this test needs a writable /sys/fs/cgroup, as root');
-  const dir = join(CGROUP_ROOT, name);
-  if (!readFileSync(join(CGROUP_ROOT, 'cgroup.subtree_control'), 'utf8').includes('memory')) writeFileSync(join(CGROUP_ROOT, 'cgroup.subtree_control'), '+memory');
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'memory.max'), String(LIMIT));
-  return { dir, remove: () => rmdirSync(dir) };
-}
-
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 async function startInCgroup(env: Record<string, string>): Promise<RunningSupervisor> {
-  const cgroup = createMemoryCgroup(`ocs-heap-${process.pid}-${Date.now()}`);
+  const cgroup = createMemoryCgroup('ocs-heap', LIMIT);
   let s: RunningSupervisor | null = null;
   cleanups.push(async () => {
     await s?.kill();
-    for (let i = 0; i < 50; i++) {
-      try {
-        cgroup.remove();
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+    await cgroup.remove();
   });
-  s = await startSupervisor({ env: { FAKE_PRINT_HEAP: '1', ...env }, wrap: (argv) => ['/bin/sh', '-c', `echo $$ > ${cgroup.dir}/cgroup.procs && exec "$@"`, 'sh', ...argv] });
+  s = await startSupervisor({ env: { FAKE_PRINT_HEAP: '1', ...env }, wrap: cgroup.wrap });
   return s;
 }
 

@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+import { webhookReceiver } from '../helpers/webhook-receiver.js';
 
 /**
  * The state directory on a 2 MiB tmpfs of the test's own (root, as the tests' namespaces need
@@ -29,18 +28,8 @@ function smallTmpfs(): string {
 
 describe('state disk health', () => {
   it('low space and a read-only state dir: a record on each change, the metrics and an alert; the gateway is left alone', async () => {
-    const bodies: Array<Record<string, unknown>> = [];
-    const rx = http.createServer((req, res) => {
-      let text = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => (text += chunk));
-      req.on('end', () => {
-        bodies.push(JSON.parse(text) as Record<string, unknown>);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => void rx.close());
+    const rx = await webhookReceiver();
+    cleanups.push(() => rx.close());
 
     const stateDir = smallTmpfs();
     const metricsPort = await freePort();
@@ -52,7 +41,7 @@ describe('state disk health', () => {
         SUPERVISOR_DISK_CHECK_INTERVAL_MS: '100',
         SUPERVISOR_METRICS_PORT: String(metricsPort),
         SUPERVISOR_METRICS_HOST: '127.0.0.1',
-        SUPERVISOR_ALERT_WEBHOOK: `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`,
+        SUPERVISOR_ALERT_WEBHOOK: rx.url,
       },
     });
     await s.waitFor('gateway.ready');
@@ -66,7 +55,7 @@ describe('state disk health', () => {
     expect(low).toMatchObject({ level: 'warn', stateDir, sizeBytes: 2 * 1024 * 1024, thresholdBytes: Math.floor(2 * 1024 * 1024 * 0.05) });
     expect(low['freeBytes'] as number).toBeLessThan(low['thresholdBytes'] as number);
     await s.waitFor('ops.alert_sent', (r) => r['kind'] === 'disk_low');
-    expect(bodies[0]).toMatchObject({ kind: 'disk_low', severity: 'warning', facts: { sizeBytes: 2 * 1024 * 1024 } });
+    expect(rx.bodies[0]).toMatchObject({ kind: 'disk_low', severity: 'warning', facts: { sizeBytes: 2 * 1024 * 1024 } });
     const free = Number(/^openclaw_supervisor_state_disk_free_bytes (\d+)$/m.exec(await scrape())?.[1]);
     expect(free).toBeLessThan(102 * 1024);
 
@@ -84,7 +73,7 @@ describe('state disk health', () => {
     // Records on change only: one of each, however many polls ran.
     expect(s.events('supervisor.state_disk_low')).toHaveLength(1);
     expect(s.events('supervisor.state_disk_read_only')).toHaveLength(1);
-    expect(bodies.map((b) => b['kind'])).toEqual(['disk_low', 'disk_read_only']);
+    expect(rx.bodies.map((b) => b['kind'])).toEqual(['disk_low', 'disk_read_only']);
     expect(s.events('gateway.exited')).toEqual([]);
     expect((await fetch(s.url('/readyz'))).status).toBe(200);
     s.signal('SIGTERM');

@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, type AlertInput, type AlertKind, type AlertPolicyState } from '../../../src/ops/alert-policy.js';
-import type { OpsEvent, RestartCause } from '../../../src/ops/ops-events.js';
+import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, type AlertInput, type AlertKind } from '../../../src/ops/alert-policy.js';
+import type { RestartCause } from '../../../src/ops/ops-events.js';
+import { ALERT_SETTINGS, ev, runAlerts } from '../../helpers/alert-steps.js';
 
-const SETTINGS = { restarts: 3, windowMs: 60_000 };
-const ev = (event: OpsEvent): AlertInput => ({ kind: 'event', event });
 const restart = (at: number, cause: RestartCause = 'crash'): AlertInput => ev({ type: 'restart_scheduled', at, cause });
 const mem = (at: number, oomKills: number | null): AlertInput => ({ kind: 'memory', at, oomKills });
 const unresponsive = (at: number): AlertInput => ev({ type: 'unresponsive', at, failures: 3, unresponsiveForMs: 40_000 });
 const crashLoop = (at: number): AlertInput => ev({ type: 'crash_loop', at, failures: 5, limitBurst: 5, limitIntervalMs: 300_000 });
 const refused = (at: number): AlertInput => ev({ type: 'refused', at, code: 78 });
 const exited = (at: number, oomKills: number | null): AlertInput => ev({ type: 'exited', at, exit: { code: null, signal: 'SIGKILL', reason: 'failure', at }, wasReady: true, oomKills });
-
-/** Runs the inputs in order; returns the kinds alerted after each. */
-function run(inputs: readonly AlertInput[]): AlertKind[][] {
-  let state: AlertPolicyState = INITIAL_ALERT_STATE;
-  return inputs.map((input) => {
-    const step = stepAlerts(state, input, SETTINGS);
-    state = step.state;
-    return step.alerts.map((a) => a.kind);
-  });
-}
 
 describe('stepAlerts', () => {
   it.each<[string, AlertInput[], AlertKind[][]]>([
@@ -44,13 +33,13 @@ describe('stepAlerts', () => {
     ['an exit without memory evidence', [mem(0, 0), exited(1, null)], [[], []]],
     ['other events', [ev({ type: 'spawned', at: 0 }), ev({ type: 'ready', at: 1, sinceSpawnMs: 1 }), ev({ type: 'stopping', at: 2 })], [[], [], []]],
   ])('%s', (_name, inputs, expected) => {
-    expect(run(inputs)).toEqual(expected);
+    expect(runAlerts(inputs)).toEqual(expected);
   });
 
   it('states the facts of the restarts alert', () => {
     let state = INITIAL_ALERT_STATE;
-    for (const at of [0, 1]) state = stepAlerts(state, restart(at), SETTINGS).state;
-    expect(stepAlerts(state, restart(2, 'startup-timeout'), SETTINGS).alerts).toEqual([
+    for (const at of [0, 1]) state = stepAlerts(state, restart(at), ALERT_SETTINGS).state;
+    expect(stepAlerts(state, restart(2, 'startup-timeout'), ALERT_SETTINGS).alerts).toEqual([
       { kind: 'restarts', severity: 'warning', at: 2, facts: { restartsInWindow: 3, threshold: 3, windowMs: 60_000, lastCause: 'startup-timeout' } },
     ]);
   });
@@ -68,7 +57,7 @@ describe('buildAlertPayload', () => {
   };
 
   it('has a Slack/Discord text, the same as content, and structured fields', () => {
-    const { alerts } = stepAlerts(INITIAL_ALERT_STATE, crashLoop(Date.UTC(2026, 0, 1, 0, 0, 5)), SETTINGS);
+    const { alerts } = stepAlerts(INITIAL_ALERT_STATE, crashLoop(Date.UTC(2026, 0, 1, 0, 0, 5)), ALERT_SETTINGS);
     const payload = buildAlertPayload(alerts[0]!, context);
     expect(payload).toEqual({
       text: '🔴 openclaw-supervisor on openclaw (pod-0): the gateway failed 5 times within 300 s: the supervisor gave up and exits 1 (the platform\'s restart policy takes over). Gateway failed, 4 restarts; last exit: code 1 (failure).',
@@ -94,7 +83,7 @@ describe('buildAlertPayload', () => {
   ])('%s says what happened', (_name, inputs, text) => {
     let state = INITIAL_ALERT_STATE;
     const alerts = inputs.flatMap((input) => {
-      const step = stepAlerts(state, input, SETTINGS);
+      const step = stepAlerts(state, input, ALERT_SETTINGS);
       state = step.state;
       return step.alerts;
     });

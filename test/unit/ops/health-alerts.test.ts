@@ -3,25 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FrontDoorStats } from '../../../src/front-door/front-door.js';
-import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, type AlertInput, type AlertKind, type AlertPolicyState } from '../../../src/ops/alert-policy.js';
+import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, type AlertInput, type AlertKind } from '../../../src/ops/alert-policy.js';
 import { MAX_SPOOLED, SPOOL_FILE, mergeSpool, parseSpool, readSpool, validSpooledAlert, writeSpool, type SpooledAlert } from '../../../src/ops/alert-spool.js';
 import { MAX_CHANNEL_LABELS, createMetrics } from '../../../src/ops/metrics.js';
 import { eventFromRecord, type OpsEvent } from '../../../src/ops/ops-events.js';
+import { ALERT_SETTINGS, ev, runAlerts } from '../../helpers/alert-steps.js';
 
-const SETTINGS = { restarts: 3, windowMs: 60_000 };
-const ev = (event: OpsEvent): AlertInput => ({ kind: 'event', event });
 const channel = (at: number, name: string, type: 'channel_unhealthy' | 'channel_recovered' = 'channel_unhealthy'): AlertInput => ev({ type, at, channel: name });
 const low = (at: number): AlertInput => ev({ type: 'disk_low', at, freeBytes: 1, sizeBytes: 100, thresholdBytes: 5 });
 const readOnly = (at: number): AlertInput => ev({ type: 'disk_read_only', at, code: 'EROFS' });
-
-function run(inputs: readonly AlertInput[]): AlertKind[][] {
-  let state: AlertPolicyState = INITIAL_ALERT_STATE;
-  return inputs.map((input) => {
-    const step = stepAlerts(state, input, SETTINGS);
-    state = step.state;
-    return step.alerts.map((a) => a.kind);
-  });
-}
 
 describe('alerts for channel and disk health', () => {
   it.each<[string, AlertInput[], AlertKind[][]]>([
@@ -32,17 +22,17 @@ describe('alerts for channel and disk health', () => {
     ['disk low, once per window', [low(0), low(5), low(60_000)], [['disk_low'], [], ['disk_low']]],
     ['read-only', [readOnly(0), readOnly(1)], [['disk_read_only'], []]],
   ])('%s', (_name, inputs, expected) => {
-    expect(run(inputs)).toEqual(expected);
+    expect(runAlerts(inputs)).toEqual(expected);
   });
 
   it('carries the channel and the disk figures in its facts and summary', () => {
     const context: AlertContext = { service: 's', instance: 'i', version: '1', platform: 'local', gatewayState: 'ready', restarts: 0, lastExit: null };
-    const [unhealthy] = stepAlerts(INITIAL_ALERT_STATE, channel(0, 'telegram'), SETTINGS).alerts;
+    const [unhealthy] = stepAlerts(INITIAL_ALERT_STATE, channel(0, 'telegram'), ALERT_SETTINGS).alerts;
     const payload = buildAlertPayload(unhealthy!, context);
     expect(payload).toMatchObject({ kind: 'channel_unhealthy', severity: 'warning', facts: { channel: 'telegram' } });
     expect(payload.summary).toContain('telegram as failing');
     expect(payload.summary).toContain('not restarted');
-    const [disk] = stepAlerts(INITIAL_ALERT_STATE, ev({ type: 'disk_low', at: 0, freeBytes: 50 * 1048576, sizeBytes: 2000 * 1048576, thresholdBytes: 100 * 1048576 }), SETTINGS).alerts;
+    const [disk] = stepAlerts(INITIAL_ALERT_STATE, ev({ type: 'disk_low', at: 0, freeBytes: 50 * 1048576, sizeBytes: 2000 * 1048576, thresholdBytes: 100 * 1048576 }), ALERT_SETTINGS).alerts;
     expect(buildAlertPayload(disk!, context).summary).toContain('50.0 MiB free of 2000.0 MiB');
     expect(buildAlertPayload(disk!, context, { late: true })).toMatchObject({ late: true, text: expect.stringContaining('from the previous run') });
   });

@@ -3,7 +3,7 @@ import { runAttached, runCaptured, type CliInvocation } from './openclaw-cli.js'
 import { selfCommand } from './self-command.js';
 import { EXIT } from '../exit-codes.js';
 import { describeRequest, readPendingList, shownRequestId, type PendingRequest } from '../gateway/pending-pairing.js';
-import { escapeUntrusted } from '../log/untrusted.js';
+import { escapeUntrusted, terminalSafeJson } from '../log/untrusted.js';
 
 export type { PendingRequest } from '../gateway/pending-pairing.js';
 export { describeRequest, formatAge } from '../gateway/pending-pairing.js';
@@ -32,8 +32,9 @@ export function parseDeviceList(stdout: string): DeviceList {
   return { pending: readPendingList(parsed.pending), paired: Array.isArray(parsed.paired) ? (parsed.paired as unknown[]) : [] };
 }
 
-async function listDevices(cli: CliInvocation): Promise<DeviceList | number> {
-  const { code, stdout } = await runCaptured(cli, ['devices', 'list', '--json']);
+/** `openclaw devices list --json` (with the user's own flags, e.g. --timeout), parsed; else its exit code, said on stderr. */
+async function listDevices(cli: CliInvocation, flags: readonly string[] = []): Promise<DeviceList | number> {
+  const { code, stdout } = await runCaptured(cli, ['devices', 'list', ...flags.filter((flag) => flag !== '--json'), '--json']);
   if (code !== 0) {
     process.stderr.write(`openclaw-supervisor: openclaw devices list failed (exit ${code}); is the supervisor running? (its gateway listens on 127.0.0.1:${cli.env['OPENCLAW_GATEWAY_PORT']})\n`);
     return code;
@@ -63,6 +64,24 @@ function printPending(list: DeviceList, out: NodeJS.WritableStream): void {
   out.write(`${MATCH_ADVICE}\nApprove with: ${selfCommand()} devices approve <request id>\n`);
 }
 
+/**
+ * `devices list --json`: the CLI's JSON, the same values for a program, but every character a
+ * terminal would act on or hide written as an escape (terminalSafeJson).
+ */
+async function printJsonList(cli: CliInvocation, flags: readonly string[]): Promise<number> {
+  const { code, stdout } = await runCaptured(cli, ['devices', 'list', ...flags]);
+  if (code !== 0) return code;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stdout);
+  } catch (error) {
+    process.stderr.write(`openclaw-supervisor: the output of openclaw devices list --json is not JSON: ${escapeUntrusted((error as Error).message)}\n`);
+    return 1;
+  }
+  process.stdout.write(`${terminalSafeJson(parsed)}\n`);
+  return 0;
+}
+
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
@@ -76,12 +95,15 @@ async function confirm(question: string): Promise<boolean> {
  * `devices` / `devices list`: the pending requests, their ids first, every client-chosen string
  * escaped. `devices approve ID|--latest`: shows what is approved and approves it; `--latest` only
  * when exactly one request is pending (else it lists them and exits with bad input), and it asks
- * first (or needs `--yes` without a terminal). Other `devices …` commands go to the openclaw CLI unchanged.
+ * first (or needs `--yes` without a terminal). `devices list --json`: the list as JSON, escaped for a
+ * terminal. Other `devices …` commands go to the openclaw CLI unchanged (their output is its own).
  */
 export async function runDevices(cli: CliInvocation, args: readonly string[]): Promise<number> {
   const [action = 'list', ...rest] = args;
-  if (action === 'list' && rest.length === 0) {
-    const list = await listDevices(cli);
+  if (action === 'list') {
+    // Always through our printer: the CLI's own would print client-chosen strings raw.
+    if (rest.includes('--json')) return printJsonList(cli, rest);
+    const list = await listDevices(cli, rest);
     if (typeof list === 'number') return list;
     printPending(list, process.stdout);
     return 0;

@@ -16,7 +16,8 @@ const ELLIPSIS = '…';
  * interlinear annotations), private use, unassigned code points, line/paragraph separators, and the
  * Hangul fillers, which are letters that render blank.
  */
-const INVISIBLE = /^[\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]$/u;
+const INVISIBLE_CLASS = '\\p{Cf}\\p{Co}\\p{Cn}\\p{Zl}\\p{Zp}\\u115f\\u1160\\u3164\\uffa0';
+const INVISIBLE = new RegExp(`^[${INVISIBLE_CLASS}]$`, 'u');
 
 function escapeCodePoint(char: string): string {
   const code = char.codePointAt(0) ?? 0;
@@ -56,4 +57,21 @@ export function escapeUntrusted(value: string, maxLength: number = DEFAULT_MAX_L
 export function escapeOptional(value: unknown, maxLength: number = DEFAULT_MAX_LENGTH): string | null {
   if (value === null || value === undefined) return null;
   return escapeUntrusted(typeof value === 'string' ? value : String(value), maxLength);
+}
+
+/** What JSON.stringify leaves raw that a terminal acts on or hides: DEL, C1 and the invisible code points above. */
+const JSON_UNSAFE = new RegExp(`[\\u007f-\\u009f${INVISIBLE_CLASS}]`, 'gu');
+
+/**
+ * `value` as JSON (2-space indented) that is safe on a terminal and means the same to a program:
+ * JSON.stringify escapes C0 controls (ESC too) and lone surrogates; DEL, C1 (0x9b is CSI) and the
+ * invisible code points are written as `\uXXXX` escapes as well (astral ones as their surrogate
+ * pair), which JSON.parse reads back as the same characters. Only strings can hold them.
+ */
+export function terminalSafeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (char) => {
+    let out = '';
+    for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
+  });
 }

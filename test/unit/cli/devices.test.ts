@@ -109,6 +109,32 @@ describe('devices (with a stand-in openclaw CLI)', () => {
     expect(approvals()).toEqual([]);
   });
 
+  const calls_ = (): string[][] =>
+    readFileSync(calls, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as string[]);
+
+  it('devices list --json goes through the supervisor: the same JSON values, nothing a terminal acts on or hides left raw', async () => {
+    const tag = String.fromCodePoint(0xe0041);
+    const hostile = { ...PENDING[1]!, platform: `linux\r\u001b[2K\u009b8m\u007f\u202eMac${tag}\u00ad`, displayName: '\u3164' };
+    cli.env['FAKE_DEVICES_PENDING'] = JSON.stringify([PENDING[0], hostile]);
+    expect(await runDevices(cli, ['list', '--json'])).toBe(0);
+    expect(JSON.parse(out)).toEqual({ pending: [PENDING[0], hostile], paired: [] });
+    expect(out).not.toMatch(/[\r\u001b\u007f-\u009f\u202a-\u202e\u00ad\u3164\u{e0000}-\u{e007f}]/u);
+    expect(out).toContain('linux\\r\\u001b[2K\\u009b8m\\u007f\\u202eMac\\udb40\\udc41\\u00ad');
+    expect(calls_()).toEqual([['devices', 'list', '--json']]);
+  });
+
+  it('devices list with other flags is printed by the supervisor too (escaped), the flags passed on', async () => {
+    const hostile = { ...PENDING[1]!, platform: 'linux\r\u001b[2KMacIntel' };
+    cli.env['FAKE_DEVICES_PENDING'] = JSON.stringify([hostile]);
+    expect(await runDevices(cli, ['list', '--timeout', '5000'])).toBe(0);
+    expect(out).toContain('platform linux\\r\\x1b[2KMacIntel');
+    expect(out).not.toMatch(/[\r\u001b]/);
+    expect(calls_()).toEqual([['devices', 'list', '--timeout', '5000', '--json']]);
+  });
+
   it('passes other devices commands to the CLI with their exit code', async () => {
     expect(await runDevices(cli, ['reject', 'req-old'])).toBe(3);
   });

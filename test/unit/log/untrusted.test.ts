@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeOptional, escapeUntrusted } from '../../../src/log/untrusted.js';
+import { escapeOptional, escapeUntrusted, terminalSafeJson } from '../../../src/log/untrusted.js';
 
 describe('escapeUntrusted', () => {
   it.each([
@@ -55,5 +55,16 @@ describe('escapeUntrusted', () => {
     expect(escapeOptional(null)).toBeNull();
     expect(escapeOptional('a\rb')).toBe('a\\rb');
     expect(escapeOptional(42)).toBe('42');
+  });
+});
+
+describe('terminalSafeJson', () => {
+  it('writes every character a terminal acts on or hides as a JSON escape; a program reads back the same value', () => {
+    const value = { platform: `a\r\u001b[2K\u007f\u0085\u009b\u202e\u2066\u00ad\u200b${String.fromCodePoint(0xe0041, 0xf0000)}\u3164\uffa0\u2028b`, list: ['\ud800', 'ünï 日本 👍'], n: 1, ok: true, none: null };
+    const text = terminalSafeJson(value);
+    expect(JSON.parse(text)).toEqual(value);
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u200b\u2028\u202e\u2066\u3164\uffa0\ud800-\udfff]/u);
+    expect(text).toContain('ünï 日本 👍');
+    expect(text).toContain('\\udb40\\udc41\\udb80\\udc00');
   });
 });

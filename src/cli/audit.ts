@@ -17,7 +17,7 @@ import { findStateOwner, foreignOwnerMessage, wouldLeaveForeignFiles } from '../
 import { diffSnapshots, snapshotTree, type Change } from '../fs/tree-snapshot.js';
 import { selfCommand } from './self-command.js';
 import { spawnInOwnSession } from './own-session.js';
-import { escapeOptional } from '../log/untrusted.js';
+import { escapeOptional, terminalSafeJson } from '../log/untrusted.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -215,7 +215,8 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
   const critical = [...gatewayFindings, ...own].some((finding) => finding.severity === 'critical');
 
   if (command.json) {
-    out(`${JSON.stringify({ gateway, gatewayExitCode: result.code, durationMs, config: { path: prepared.configPath, mode: prepared.mode }, supervisor: { exposure, findings: own }, changes, changesTruncated }, null, 2)}\n`);
+    // The same values for a program; no character a terminal acts on or hides (a state dir name, the gateway's texts).
+    out(`${terminalSafeJson({ gateway, gatewayExitCode: result.code, durationMs, config: { path: prepared.configPath, mode: prepared.mode }, supervisor: { exposure, findings: own }, changes, changesTruncated })}\n`);
   } else {
     const lines = [
       `openclaw security audit on ${shown(prepared.configPath)} (config ${prepared.mode}), state dir ${shown(config.stateDir)}: ${(durationMs / 1000).toFixed(1)} s`,

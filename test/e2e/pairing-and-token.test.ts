@@ -1,14 +1,12 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { connectAndCheck } from '../helpers/gateway-client.mjs';
-import { createNetns, type Netns } from '../helpers/netns.js';
-import { CLI, ROOT, startSupervisor, type LogRecord, type RunningSupervisor } from '../helpers/supervisor.js';
+import type { Netns } from '../helpers/netns.js';
+import { startRemoteDevices, type RemoteDevices } from '../helpers/remote-devices.js';
+import { CLI, ROOT, type LogRecord, type RunningSupervisor } from '../helpers/supervisor.js';
 
-const DEVICE_CLIENT = join(ROOT, 'test', 'helpers', 'device-client.mjs');
 const CLI_TIMEOUT_MS = 90_000;
 const CONFIG_TOKEN = 'config-token-set-by-the-user-7781';
 const UI_ORIGIN = 'https://openclaw.example.test';
@@ -22,28 +20,12 @@ const UI_ORIGIN = 'https://openclaw.example.test';
 describe('pairing a remote device and the token in effect, with the real gateway', () => {
   let ns: Netns;
   let sup: RunningSupervisor;
-  let work: string;
   let cliEnv: Record<string, string | undefined>;
-  const inNs = (argv: string[]): Record<string, any> => {
-    const [file, ...args] = ns.exec(argv);
-    return JSON.parse(execFileSync(file!, args, { encoding: 'utf8', timeout: 30_000 })) as Record<string, any>;
-  };
+  let device: RemoteDevices['device'];
   const gatewayLines = (text: string): LogRecord[] => sup.records.filter((r) => r.event === 'gateway.log' && String(r['line'] ?? r.msg).includes(text));
 
   beforeAll(async () => {
-    ns = createNetns();
-    work = mkdtempSync(join(tmpdir(), 'ocs-pairing-'));
-    sup = await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000', SUPERVISOR_ALLOWED_ORIGINS: UI_ORIGIN } });
-    cliEnv = {
-      PATH: process.env['PATH'],
-      HOME: process.env['HOME'],
-      PORT: String(sup.port),
-      SUPERVISOR_GATEWAY_PORT: String(sup.gatewayPort),
-      OPENCLAW_STATE_DIR: sup.stateDir,
-      OPENCLAW_GATEWAY_TOKEN: sup.token,
-    };
-    writeFileSync(join(work, 'token'), sup.token, { mode: 0o600 });
-    await sup.waitFor('gateway.ready', undefined, 120_000);
+    ({ ns, sup, cliEnv, device } = await startRemoteDevices('ocs-pairing-', { SUPERVISOR_ALLOWED_ORIGINS: UI_ORIGIN }));
   }, 150_000);
 
   afterAll(async () => {
@@ -62,9 +44,7 @@ describe('pairing a remote device and the token in effect, with the real gateway
   });
 
   it('refused → gateway.pairing_required once per request → the logged command approves it → the same client connects', async () => {
-    const url = `ws://${ns.hostAddress}:${sup.port}/`;
-    const identity = join(work, 'device.json');
-    const refused = inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity]);
+    const refused = device('device.json');
     expect(refused['hello']).toMatchObject({ ok: false, error: { details: { code: 'PAIRING_REQUIRED' } } });
     expect(refused['close']).toMatchObject({ code: 1008 });
     const requestId = refused['hello'].error.details.requestId as string;
@@ -75,7 +55,7 @@ describe('pairing a remote device and the token in effect, with the real gateway
     expect(notice.msg).toContain(ns.nsAddress);
 
     // The UI retries with the same request: no second record for it.
-    inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity]);
+    device('device.json');
     await sup.waitFor('gateway.log', () => gatewayLines(`requestId=${requestId}`).length >= 2, 15_000);
     expect(sup.events('gateway.pairing_required').filter((r) => r['requestId'] === requestId)).toHaveLength(1);
 
@@ -93,14 +73,12 @@ describe('pairing a remote device and the token in effect, with the real gateway
     expect(approved.stdout).toContain('Approved.');
     for (const output of [listed.stdout, listed.stderr, approved.stdout, approved.stderr]) expect(output).not.toContain(sup.token);
 
-    const connected = inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity]);
+    const connected = device('device.json');
     expect(connected['hello']).toMatchObject({ ok: true, type: 'hello-ok' });
   });
 
   it('a remote Control UI (its client id, mode and Origin) is refused, shown by devices approve --latest (the only request), approved with --yes, then connects', async () => {
-    const url = `ws://${ns.hostAddress}:${sup.port}/`;
-    const identity = join(work, 'browser.json');
-    const ui = (): Record<string, any> => inNs([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), identity, '--control-ui', `origin:${UI_ORIGIN}`]);
+    const ui = (): Record<string, any> => device('browser.json', ['--control-ui', `origin:${UI_ORIGIN}`]);
     const refused = ui();
     expect(refused['hello']).toMatchObject({ ok: false, error: { details: { code: 'PAIRING_REQUIRED' } } });
     const requestId = refused['hello'].error.details.requestId as string;

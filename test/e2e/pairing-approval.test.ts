@@ -1,14 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import { runCli } from '../helpers/cli.js';
-import { createNetns, type Netns } from '../helpers/netns.js';
-import { CLI, ROOT, startSupervisor, type LogRecord, type RunningSupervisor } from '../helpers/supervisor.js';
+import type { Netns } from '../helpers/netns.js';
+import { startRemoteDevices, type RemoteDevices } from '../helpers/remote-devices.js';
+import { CLI, type LogRecord, type RunningSupervisor } from '../helpers/supervisor.js';
 
-const DEVICE_CLIENT = join(ROOT, 'test', 'helpers', 'device-client.mjs');
 const CLI_TIMEOUT_MS = 90_000;
 // What the stranger sends as client.platform (issue 18): go to column 0, erase the line, hide what follows.
 const HOSTILE_PLATFORM = 'linux\r\u001b[2K\u001b[8mMacIntel';
@@ -24,13 +21,8 @@ const FORGED_ID = '00000000-0000-4000-8000-00000000f0f0';
 describe('approval that cannot be tricked, with the real gateway', () => {
   let ns: Netns;
   let sup: RunningSupervisor;
-  let work: string;
-  let url: string;
   let cliEnv: Record<string, string | undefined>;
-  const device = (identity: string, extra: string[] = []): Record<string, any> => {
-    const [file, ...args] = ns.exec([process.execPath, DEVICE_CLIENT, url, join(work, 'token'), join(work, identity), ...extra]);
-    return JSON.parse(execFileSync(file!, args, { encoding: 'utf8', timeout: 30_000 })) as Record<string, any>;
-  };
+  let device: RemoteDevices['device'];
   const refusedId = (result: Record<string, any>): string => {
     expect(result['hello']).toMatchObject({ ok: false, error: { details: { code: 'PAIRING_REQUIRED' } } });
     return result['hello'].error.details.requestId as string;
@@ -38,20 +30,7 @@ describe('approval that cannot be tricked, with the real gateway', () => {
   const noticeFor = (requestId: string): Promise<LogRecord> => sup.waitFor('gateway.pairing_required', (r) => r['requestId'] === requestId, 30_000);
 
   beforeAll(async () => {
-    ns = createNetns();
-    work = mkdtempSync(join(tmpdir(), 'ocs-approval-'));
-    sup = await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000' } });
-    url = `ws://${ns.hostAddress}:${sup.port}/`;
-    cliEnv = {
-      PATH: process.env['PATH'],
-      HOME: process.env['HOME'],
-      PORT: String(sup.port),
-      SUPERVISOR_GATEWAY_PORT: String(sup.gatewayPort),
-      OPENCLAW_STATE_DIR: sup.stateDir,
-      OPENCLAW_GATEWAY_TOKEN: sup.token,
-    };
-    writeFileSync(join(work, 'token'), sup.token, { mode: 0o600 });
-    await sup.waitFor('gateway.ready', undefined, 120_000);
+    ({ ns, sup, cliEnv, device } = await startRemoteDevices('ocs-approval-'));
   }, 150_000);
 
   afterAll(async () => {

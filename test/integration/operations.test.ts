@@ -4,15 +4,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePort } from '../helpers/ports.js';
 import { TEST_TOKEN, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
+import { webhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const running: RunningSupervisor[] = [];
 const servers: http.Server[] = [];
+const receivers: WebhookReceiver[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.kill()));
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     server.close();
   }
+  for (const rx of receivers.splice(0)) rx.close();
 });
 
 async function start(options: Parameters<typeof startSupervisor>[0]): Promise<RunningSupervisor> {
@@ -45,30 +48,13 @@ function samples(text: string): Map<string, number> {
   return map;
 }
 
-interface Receiver {
-  readonly url: string;
-  readonly bodies: Array<Record<string, unknown>>;
-}
-
 const SECRET_PATH = 'services/T0/B0/hOoKsEcReT';
 
 /** A local incoming-webhook receiver on loopback: `mode` 200, 500, or hang (reads, never answers). */
-async function receiver(mode: 'ok' | 'fail' | 'hang'): Promise<Receiver> {
-  const bodies: Array<Record<string, unknown>> = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.on('end', () => {
-      bodies.push(JSON.parse(text) as Record<string, unknown>);
-      if (mode === 'hang') return;
-      res.statusCode = mode === 'ok' ? 200 : 500;
-      res.end(mode === 'ok' ? 'ok' : 'boom');
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/${SECRET_PATH}`, bodies };
+async function receiver(mode: 'ok' | 'fail' | 'hang'): Promise<WebhookReceiver> {
+  const rx = await webhookReceiver({ path: `/${SECRET_PATH}`, answer: mode });
+  receivers.push(rx);
+  return rx;
 }
 
 const REQUIRED: Record<string, string> = {

@@ -1,7 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIVENESS, INITIAL_LIVENESS, MEASURED_ORDINARY_MAX_MS, MEASURED_RELOAD_STALL_MS, killAfterMs, killEvidence, probeHealthz, stepLiveness, watchLiveness, type LivenessAction, type LivenessSettings, type LivenessState, type ProbeResult } from '../../../src/gateway/liveness.js';
+import { loopbackServers } from '../../helpers/loopback-servers.js';
 import { freePort } from '../../helpers/ports.js';
 
 const S: LivenessSettings = { intervalMs: 1_000, timeoutMs: 2_000, failuresToKill: 3 };
@@ -85,16 +84,8 @@ describe('watchLiveness: the loop, with the probe and the clock injected', () =>
 });
 
 describe('probeHealthz on loopback', () => {
-  const servers: http.Server[] = [];
-  afterEach(() => {
-    for (const server of servers.splice(0)) server.closeAllConnections(), server.close();
-  });
-  const serve = async (handler: http.RequestListener): Promise<number> => {
-    const server = http.createServer(handler);
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
-  };
+  const { serve, closeAll } = loopbackServers();
+  afterEach(closeAll);
 
   it('200 is alive', async () => {
     const port = await serve((_req, res) => res.end('{"ok":true}'));

@@ -1,7 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { diffFailing, fetchReadiness, parseReadiness, watchChannelHealth, type FailingDiff, type ReadinessAnswer } from '../../../src/ops/channel-health.js';
+import { loopbackServers } from '../../helpers/loopback-servers.js';
 
 // Bodies as the real gateway (openclaw@2026.9.6) answered a loopback caller: a Telegram account without network.
 const REAL_READY = '{"ready":true,"failing":[],"uptimeMs":8422,"eventLoop":{"degraded":true,"degradedSinceMs":5149,"reasons":["event_loop_delay","event_loop_utilization"],"intervalMs":1355.3,"delayP99Ms":1097.9,"delayMaxMs":1097.9,"utilization":1,"cpuCoreRatio":0.344,"cpuBreakdown":{"mainThreadCoreRatio":0.301,"hostUtilization":1,"hostCpuCount":2}}}';
@@ -66,19 +65,8 @@ describe('watchChannelHealth', () => {
 });
 
 describe('fetchReadiness', () => {
-  const servers: http.Server[] = [];
-  afterEach(async () => {
-    for (const server of servers.splice(0)) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
-  });
-  const serve = async (handler: http.RequestListener): Promise<number> => {
-    const server = http.createServer(handler);
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
-  };
+  const { serve, closeAll } = loopbackServers();
+  afterEach(closeAll);
 
   it('GETs /readyz and returns the status and the body', async () => {
     const port = await serve((req, res) => {

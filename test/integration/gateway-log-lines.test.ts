@@ -20,7 +20,7 @@ describe('relayed gateway lines (issue 12 §3) and the pairing notice, with the 
     sup = undefined;
   });
 
-  it('gateway.log records carry msg and the level; per-request chatter only at debug; one gateway.pairing_required', async () => {
+  it('gateway.log records carry msg and the level; per-request chatter only at debug; one gateway.pairing_required (without the gateway's list: no command from the line)', async () => {
     sup = await startSupervisor({ env: LINES });
     const ready = await sup.waitFor('gateway.ready');
     const plain = sup.records.find((r) => r.event === 'gateway.log' && String(r.msg).endsWith(PLAIN));
@@ -29,14 +29,17 @@ describe('relayed gateway lines (issue 12 §3) and the pairing notice, with the 
     expect(sup.records.find((r) => r.event === 'gateway.log' && String(r.msg).endsWith(REFUSED))).toMatchObject({ level: 'warn', stream: 'stderr' });
     expect(sup.records.some((r) => String(r.msg).includes(CHATTY))).toBe(false);
 
+    // The refusal line is only a trigger: its text can be forged (a Host header lands in it), so the
+    // record's fields come from the gateway's own pending list. The fake gateway has none to give:
+    // one record says so and points to `devices`, and no approve command is made from the line.
     expect(sup.events('gateway.pairing_required')).toHaveLength(1);
     expect(sup.events('gateway.pairing_required')[0]).toMatchObject({
       level: 'warn',
-      clientAddress: '10.1.1.1',
-      requestId: 'req-42',
-      origin: 'https://ui.example',
-      approveCommand: `node ${CLI} devices approve req-42`,
+      requestId: null,
+      approveCommand: null,
+      listCommand: `node ${CLI} devices`,
     });
+    expect(JSON.stringify(sup.events('gateway.pairing_required'))).not.toContain('req-42');
 
     expect(ready['urls']).toContain(`http://localhost:${sup.port}/`);
     expect(ready['tokenInEffect']).toBe('the token in OPENCLAW_GATEWAY_TOKEN');

@@ -20,7 +20,7 @@ describe('relayed gateway lines (issue 12 §3) and the pairing notice, with the 
     sup = undefined;
   });
 
-  it('gateway.log records carry msg and the level; per-request chatter only at debug; one gateway.pairing_required (without the gateway's list: no command from the line)', async () => {
+  it('gateway.log records carry msg and the level; per-request chatter only at debug; one gateway.pairing_required (without the gateway pending list: no command from the line)', async () => {
     sup = await startSupervisor({ env: LINES });
     const ready = await sup.waitFor('gateway.ready');
     const plain = sup.records.find((r) => r.event === 'gateway.log' && String(r.msg).endsWith(PLAIN));

@@ -32,6 +32,8 @@ describe('relayed gateway lines (issue 12 §3) and the pairing notice, with the 
     // The refusal line is only a trigger: its text can be forged (a Host header lands in it), so the
     // record's fields come from the gateway's own pending list. The fake gateway has none to give:
     // one record says so and points to `devices`, and no approve command is made from the line.
+    // Asked of the gateway after the line: it may come after ready.
+    await sup.waitFor('gateway.pairing_required');
     expect(sup.events('gateway.pairing_required')).toHaveLength(1);
     expect(sup.events('gateway.pairing_required')[0]).toMatchObject({
       level: 'warn',

@@ -10,8 +10,25 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
 export const FAKE_GATEWAY = join(ROOT, 'test', 'fixtures', 'fake-gateway.mjs');
 
-/** A loopback port that was free a moment ago (bound to 0 and released). */
-export function freePort() {
+/** Ports this process has handed out: the kernel may hand the same released port out twice in a row. */
+const handedOut = new Set();
+
+/**
+ * A loopback port that was free a moment ago (bound to 0 and released), never one this process
+ * handed out before: two calls in a row (a public and a gateway port) once returned the same port.
+ */
+export async function freePort() {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await boundAndReleased();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no loopback port that was not handed out already, after 50 tries');
+}
+
+function boundAndReleased() {
   return new Promise((resolvePort, reject) => {
     const server = net.createServer();
     server.once('error', reject);

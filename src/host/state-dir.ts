@@ -57,10 +57,21 @@ export async function prepareStateDirAsRoot(stateDir: string, user: RunAsUser, n
     if (errorCode(error) !== 'EEXIST') throw error;
     created = false;
   }
-  // The configured path may itself be a link (a state dir kept elsewhere): resolved once, here.
-  const real = await realpath(stateDir);
-  const topStats = await lstat(real);
+  const topStats = await lstat(stateDir);
+  // The user can replace its state dir (in its home) with a link to `/`: root would then hand the
+  // whole filesystem over. So the state dir itself is never followed, and no directory above its
+  // parent may be the user's (it could swap the parent for a link); the parent (the user's home)
+  // may be, since the state dir is then opened without following a link.
+  if (topStats.isSymbolicLink()) {
+    throw new UsageError(`the state dir ${stateDir} is a symbolic link: started as root, the supervisor does not follow it (${user.name} could have pointed it anywhere); set OPENCLAW_STATE_DIR to the directory itself`);
+  }
   if (!topStats.isDirectory()) throw new UsageError(`the state dir ${stateDir} is not a directory: point OPENCLAW_STATE_DIR at a directory`);
+  for (let above = dirname(dirname(stateDir)); ; above = dirname(above)) {
+    if ((await lstat(above)).uid === user.uid) {
+      throw new UsageError(`the state dir ${stateDir} lies under ${above}, which belongs to ${user.name}: started as root, the supervisor does not prepare a directory that ${user.name} could move; put the state dir directly in ${user.name}'s home or on a volume (e.g. /home/node/.openclaw or /data/.openclaw)`);
+    }
+    if (above === dirname(above)) break;
+  }
   const counts = { repaired: 0, otherMounts: 0, skipped: 0, entries: 0, truncated: false };
 
   const give = async (path: string, stats: Stats): Promise<void> => {
@@ -129,7 +140,7 @@ export async function prepareStateDirAsRoot(stateDir: string, user: RunAsUser, n
     }
   };
 
-  await withDirectory(real, topStats, async (top) => {
+  await withDirectory(stateDir, topStats, async (top) => {
     if (topStats.uid !== user.uid || topStats.gid !== user.gid) {
       await top.chown(user.uid, user.gid);
       counts.repaired++;

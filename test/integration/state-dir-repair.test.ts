@@ -83,14 +83,24 @@ describe('prepareStateDirAsRoot against a hostile state dir', () => {
     }
   });
 
-  it('follows a state dir that is itself a link to the real one (resolved once, by root)', async () => {
+  it('refuses a state dir that is a link (the user could point it at /), and one under a directory of the user', async () => {
     const dir = workDir();
-    mkdirSync(join(dir, 'real'), { mode: 0o700 });
-    writeFileSync(join(dir, 'real', 'openclaw.json'), '{}');
-    symlinkSync(join(dir, 'real'), join(dir, 'state'));
-    const repair = await prepareStateDirAsRoot(join(dir, 'state'), NOBODY);
-    expect(repair.repaired).toBe(2);
-    expect(statSync(join(dir, 'real', 'openclaw.json')).uid).toBe(NOBODY.uid);
-    expect(lstatSync(join(dir, 'state')).uid).toBe(0);
+    const outside = join(dir, 'outside');
+    mkdirSync(outside, { mode: 0o755 });
+    writeFileSync(join(outside, 'root-file'), 'root\n');
+    const home = join(dir, 'home');
+    mkdirSync(home, { mode: 0o755 });
+    chownSync(home, NOBODY.uid, NOBODY.gid);
+    // As the user would: its state dir moved aside and replaced by a link.
+    symlinkSync(outside, join(home, '.openclaw'));
+    await expect(prepareStateDirAsRoot(join(home, '.openclaw'), NOBODY)).rejects.toThrow('is a symbolic link: started as root, the supervisor does not follow it');
+    expect(statSync(join(outside, 'root-file')).uid).toBe(0);
+    expect(statSync(outside).uid).toBe(0);
+
+    mkdirSync(join(home, 'nested'), { mode: 0o755 });
+    chownSync(join(home, 'nested'), NOBODY.uid, NOBODY.gid);
+    await expect(prepareStateDirAsRoot(join(home, 'nested', 'state'), NOBODY)).rejects.toThrow(`lies under ${home}, which belongs to nobody`);
+    // Directly in the user's home is the image's layout (/home/node/.openclaw): prepared.
+    expect((await prepareStateDirAsRoot(join(home, 'state'), NOBODY)).created).toBe(true);
   });
 });

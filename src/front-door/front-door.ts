@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import { MAX_REQUEST_HEADERS, admit, type Admission, type Arrival } from './admission.js';
-import { attributeClient, createTrustCheck, normalizeAddress, type Attribution, type AttributionPolicy, type LoopbackClients } from './client-attribution.js';
+import { attributeClient, createTrustCheck, isLoopback, normalizeAddress, type Attribution, type AttributionPolicy, type LoopbackClients } from './client-attribution.js';
 import type { HealthDetails, HealthView } from './health.js';
 import { capConnections } from './connection-cap.js';
 import { forwardHttp } from './http-forward.js';
@@ -304,9 +304,14 @@ export class FrontDoor {
   #noteUntrustedForwarder(address: string): void {
     if (this.#untrustedForwarders.has(address) || this.#untrustedForwarders.size >= 16) return;
     this.#untrustedForwarders.add(address);
+    // A loopback peer is heard only as "remote" here (SUPERVISOR_LOOPBACK_CLIENTS=remote): adding
+    // loopback to the list would let every relayed client name its own address again.
+    const advice = isLoopback(address)
+      ? 'with SUPERVISOR_LOOPBACK_CLIENTS=remote a relay on this host could name any client, so a proxy here is heard only from an address of its own: give it one (nginx: proxy_bind 127.0.0.2) and list only that address'
+      : "add its range if it is your platform's proxy";
     this.#options.logger.info(
       { event: 'front_door.forwarded_headers_replaced', peer: address },
-      `X-Forwarded-For from ${address} replaced: that peer is not in SUPERVISOR_TRUSTED_PROXIES (add its range if it is your platform's proxy)`,
+      `X-Forwarded-For from ${address} replaced: that peer is not in SUPERVISOR_TRUSTED_PROXIES (${advice})`,
     );
   }
 

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { createRedactor } from './redact.js';
+import { terminalSafeJsonText } from './untrusted.js';
 import type { LogLevel } from '../config/settings.js';
 
 export type { Logger };
@@ -62,7 +63,9 @@ export async function createLogger(level: LogLevel, pretty: boolean = process.st
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       hooks: {
-        streamWrite: (line) => redact(line),
+        // One sink for every line: secrets out, and what JSON leaves raw that a terminal acts on
+        // (C1, bidi and invisible characters of a client's text) escaped.
+        streamWrite: (line) => terminalSafeJsonText(redact(line)),
         logMethod(args, method, levelValue) {
           const fields = args[0] as unknown;
           if (observers.length > 0 && typeof fields === 'object' && fields !== null && typeof (fields as Record<string, unknown>)['event'] === 'string') {

@@ -69,7 +69,16 @@ const JSON_UNSAFE = new RegExp(`[\\u007f-\\u009f${INVISIBLE_CLASS}]`, 'gu');
  * pair), which JSON.parse reads back as the same characters. Only strings can hold them.
  */
 export function terminalSafeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (char) => {
+  return terminalSafeJsonText(JSON.stringify(value, null, 2));
+}
+
+/**
+ * JSON text (a log line pino wrote) with those code points written as `\uXXXX`: outside strings JSON
+ * holds none of them, so the text means the same. The one sink every JSON log line passes
+ * (logger.ts), so that a client's text relayed in a gateway line reaches `docker logs` inert.
+ */
+export function terminalSafeJsonText(json: string): string {
+  return json.replace(JSON_UNSAFE, (char) => {
     let out = '';
     for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
     return out;

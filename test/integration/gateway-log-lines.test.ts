@@ -48,6 +48,17 @@ describe('relayed gateway lines (issue 12 §3) and the pairing notice, with the 
     expect(ready.msg).toContain(`open http://localhost:${sup.port}/`);
   });
 
+  it('writes a client\'s C1 and bidi characters in a gateway line as JSON escapes: the same text to a program, inert on a terminal', async () => {
+    const hostile = '[ws] closed before connect host=x\u009b2K\u202eevil\u200b ua=\u0085ok';
+    sup = await startSupervisor({ env: { FAKE_STDOUT_LINES: hostile } });
+    await sup.waitFor('gateway.ready');
+    const raw = sup.output.filter((line) => line.includes('closed before connect'));
+    expect(raw).toHaveLength(1);
+    expect(raw[0]).not.toMatch(/[\u0080-\u009f\u202e\u200b]/u);
+    expect(raw[0]).toContain('\\u009b2K\\u202eevil\\u200b');
+    expect(String((JSON.parse(raw[0]!) as { msg: string }).msg).endsWith(hostile)).toBe(true);
+  });
+
   it('shows the per-request chatter when asked (SUPERVISOR_LOG_LEVEL=debug)', async () => {
     sup = await startSupervisor({ env: { ...LINES, SUPERVISOR_LOG_LEVEL: 'debug' } });
     await sup.waitFor('gateway.ready');

@@ -164,7 +164,7 @@ export const SETTINGS = {
   restartStableMs: spec({ env: 'SUPERVISOR_RESTART_STABLE_MS', flag: 'restart-stable-ms', help: 'ready this long and the backoff resets (default 60000)', parse: positiveMs }),
   restartLimitBurst: spec({ env: 'SUPERVISOR_RESTART_LIMIT_BURST', flag: 'restart-limit-burst', help: 'failures within the interval that make a crash loop (default 5)', parse: count }),
   restartLimitIntervalMs: spec({ env: 'SUPERVISOR_RESTART_LIMIT_INTERVAL_MS', flag: 'restart-limit-interval-ms', help: 'window of the crash-loop count (default 300000)', parse: positiveMs }),
-  trustedProxies: spec({ env: 'SUPERVISOR_TRUSTED_PROXIES', flag: 'trusted-proxies', help: 'CIDR list of peers whose X-Forwarded-* headers are kept (default none)', parse: cidrList }),
+  trustedProxies: spec({ env: 'SUPERVISOR_TRUSTED_PROXIES', flag: 'trusted-proxies', help: 'CIDR list of peers whose X-Forwarded-* headers are kept (default none; loopback is read anyway unless SUPERVISOR_LOOPBACK_CLIENTS=remote)', parse: cidrList }),
   loopbackClients: spec({ env: 'SUPERVISOR_LOOPBACK_CLIENTS', flag: 'loopback-clients', help: 'local (default) or remote: remote when a tunnel without X-Forwarded-For (ssh -L, socat, kubectl port-forward) reaches the port over loopback', parse: loopbackClients }),
   metricsPort: spec({ env: 'SUPERVISOR_METRICS_PORT', flag: 'metrics-port', help: 'serve Prometheus /metrics on this port, a listener of its own (default: off)', parse: port }),
   metricsHost: spec({ env: 'SUPERVISOR_METRICS_HOST', flag: 'metrics-host', help: 'address of the metrics listener (default ::, all interfaces: the scraper is another pod or host)', parse: host }),

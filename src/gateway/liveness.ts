@@ -95,12 +95,12 @@ export function killEvidence(state: LivenessState, now: number, settings: Livene
   };
 }
 
-export type Probe = (port: number, timeoutMs: number) => Promise<ProbeResult>;
+export type Probe = (port: number, timeoutMs: number, signal?: AbortSignal) => Promise<ProbeResult>;
 
 /** GET /healthz on 127.0.0.1 with a socket of its own; any answer but 200 within `timeoutMs` fails. */
-export const probeHealthz: Probe = async (port, timeoutMs) => {
+export const probeHealthz: Probe = async (port, timeoutMs, signal) => {
   const at = Date.now();
-  const answer = await loopbackGet(port, '/healthz', timeoutMs, null);
+  const answer = await loopbackGet(port, '/healthz', timeoutMs, null, signal);
   const durationMs = Date.now() - at;
   if (!answer.ok) return { ok: false, at, durationMs, error: answer.error === 'too_large' ? 'error' : answer.error };
   return answer.status === 200 ? { ok: true, at, durationMs } : { ok: false, at, durationMs, error: 'status', status: answer.status };
@@ -119,7 +119,7 @@ export async function watchLiveness(port: number, settings: LivenessSettings, si
   while (!signal.aborted) {
     await sleep(settings.intervalMs, signal);
     if (signal.aborted) return;
-    const result = await probe(port, settings.timeoutMs);
+    const result = await probe(port, settings.timeoutMs, signal);
     // A stop or an exit during the probe: its failure says nothing about a frozen gateway.
     if (signal.aborted) return;
     const step = stepLiveness(state, result, settings);

@@ -81,11 +81,11 @@ export function diffFailing(previous: ReadonlySet<string>, current: ReadonlySet<
 }
 
 export type ReadinessAnswer = { readonly status: number; readonly body: string } | null;
-export type ReadinessFetch = (port: number, timeoutMs: number) => Promise<ReadinessAnswer>;
+export type ReadinessFetch = (port: number, timeoutMs: number, signal?: AbortSignal) => Promise<ReadinessAnswer>;
 
 /** GET /readyz on 127.0.0.1 with a socket of its own, bounded in time and size; null on any failure. */
-export const fetchReadiness: ReadinessFetch = async (port, timeoutMs) => {
-  const answer = await loopbackGet(port, '/readyz', timeoutMs, MAX_READINESS_BODY_BYTES);
+export const fetchReadiness: ReadinessFetch = async (port, timeoutMs, signal) => {
+  const answer = await loopbackGet(port, '/readyz', timeoutMs, MAX_READINESS_BODY_BYTES, signal);
   return answer.ok ? { status: answer.status, body: answer.body } : null;
 };
 
@@ -107,7 +107,7 @@ export async function watchChannelHealth(
   while (!signal.aborted) {
     await abortableSleep(settings.intervalMs, signal);
     if (signal.aborted) return;
-    const answer = await fetcher(port, settings.timeoutMs);
+    const answer = await fetcher(port, settings.timeoutMs, signal);
     if (signal.aborted) return;
     const entries = answer === null ? null : parseReadiness(answer.status, answer.body);
     if (entries === null) continue;

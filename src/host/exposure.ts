@@ -241,6 +241,19 @@ export function supervisorFindings(exposure: Exposure): Finding[] {
       remediation: 'Trust the exact addresses of the proxy (e.g. 100.64.0.2/32), as logged by front_door.forwarded_headers_replaced.',
     });
   }
+  // The gateway is reached only from the front door on loopback, which sends it one resolved client
+  // address: an entry beyond loopback (left by a version that copied SUPERVISOR_TRUSTED_PROXIES
+  // there; the supervisor only adds) makes that client a proxy to the gateway, and its own requests 403.
+  const beyondLoopback = exposure.trustedProxies.gateway.filter((entry) => !isLoopbackEntry(entry));
+  if (beyondLoopback.length > 0) {
+    findings.push({
+      checkId: 'supervisor.gateway_trusts_beyond_loopback',
+      severity: 'warn',
+      title: 'The gateway trusts proxies beyond loopback',
+      detail: `gateway.trustedProxies has ${beyondLoopback.join(', ')}: the front door resolves the client itself and the gateway only ever hears it on loopback, so a client at those addresses (a trusted proxy's own request) gets 403 proxy_attribution_required.`,
+      remediation: 'Keep only loopback there: openclaw-supervisor openclaw config set gateway.trustedProxies \'["127.0.0.1","::1"]\' --strict-json (SUPERVISOR_TRUSTED_PROXIES is the front door\'s list).',
+    });
+  }
   if (exposure.public && exposure.platform !== 'local' && exposure.allowedOrigins.length === 0) {
     findings.push({
       checkId: 'supervisor.no_allowed_origins',
@@ -251,6 +264,12 @@ export function supervisorFindings(exposure: Exposure): Finding[] {
     });
   }
   return findings;
+}
+
+/** A gateway.trustedProxies entry (address or CIDR) inside 127.0.0.0/8 or ::1. */
+function isLoopbackEntry(entry: string): boolean {
+  const address = entry.split('/')[0] ?? '';
+  return address === '::1' || (isIP(address) === 4 && address.startsWith('127.'));
 }
 
 /**

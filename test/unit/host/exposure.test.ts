@@ -104,6 +104,11 @@ describe('supervisorFindings', () => {
     ['lockout disabled by config', { platform: LOCAL, effectiveConfig: { gateway: { auth: { rateLimit: { lockoutMs: 0, exemptLoopback: false } } } } }, ['info:supervisor.gateway_public_through_front_door', 'critical:supervisor.auth_rate_limit_disabled', 'warn:supervisor.loopback_not_exempt']],
     ['Railway without a public domain: no origins', { effectiveConfig: { gateway: { trustedProxies: ['127.0.0.1'] } } }, ['info:supervisor.gateway_public_through_front_door', 'info:supervisor.auth_rate_limit_default', 'warn:supervisor.shared_client_address', 'info:supervisor.no_allowed_origins']],
     ['unreadable config', { platform: LOCAL, effectiveConfig: null, configError: 'bad' }, ['info:supervisor.gateway_public_through_front_door', 'warn:supervisor.config_unreadable']],
+    [
+      'an earlier version left SUPERVISOR_TRUSTED_PROXIES in the gateway config',
+      { platform: LOCAL, effectiveConfig: { gateway: { trustedProxies: ['127.0.0.1', '::1', '127.0.0.0/8', '100.64.0.2/32'] } } },
+      ['info:supervisor.gateway_public_through_front_door', 'info:supervisor.auth_rate_limit_default', 'warn:supervisor.gateway_trusts_beyond_loopback'],
+    ],
     ['local only: a tunnel to it would bring local clients', { platform: LOCAL, host: '127.0.0.1' }, ['info:supervisor.loopback_clients_local']],
     ['local only, tunnel clients remote', { platform: LOCAL, host: '127.0.0.1', loopbackClients: 'remote' }, []],
     [

@@ -9,7 +9,7 @@ import { INITIAL_LIFECYCLE, transition, type ExitInfo, type Lifecycle, type Life
 import { killEvidence, watchLiveness, type LivenessSettings } from './liveness.js';
 import { isLoopbackPortFree } from './port-check.js';
 import { groupMembers } from './process-group.js';
-import { NO_HISTORY, classifyExit, decide, describeExit, failuresInWindow, type AttemptOutcome, type ExitOutcome, type RestartHistory } from './restart-policy.js';
+import { NO_HISTORY, classifyExit, decide, outcomeAfterKill, describeExit, failuresInWindow, type AttemptOutcome, type ExitOutcome, type RestartHistory } from './restart-policy.js';
 import { GatewaySpawnError, loadSpawner, spawnGateway, type GatewayProcess } from './spawn-gateway.js';
 import { waitUntilReady } from './wait-until-ready.js';
 
@@ -233,7 +233,7 @@ export class GatewayRunner {
       readyForMs: readyAt === null ? null : exit.at - readyAt,
       stableAfterMs: this.#options.restart.stableAfterMs,
     });
-    const outcome = this.#killedUnresponsive && classified !== 'requested-stop' ? 'unresponsive' : classified;
+    const outcome = outcomeAfterKill(classified, this.#killedUnresponsive);
     this.#responsive = true;
     this.#recordExit(exit, outcome, child);
     if (outcome === 'refused') {

@@ -26,6 +26,15 @@ export function classifyExit(
   return 'failure';
 }
 
+/**
+ * The outcome of an exit after the liveness watch killed the gateway: `unresponsive` for what would
+ * otherwise be a failure; a requested stop stays one, and so does a stable failure (it stayed ready
+ * for the stable period before it froze: the backoff starts over, as after any crash then).
+ */
+export function outcomeAfterKill(classified: ExitOutcome, killedUnresponsive: boolean): ExitOutcome {
+  return killedUnresponsive && classified === 'failure' ? 'unresponsive' : classified;
+}
+
 /** systemd's StartLimitBurst within StartLimitIntervalSec: the failures that still count at `now`. */
 export function failuresInWindow(failureTimes: readonly number[], now: number, policy: RestartPolicy): number[] {
   return failureTimes.filter((at) => now - at < policy.limitIntervalMs);

@@ -8,7 +8,9 @@ import {
   delayBounds,
   describeExit,
   failuresInWindow,
+  outcomeAfterKill,
   type AttemptOutcome,
+  type ExitOutcome,
   type Decision,
   type RestartHistory,
 } from '../../../src/gateway/restart-policy.js';
@@ -184,5 +186,24 @@ describe('describeExit', () => {
     [{ code: null, signal: null }, 'exit code null'],
   ])('%j → %s', (exit, text) => {
     expect(describeExit(exit)).toBe(text);
+  });
+});
+
+describe('outcomeAfterKill: an exit after the liveness watch killed the gateway', () => {
+  it.each<[ExitOutcome, boolean, ExitOutcome]>([
+    ['failure', true, 'unresponsive'],
+    ['stable-failure', true, 'stable-failure'],
+    ['requested-stop', true, 'requested-stop'],
+    ['failure', false, 'failure'],
+    ['stable-failure', false, 'stable-failure'],
+  ])('%s, killed: %s → %s', (classified, killed, expected) => {
+    expect(outcomeAfterKill(classified, killed)).toBe(expected);
+  });
+
+  it('after a stable run the freeze restarts at once with the backoff reset, like any crash then', () => {
+    const history = { failures: [], step: 3 };
+    const { decision, history: next } = decide(history, outcomeAfterKill('stable-failure', true), 1_700_000_000_000, DEFAULTS.restart);
+    expect(decision).toMatchObject({ action: 'respawn', reason: 'stable-failure', delayMs: 0 });
+    expect(next.step).toBe(0);
   });
 });

@@ -151,7 +151,8 @@ function summaryOf(alert: Alert): string {
   }
 }
 
-const mib = (bytes: unknown): string => (typeof bytes === 'number' ? (bytes / (1024 * 1024)).toFixed(1) : '?');
+/** Bytes as MiB with one decimal for a message; `?` when unknown. */
+export const mib = (bytes: unknown): string => (typeof bytes === 'number' ? (bytes / (1024 * 1024)).toFixed(1) : '?');
 
 /**
  * The webhook body: built from the fields above only (enumerated values, numbers, the service's

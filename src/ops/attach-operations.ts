@@ -5,7 +5,7 @@ import type { FrontDoorStats } from '../front-door/front-door.js';
 import type { HealthDetails } from '../front-door/health.js';
 import type { SupervisorLogger } from '../log/logger.js';
 import { DISK_OK, assessDisk, diskChanges, lowThresholdBytes, readDisk, type DiskReading } from '../host/disk-health.js';
-import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, type AlertInput, type AlertPolicyState } from './alert-policy.js';
+import { INITIAL_ALERT_STATE, buildAlertPayload, mib, stepAlerts, type AlertContext, type AlertInput, type AlertPolicyState } from './alert-policy.js';
 import { mergeSpool, parseSpool, readSpool, removeSpool, writeSpool, SPOOL_FILE, type SpooledAlert } from './alert-spool.js';
 import { AlertWebhook, EXIT_FLUSH_BOUND_MS } from './alert-webhook.js';
 import { DEFAULT_CHANNEL_HEALTH, watchChannelHealth, type ReadinessFetch } from './channel-health.js';
@@ -253,8 +253,6 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
     },
   };
 }
-
-const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
 
 /** The spool of the previous run, sent as late alerts and removed (they are spooled again if this exit abandons them too). */
 async function sendSpooled(stateDir: string, log: SupervisorLogger, send: (entry: SpooledAlert) => void): Promise<void> {

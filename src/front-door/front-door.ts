@@ -453,5 +453,5 @@ export class FrontDoor {
 
 /** The same body for an HTTP request and a WebSocket upgrade, as the gateway names the same refusal. */
 function refusal(attribution: Extract<Attribution, { kind: 'refused' }>): object {
-  return { error: 'proxy_attribution_required', reason: attribution.code, message: `refused: ${attribution.message} (see the README, "Behind a proxy on this host")` };
+  return { error: 'proxy_attribution_required', reason: attribution.code, message: `refused: ${attribution.message} (see the README, "HTTPS in front")` };
 }

@@ -150,7 +150,7 @@ export function sharedClientAddressRecord(exposure: Exposure): { fields: Record<
     message:
       `every remote client reaches the gateway with the ${exposure.platform} edge's address, so they share one address for auth lockouts and logs: ${lockout}. ` +
       'To tell them apart, set SUPERVISOR_TRUSTED_PROXIES to the edge\'s address: the "peer" of the front_door.forwarded_headers_replaced record logged at the first proxied request ' +
-      '(the exact address, never a whole private range: other services of the project could then speak for anyone). See the README, "Trusted proxies".',
+      '(the exact address, never a whole private range: other services of the project could then speak for anyone). See docs/railway-edge.md.',
   };
 }
 

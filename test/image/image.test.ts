@@ -33,7 +33,7 @@ const RAILWAY_MARKERS = ['RAILWAY_DEPLOYMENT_ID', 'RAILWAY_PROJECT_ID', 'RAILWAY
 const RAILWAY_PORT = 3000;
 const LEFT_BY_ROOT = 'left-by-an-earlier-root-run';
 
-/** Measured figures, printed at the end (README's Docker section quotes them). */
+/** Measured figures, printed at the end (docs/measured-facts.md, "The image", quotes them). */
 const figures: Record<string, unknown> = {};
 let built: Built;
 

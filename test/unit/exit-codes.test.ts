@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { helpText } from '../../src/cli/help.js';
 import { UsageError } from '../../src/config/usage-error.js';
@@ -7,30 +5,8 @@ import { BadInputError, CommandNotFoundError, StartFailure, SupervisorError } fr
 import { EXIT, EXIT_CODES, secondSignalExit } from '../../src/exit-codes.js';
 import { CommandNotFound } from '../../src/preflight/locate-gateway.js';
 
-const README = readFileSync(join(resolve(import.meta.dirname, '..', '..'), 'README.md'), 'utf8');
-
-/** The rows of the README's exit-code table: the table right after the line starting "Exit codes". */
-function readmeExitCodes(): Array<{ code: string; name: string; description: string }> {
-  const lines = README.split('\n');
-  const start = lines.findIndex((line) => line.startsWith('Exit codes'));
-  expect(start, 'README has no "Exit codes" paragraph').toBeGreaterThanOrEqual(0);
-  const first = lines.findIndex((line, i) => i > start && line.startsWith('|'));
-  const rows: string[] = [];
-  for (const line of lines.slice(first)) {
-    if (!line.startsWith('|')) break;
-    rows.push(line);
-  }
-  expect(rows.slice(0, 2)).toEqual(['| code | name | meaning |', '|---|---|---|']);
-  return rows.slice(2).map((row) => {
-    const [code = '', name = '', description = ''] = row.split('|').slice(1, -1).map((cell) => cell.trim());
-    return { code, name, description };
-  });
-}
-
 describe('the exit-code table', () => {
-  it('is what the README lists, row for row', () => {
-    expect(readmeExitCodes()).toEqual(EXIT_CODES.map((spec) => ({ code: String(spec.code), name: spec.name, description: spec.description })));
-  });
+  // The README's table is compared with this one in test/unit/readme.test.ts.
 
   it('lists 0, 1, 2, 78, 127 and 128+n, each once', () => {
     expect(EXIT_CODES.map((spec) => spec.code)).toEqual([0, 1, 2, 78, 127, '128+n']);

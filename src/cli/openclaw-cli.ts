@@ -7,6 +7,7 @@ import { locateGatewayConfig } from '../gateway/config-location.js';
 import { locateRuntime, resolveOpenclaw } from '../preflight/locate-gateway.js';
 import { EXIT } from '../exit-codes.js';
 import { exitCodeOf, spawnInOwnSession } from './own-session.js';
+import { PAIRING_SCOPE_HINT, needsPairingScope, pairingScopeHint, teeForScopeHint } from './scope-hint.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -63,25 +64,39 @@ async function cliToken(config: Config): Promise<{ value: string | null; note: s
   }
 }
 
-/** Runs the CLI with the terminal as its stdio (in a session of its own); resolves with its exit code (128+n on a signal). */
+/**
+ * Runs the CLI with the terminal as its stdio (in a session of its own); resolves with its exit code
+ * (128+n on a signal). For the pairing commands, stderr passes through us: when the gateway answers
+ * "missing scope: operator.pairing", one line after it says what that means and what to do.
+ */
 export function runAttached(cli: CliInvocation, args: readonly string[]): Promise<number> {
-  const child = spawnInOwnSession(cli.file, args, cli.env, 'inherit');
-  return new Promise((resolve) => {
+  const watch = needsPairingScope(args);
+  const child = spawnInOwnSession(cli.file, args, cli.env, watch ? ['inherit', 'inherit', 'pipe'] : 'inherit');
+  const sawMissingScope = watch ? teeForScopeHint(child.stderr!, process.stderr) : Promise.resolve(false);
+  return new Promise<number>((resolve) => {
     child.once('error', (error) => {
       process.stderr.write(`openclaw-supervisor: cannot run ${cli.file}: ${error.message}\n`);
       resolve(EXIT.commandNotFound);
     });
-    child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
+    // With stderr through us, its last words come before the hint: wait for the pipe to close too.
+    child.once(watch ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => resolve(exitCodeOf(code, signal)));
+  }).then(async (code) => {
+    if (code !== 0 && (await sawMissingScope)) process.stderr.write(PAIRING_SCOPE_HINT);
+    return code;
   });
 }
 
-/** Runs the CLI with its output captured (for `devices`), in a session of its own; stderr passes through. */
+/** Runs the CLI with its output captured (for `devices`), in a session of its own; stderr passes through us (the scope hint, as above). */
 export function runCaptured(cli: CliInvocation, args: readonly string[]): Promise<{ code: number; stdout: string }> {
-  const child = spawnInOwnSession(cli.file, args, cli.env, ['ignore', 'pipe', 'inherit']);
+  const child = spawnInOwnSession(cli.file, args, cli.env, ['ignore', 'pipe', 'pipe']);
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  return new Promise((resolve) => {
+  const sawMissingScope = teeForScopeHint(child.stderr!, process.stderr);
+  return new Promise<{ code: number; stdout: string }>((resolve) => {
     child.once('error', (error) => resolve({ code: EXIT.commandNotFound, stdout: error.message }));
     child.once('close', (code, signal) => resolve({ code: exitCodeOf(code, signal), stdout }));
+  }).then(async (result) => {
+    if (result.code !== 0 && (pairingScopeHint(result.stdout) !== null || (await sawMissingScope))) process.stderr.write(PAIRING_SCOPE_HINT);
+    return result;
   });
 }

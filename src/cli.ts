@@ -52,7 +52,7 @@ async function main(): Promise<number> {
     case 'run': {
       const reaper = handOverPid1();
       const repair = runAs === null ? null : await dropPrivileges(invocation.config.stateDir, runAs);
-      const log = await createLogger(invocation.config.logLevel);
+      const log = await createLogger(invocation.config.logLevel, undefined, { fields: invocation.config.logFields });
       if (repair !== null && runAs !== null) logPrivilegesDropped(log, runAs, invocation.config.stateDir, repair);
       const { runSupervisor } = await import('./cli/run-supervisor.js');
       try {

@@ -45,6 +45,8 @@ export interface Config {
    */
   readonly shutdownDelayMs: number;
   readonly logLevel: LogLevel;
+  /** SUPERVISOR_LOG_FIELDS: on a terminal, every record with its fields (else one calm line per record, src/log/terminal.ts). */
+  readonly logFields: boolean;
   readonly restart: RestartPolicy;
   readonly trustedProxies: readonly string[];
   /** SUPERVISOR_LOOPBACK_CLIENTS: whether a loopback peer without forwarding headers is local, or a tunnel's remote client. */
@@ -76,6 +78,7 @@ export const DEFAULTS = {
   /** The pod's default terminationGracePeriodSeconds is 30 s; keep 2 s of it for our own exit. */
   kubernetesDrainTimeoutMs: 28_000,
   logLevel: 'info' as LogLevel,
+  logFields: false,
   restart: {
     initialDelayMs: 1_000,
     maxDelayMs: 30_000,

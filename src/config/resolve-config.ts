@@ -115,6 +115,7 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
       railwayDrainingSeconds: drain.railwaySeconds,
       shutdownDelayMs,
       logLevel: values.logLevel ?? DEFAULTS.logLevel,
+      logFields: values.logFields ?? DEFAULTS.logFields,
       restart,
       trustedProxies: values.trustedProxies ?? [],
       health: { channelIntervalMs: values.channelHealthIntervalMs ?? DEFAULT_CHANNEL_HEALTH.intervalMs, diskIntervalMs: values.diskCheckIntervalMs ?? DEFAULT_DISK_INTERVAL_MS },

@@ -131,6 +131,13 @@ function logLevel(raw: string, origin: string): LogLevel {
   return value as LogLevel;
 }
 
+function onOff(raw: string, origin: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw invalid(origin, raw, 'expected 1 or 0 (true/false, yes/no, on/off)');
+}
+
 function factor(raw: string, origin: string): number {
   const value = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(value >= 1 && value <= 10)) throw invalid(origin, raw, 'expected a number from 1 to 10');
@@ -158,6 +165,7 @@ export const SETTINGS = {
   drainTimeoutMs: spec({ env: 'SUPERVISOR_DRAIN_TIMEOUT_MS', flag: 'drain-timeout-ms', help: 'deadline for the whole graceful stop (default: RAILWAY_DEPLOYMENT_DRAINING_SECONDS - 2 s; 28000 on Kubernetes; else 8000)', parse: positiveMs }),
   shutdownDelayMs: spec({ env: 'SUPERVISOR_SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', help: 'after a stop signal, keep serving this long with /readyz 503 before draining (default 5000 on Kubernetes, else 0)', parse: nonNegativeMs }),
   logLevel: spec({ env: 'SUPERVISOR_LOG_LEVEL', flag: 'log-level', help: 'trace, debug, info (default), warn, error, fatal or silent', parse: logLevel }),
+  logFields: spec({ env: 'SUPERVISOR_LOG_FIELDS', flag: 'log-fields', help: "on a terminal, 1 shows every record with all its fields and every gateway line, as the debug level does (default 0: one short line per record a person needs, repeated gateway warnings folded; JSON off a terminal always has everything)", parse: onOff }),
   restartDelayMs: spec({ env: 'SUPERVISOR_RESTART_DELAY_MS', flag: 'restart-delay-ms', help: 'first restart delay after a crash (default 1000; jittered up to 2x)', parse: positiveMs }),
   restartMaxDelayMs: spec({ env: 'SUPERVISOR_RESTART_MAX_DELAY_MS', flag: 'restart-max-delay-ms', help: 'cap of the restart delay (default 30000)', parse: positiveMs }),
   restartFactor: spec({ env: 'SUPERVISOR_RESTART_FACTOR', flag: 'restart-factor', help: 'growth factor of the restart delay (default 2)', parse: factor }),

@@ -65,7 +65,8 @@ describe('relayed gateway lines (issue 12 §3) and the pairing notice, with the 
     expect(sup.records.find((r) => r.event === 'gateway.log' && String(r.msg).endsWith(CHATTY))).toMatchObject({ level: 'debug' });
   });
 
-  it('prints one terminal line per gateway line, with its level', async () => {
+  /** The supervisor on a pseudo-terminal (util-linux script: stdout.isTTY, as in a person's shell) until "gateway ready"; its screen without colours. */
+  async function terminalUntilReady(extra: Record<string, string> = {}): Promise<string[]> {
     const port = await freePort();
     const env = {
       PATH: process.env['PATH'],
@@ -75,8 +76,8 @@ describe('relayed gateway lines (issue 12 §3) and the pairing notice, with the 
       OPENCLAW_STATE_DIR: mkdtempSync(join(tmpdir(), 'ocs-tty-')),
       OPENCLAW_GATEWAY_TOKEN: TEST_TOKEN,
       ...LINES,
+      ...extra,
     };
-    // util-linux script gives the supervisor a pseudo-terminal: stdout.isTTY, as in a person's shell.
     const command = [process.execPath, CLI, '--', process.execPath, FAKE_GATEWAY].join(' ');
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
@@ -101,16 +102,31 @@ describe('relayed gateway lines (issue 12 §3) and the pairing notice, with the 
       }
       child.kill('SIGTERM');
     }
+    expect(output).not.toContain(TEST_TOKEN);
     // eslint-disable-next-line no-control-regex
-    const lines = output.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
+    return output.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
+  }
+
+  it('on a terminal: the gateway\'s warnings one line each, cut short, a repeat folded into a count; its info lines and the fields not shown', async () => {
+    const lines = await terminalUntilReady();
+    expect(lines.filter((line) => line.includes('hello from the gateway'))).toEqual([]);
+    const refused = lines.filter((line) => line.includes('closed before connect') && !line.includes('… repeated'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(/^\[\d\d:\d\d:\d\d\] WARN: \[gateway\] \[ws\] closed before connect conn=c1 .*…$/);
+    expect(lines.filter((line) => /WARN: \[gateway\] \[ws\] closed before connect .* … repeated 1 more time since \d\d:\d\d:\d\d$/.test(line))).toHaveLength(1);
+    expect(lines.filter((line) => /^\s+(line|stream|source|event): /.test(line))).toEqual([]);
+  });
+
+  it('on a terminal with SUPERVISOR_LOG_FIELDS=1: every gateway line in full, with its level, and the fields of the other records', async () => {
+    const lines = await terminalUntilReady({ SUPERVISOR_LOG_FIELDS: '1' });
     const hello = lines.filter((line) => line.includes('hello from the gateway'));
     expect(hello).toHaveLength(1);
     expect(hello[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[gateway\] hello from the gateway$/);
     const refused = lines.filter((line) => line.includes('closed before connect'));
     expect(refused).toHaveLength(2);
-    expect(refused[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: \[gateway\] \[ws\] closed before connect conn=c1 /);
-    // No field lines of gateway.log records (pino-pretty prints `    line: "…"` per field).
+    expect(refused[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: \[gateway\] \[ws\] closed before connect conn=c1 .*reason=not-paired$/);
+    // No field lines of gateway.log records (pino-pretty prints `    line: "…"` per field); the other records have theirs.
     expect(lines.filter((line) => /^\s+(line|stream|source): /.test(line))).toEqual([]);
-    expect(output).not.toContain(TEST_TOKEN);
+    expect(lines.filter((line) => /^\s+event: "gateway.ready"/.test(line))).toHaveLength(1);
   });
 });

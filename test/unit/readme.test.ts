@@ -128,6 +128,7 @@ describe('the settings table (README, "Settings")', () => {
       expect(cell).toMatch(new RegExp(`else ${plain.shutdownDelayMs}$`));
     },
     logLevel: starts(plain.logLevel),
+    logFields: starts(plain.logFields ? 1 : 0),
     restartDelayMs: starts(plain.restart.initialDelayMs),
     restartMaxDelayMs: starts(plain.restart.maxDelayMs),
     restartFactor: starts(plain.restart.factor),

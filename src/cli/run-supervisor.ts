@@ -18,6 +18,7 @@ import { factsOf } from '../ops/health-details.js';
 import type { ReaperStatus } from './pid1.js';
 import { publicUrls } from './public-urls.js';
 import { selfCommand } from './self-command.js';
+import { tokenCommandHere } from './token-command.js';
 
 /** Wiring: preflight, then the gateway runner and the front door under one supervisor. Resolves with the exit code. */
 export async function runSupervisor(config: Config, log: SupervisorLogger, reaper: ReaperStatus, version: string): Promise<number> {
@@ -28,6 +29,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   // The notice reads the gateway's own pending list with the supervisor's token (loopback, scope operator.pairing).
   const pairingNotices = new PairingNotices({ logger, selfCommand: selfCommand(), listPending: () => listPendingPairing(config.gatewayPort, prepared.token.value) });
   const authWatch = authWatchFor(config, prepared, logger, selfCommand());
+  const showToken = tokenCommandHere(env);
   // Under a memory limit, the gateway's heap as its own service install would size it (heap-size.ts).
   const heap = decideGatewayHeap({ limitBytes: readMemoryEvidence()?.maxBytes ?? null, physicalBytes: totalmem(), nodeOptions: env['NODE_OPTIONS'], command: [prepared.command.file, ...prepared.command.args] });
   if (heap.kind === 'sized') {
@@ -60,7 +62,8 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     readyDetails: async () => {
       const { tokenInEffect } = await authWatch.check('ready');
       const urls = publicUrls(config.host, config.publicPort, env);
-      return { fields: { urls, tokenInEffect }, message: `: open ${urls.join(' or ')}; token: ${tokenInEffect}` };
+      // A command that prints the token, not a file to read: the CLI resolves the token the gateway enforces.
+      return { fields: { urls, tokenInEffect, tokenCommand: showToken }, message: `: open ${urls.join(' or ')}; the token: ${showToken}` };
     },
   });
   const frontDoor = new FrontDoor({

@@ -64,7 +64,7 @@ export function locateRuntime(execPath: string = process.execPath): GatewayRunti
 export const WRAPPER_MARKER = '# openclaw-supervisor-wrapper';
 
 /** The wrapper carries the marker in its first lines; a real openclaw (a script or a binary) never does. */
-function isSupervisorWrapper(path: string): boolean {
+export function isSupervisorWrapper(path: string): boolean {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');

@@ -153,6 +153,6 @@ export async function runDevices(cli: CliInvocation, args: readonly string[]): P
   }
   process.stdout.write(`Approving ${shownId}: ${description}\n`);
   const { code } = await runCaptured(cli, ['devices', 'approve', request.requestId, '--json']);
-  process.stdout.write(code === 0 ? `Approved. The device connects by itself within a few seconds (the Control UI retries every 1-4 s).\n` : `Not approved: openclaw devices approve exited ${code}.\n`);
+  process.stdout.write(code === 0 ? `Approved. The device connects by itself at its next retry (the Control UI retries every 5-15 s).\n` : `Not approved: openclaw devices approve exited ${code}.\n`);
   return code;
 }

@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
+import { startMemoryRelease } from '../host/memory-release.js';
 import { MAX_REQUEST_HEADERS, admit, type Admission, type Arrival } from './admission.js';
 import { attributeClient, createTrustCheck, isLoopback, normalizeAddress, type Attribution, type AttributionPolicy, type LoopbackClients } from './client-attribution.js';
 import type { HealthDetails, HealthView } from './health.js';
@@ -113,6 +114,9 @@ export class FrontDoor {
   readonly #connections = new Set<Socket>();
   #closedBytesReceived = 0;
   #closedBytesSent = 0;
+  #connectionsAccepted = 0;
+  /** Gives a burst's memory back once the front door is quiet (src/host/memory-release.ts); from listen to drain. */
+  #memoryRelease: { close(): void } | null = null;
 
   constructor(options: FrontDoorOptions) {
     this.#options = options;
@@ -161,6 +165,7 @@ export class FrontDoor {
       bound = await this.#listenOn('0.0.0.0');
     }
     void this.#loadUpstream();
+    this.#memoryRelease ??= startMemoryRelease({ activity: () => this.#activity(), logger: this.#options.logger });
     return bound;
   }
 
@@ -190,6 +195,7 @@ export class FrontDoor {
   startDrain(): void {
     if (this.#draining) return;
     this.#draining = true;
+    this.#memoryRelease?.close();
     this.#server.close();
     this.#server.closeIdleConnections();
     // Responses still in flight tell their clients that this connection ends with them.
@@ -254,7 +260,14 @@ export class FrontDoor {
     };
   }
 
+  /** What memory-release.ts reads at each poll: in flight, and a count that moves with any request, connection or WebSocket. */
+  #activity(): { inflight: number; served: number } {
+    const r = this.#responses;
+    return { inflight: this.#inflight.size + this.#handshaking.size, served: r[0]! + r[1]! + r[2]! + r[3]! + r[4]! + r[5]! + this.#websocketsOpened + this.#connectionsAccepted };
+  }
+
   #onConnection(socket: Socket): void {
+    this.#connectionsAccepted++;
     this.#connections.add(socket);
     socket.once('close', () => {
       this.#connections.delete(socket);

@@ -27,10 +27,10 @@ export const SUPERVISOR_NODE = process.env.BENCH_NODE || (existsSync(RUNTIME_NOD
  * The V8 flags the image's supervisor runs with (its PID 1 hand-over adds them, src/cli/pid1.ts), read
  * from the build under test, so every supervisor here runs as the image's does; [] for a build without them.
  */
-const IMAGE_PID1 = await import(pathToFileURL(join(dirname(CLI), 'cli', 'pid1.js')).href).catch(() => ({}));
-export const IMAGE_NODE_FLAGS = [...(IMAGE_PID1.SUPERVISOR_NODE_FLAGS ?? [])];
-/** Likewise the glibc settings the hand-over puts in its env ({} for a build without them); a bench's own env wins. */
-export const IMAGE_MALLOC_ENV = { ...(IMAGE_PID1.SUPERVISOR_MALLOC_ENV ?? {}) };
+export const IMAGE_NODE_FLAGS = await import(pathToFileURL(join(dirname(CLI), 'cli', 'pid1.js')).href).then(
+  (module) => [...(module.SUPERVISOR_NODE_FLAGS ?? [])],
+  () => [],
+);
 
 /** Extra Node options for every supervisor the bench starts (e.g. BENCH_NODE_ARGS=--no-incremental-marking for an A/B). */
 export const BENCH_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -47,7 +47,7 @@ export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWA
   const gatewayPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bench-state-'));
   const args = [...IMAGE_NODE_FLAGS, ...BENCH_NODE_ARGS, ...nodeArgs, CLI, ...(gateway === null ? [] : ['--', ...gateway])];
-  const proc = start(node, args, { env: supervisorEnv({ port, gatewayPort, stateDir, token: TOKEN, extra: { ...IMAGE_MALLOC_ENV, SUPERVISOR_ADDED_ENV: Object.keys(IMAGE_MALLOC_ENV).join(','), ...env } }) });
+  const proc = start(node, args, { env: supervisorEnv({ port, gatewayPort, stateDir, token: TOKEN, extra: env }) });
   const log = createLogReader({ keepLines: 2000 });
   const records = log.entries;
   const gatewayGroups = new Set();

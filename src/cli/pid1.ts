@@ -11,25 +11,6 @@ const MARKER = 'SUPERVISOR_UNDER_REAPER';
  */
 export const SUPERVISOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
-/**
- * glibc settings the supervisor's own process gets at the hand-over (read once, when the process
- * starts). With the default dynamic threshold, forwarded chunks (64 KB socket reads) are carved from
- * the main malloc arena; a burst grows it to its peak and freeing never returns it (free() trims only
- * the top, and Node has no malloc_trim): after 1000 never-reading clients 53 MB of arenas held 14 MB
- * in use. From 16 KB up, allocations are mmap'd and unmapped when freed; with the idle collection
- * (src/host/memory-release.ts) RSS 60 s after the burst is back under 100 MB (bench/burst-memory.mjs).
- * Only the supervisor: the gateway's env drops what the hand-over added (SUPERVISOR_ADDED_ENV).
- */
-export const SUPERVISOR_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '16384' };
-/** Names the hand-over added to the env (comma-separated): the gateway's env leaves them out (child-env.ts). */
-export const ADDED_ENV_MARKER = 'SUPERVISOR_ADDED_ENV';
-
-/** The env of the re-executed supervisor: ours where the user set nothing, and the list of what we added. */
-export function envFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const added = Object.keys(SUPERVISOR_MALLOC_ENV).filter((name) => env[name] === undefined);
-  return { ...env, ...Object.fromEntries(added.map((name) => [name, SUPERVISOR_MALLOC_ENV[name]])), [ADDED_ENV_MARKER]: added.join(','), [MARKER]: '1' };
-}
-
 /** The supervisor's Node options for the re-executed process: its own, plus each of ours it does not set itself. */
 export function nodeArgsFor(execArgv: readonly string[]): string[] {
   const named = (arg: string): string => arg.split('=')[0]!.replaceAll('_', '-');
@@ -52,5 +33,5 @@ export function handOverPid1(env: NodeJS.ProcessEnv = process.env): ReaperStatus
   if (tini === null) return 'no-tini';
   const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (typeof execve !== 'function') return 'no-execve';
-  return execve.call(process, tini, [tini, '--', process.execPath, ...nodeArgsFor(process.execArgv), ...process.argv.slice(1)], envFor(env));
+  return execve.call(process, tini, [tini, '--', process.execPath, ...nodeArgsFor(process.execArgv), ...process.argv.slice(1)], { ...env, [MARKER]: '1' });
 }

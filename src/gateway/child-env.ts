@@ -26,10 +26,8 @@ export interface ChildEnvInput {
 
 export function buildChildEnv({ parentEnv, token, stateDir, configPath, includeRoots, nodeBinDir, nodeOptions = null }: ChildEnvInput): Record<string, string> {
   const env: Record<string, string> = {};
-  // What the PID 1 hand-over added for the supervisor's own process (src/cli/pid1.ts: glibc settings).
-  const addedForUs = new Set((parentEnv['SUPERVISOR_ADDED_ENV'] ?? '').split(',').filter(Boolean));
   for (const [name, value] of Object.entries(parentEnv)) {
-    if (value !== undefined && !isSupervisorOnly(name) && !addedForUs.has(name)) env[name] = value;
+    if (value !== undefined && !isSupervisorOnly(name)) env[name] = value;
   }
   if (nodeBinDir !== null) env['PATH'] = env['PATH'] ? `${nodeBinDir}:${env['PATH']}` : nodeBinDir;
   if (nodeOptions !== null) env['NODE_OPTIONS'] = nodeOptions;

@@ -7,8 +7,10 @@ import type { Logger } from '../log/logger.js';
  * collector (the memory reducer) starts by incremental marking, which cli.ts turns off for
  * forwarding CPU (issue 23): without this, nothing collects after a burst, and the dead forwarded
  * Buffers and the heap pages they grew stay resident for good. Measured after 1000 never-reading
- * clients: one collection returns ~10 MB of V8 pages and every dead Buffer in 50-110 ms; with the
- * image's malloc setting (src/cli/pid1.ts) the RSS is back under 100 MB (bench/burst-memory.mjs).
+ * clients: one collection returns 8-10 MB of V8 pages and every dead Buffer in 46-110 ms
+ * (bench/burst-memory.mjs). What it cannot return is glibc's main arena, which keeps the burst's
+ * freed 64 KB socket reads: MALLOC_MMAP_THRESHOLD_=16384 would (RSS after ~100 MB instead of ~140)
+ * but doubles the CPU of a 1 MB forward, and Node has no malloc_trim.
  */
 
 /** How often the supervisor looks for a quiet, grown process. */

@@ -116,15 +116,3 @@ describe('buildChildEnv: purity and secrecy', () => {
     expect([file, ...args].some((arg) => arg.includes(TOKEN))).toBe(false);
   });
 });
-
-describe('buildChildEnv: glibc settings the PID 1 hand-over added for the supervisor alone (src/cli/pid1.ts)', () => {
-  it('drops what the hand-over added', () => {
-    const env = build({ MALLOC_MMAP_THRESHOLD_: '16384', SUPERVISOR_ADDED_ENV: 'MALLOC_MMAP_THRESHOLD_', HOME: '/root' });
-    expect(env).not.toHaveProperty('MALLOC_MMAP_THRESHOLD_');
-    expect(env['HOME']).toBe('/root');
-  });
-  it("keeps the user's own setting (the hand-over added nothing)", () => {
-    const env = build({ MALLOC_MMAP_THRESHOLD_: '65536', SUPERVISOR_ADDED_ENV: '' });
-    expect(env['MALLOC_MMAP_THRESHOLD_']).toBe('65536');
-  });
-});

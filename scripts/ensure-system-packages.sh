@@ -6,6 +6,8 @@
 #   util-linux `unshare`: PID namespaces for the PID-1 tests
 #   e2fsprogs  `chattr`: an immutable config file in a unit test
 #   tmux       a terminal for `npm start` whose screen a test reads (test/e2e/terminal-screen.test.ts)
+#   chromium   a headless browser (driven by playwright-core) that opens the Control UI locally and
+#              from a network namespace as a person would (test/e2e/control-ui-browser.test.ts)
 #   nginx, wrk test/bench-smoke.test.ts runs `npm run bench -- --smoke`, which compares the front
 #              door with nginx and loads HTTP with wrk (bench/, BENCHMARKS.md)
 #   podman, runc, debootstrap, iptables, catatonit
@@ -29,6 +31,7 @@ find_missing() {
   command -v unshare >/dev/null || need+=(util-linux)
   command -v chattr >/dev/null || need+=(e2fsprogs)
   command -v tmux >/dev/null || need+=(tmux)
+  command -v chromium >/dev/null || need+=(chromium)
   command -v nginx >/dev/null || need+=(nginx)
   command -v wrk >/dev/null || need+=(wrk)
   command -v podman >/dev/null || need+=(podman)

@@ -22,6 +22,7 @@ export async function runCliSubcommand(sub: CliSubcommand, env: Env): Promise<nu
     throw new UsageError(`--${invocation.command} goes after ${sub.name} (e.g. openclaw-supervisor ${sub.name} --${invocation.command}), or alone`);
   }
   const { config } = invocation;
+  if (sub.name === 'update') return (await import('./update.js')).runUpdate(config, sub.args);
   const cli = await prepareCli(config, env);
   if (sub.name === 'devices') return runDevices(cli, sub.args);
   if (sub.args[0] === 'dashboard') {

@@ -8,6 +8,7 @@ import { locateRuntime, resolveOpenclaw } from '../preflight/locate-gateway.js';
 import { EXIT } from '../exit-codes.js';
 import { exitCodeOf, spawnInOwnSession } from './own-session.js';
 import { PAIRING_SCOPE_HINT, needsPairingScope, pairingScopeHint, teeForScopeHint } from './scope-hint.js';
+import { ReleaseStore } from '../releases/release-store.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -30,7 +31,10 @@ export interface CliInvocation {
 export async function prepareCli(config: Config, parentEnv: Env, cwd = process.cwd()): Promise<CliInvocation> {
   const runtime = locateRuntime();
   const path = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${parentEnv['PATH'] ?? ''}` : (parentEnv['PATH'] ?? '');
-  const file = resolveOpenclaw(runtime.openclawBinary, path, cwd);
+  // The release the supervisor last ran on this state (SUPERVISOR_OPENCLAW_VERSION, `update`), else the image's.
+  const store = new ReleaseStore(config.stateDir);
+  const lastGood = await store.lastGood();
+  const file = (lastGood === null ? null : store.installed(lastGood))?.binary ?? resolveOpenclaw(runtime.openclawBinary, path, cwd);
   const location = locateGatewayConfig(config.stateDir, parentEnv['OPENCLAW_CONFIG_PATH'] ?? null);
   const token = await cliToken(config);
   const env = buildChildEnv({

@@ -18,6 +18,7 @@ import { factsOf } from '../ops/health-details.js';
 import type { ReaperStatus } from './pid1.js';
 import { publicUrls } from './public-urls.js';
 import { selfCommand } from './self-command.js';
+import { startReleases } from '../releases/start-releases.js';
 import { tokenCommandHere } from './token-command.js';
 
 /** Wiring: preflight, then the gateway runner and the front door under one supervisor. Resolves with the exit code. */
@@ -38,9 +39,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
       `the container's memory limit is ${Math.round(heap.limitBytes / 1048576)} MiB: the gateway gets --max-old-space-size=${heap.maxOldSpaceSizeMiB} in NODE_OPTIONS, as \`openclaw gateway install\` would give it (set your own in NODE_OPTIONS to override)`,
     );
   }
-  const runner = new GatewayRunner({
-    command: prepared.command,
-    env: buildChildEnv({
+  const childEnv = buildChildEnv({
       parentEnv: env,
       token: prepared.token.value,
       stateDir: config.stateDir,
@@ -48,7 +47,13 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
       includeRoots: prepared.gatewayConfig.includeRoots,
       nodeBinDir: prepared.runtime.nodeBinDir,
       nodeOptions: heap.kind === 'sized' ? heap.nodeOptions : null,
-    }),
+  });
+  // The openclaw release to run (SUPERVISOR_OPENCLAW_VERSION), with its step from the last good one; none with a command after --.
+  const releases = config.gatewayCommand === null ? await startReleases(config, prepared.runtime, childEnv, logger) : null;
+  const runner = new GatewayRunner({
+    command: prepared.command,
+    ...(releases ? { prepare: releases.prepare } : {}),
+    env: childEnv,
     gatewayPort: config.gatewayPort,
     startupTimeoutMs: config.startupTimeoutMs,
     stopTimeoutMs: config.stopTimeoutMs,
@@ -57,9 +62,12 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     logger,
     onGatewayLine: (line) => {
       pairingNotices.onLine(line);
+      releases?.onGatewayLine(line);
       if (isAuthReloadLine(line)) void authWatch.check('reload');
     },
+    ...(releases ? { onRestartRequest: releases.onRestartRequest } : {}),
     readyDetails: async () => {
+      await releases?.manager.markReady();
       const { tokenInEffect } = await authWatch.check('ready');
       const urls = publicUrls(config.host, config.publicPort, env);
       // A command that prints the token, not a file to read: the CLI resolves the token the gateway enforces.
@@ -79,7 +87,9 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   });
   // Issue 13: metrics, alerts, health details; the exit waits for alerts under way at most a bound (none after a second signal).
   const operations = await attachOperations({ config, log, frontDoor, gateway: () => factsOf(runner.lifecycle), readMemory: readMemoryEvidence, version, platform: prepared.platform.kind, env });
+  await releases?.listen(runner);
   const code = await new Supervisor({ config, logger, runner, frontDoor, env, startedAt }).run();
+  releases?.close();
   // After a second signal nobody waits, alerts included.
   await operations.close(code >= SECOND_SIGNAL_BASE ? 0 : undefined);
   pairingNotices.close();

@@ -3,7 +3,7 @@ import { UsageError } from '../config/usage-error.js';
 
 /** `openclaw-supervisor [flags] openclaw <args…>` / `devices …`: the CLI next to the supervisor. */
 export interface CliSubcommand {
-  readonly name: 'openclaw' | 'devices';
+  readonly name: 'openclaw' | 'devices' | 'update';
   /** The supervisor's own flags before the subcommand (settings such as --state-dir). */
   readonly ownArgs: readonly string[];
   /** Everything after the subcommand's name. */
@@ -64,9 +64,9 @@ export function findAuditCommand(argv: readonly string[]): AuditCommand | null {
   return { ownArgs: argv.slice(0, found.index), json: rest.includes('--json') };
 }
 
-/** Finds `openclaw`/`devices` as the first positional argument (after the supervisor's flags), or null. */
+/** Finds `openclaw`/`devices`/`update` as the first positional argument (after the supervisor's flags), or null. */
 export function findCliSubcommand(argv: readonly string[]): CliSubcommand | null {
   const found = firstPositional(argv);
-  if (found === null || (found.word !== 'openclaw' && found.word !== 'devices')) return null;
+  if (found === null || (found.word !== 'openclaw' && found.word !== 'devices' && found.word !== 'update')) return null;
   return { name: found.word, ownArgs: argv.slice(0, found.index), args: argv.slice(found.index + 1) };
 }

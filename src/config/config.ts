@@ -1,4 +1,5 @@
 import type { LivenessSettings } from '../gateway/liveness.js';
+import type { ReleasePin } from '../releases/release-pin.js';
 import type { LogLevel } from './settings.js';
 
 export interface RestartPolicy {
@@ -61,6 +62,8 @@ export interface Config {
   readonly liveness: LivenessSettings | null;
   /** The user's gateway command after `--`, or null for the pinned openclaw binary. */
   readonly gatewayCommand: readonly string[] | null;
+  /** SUPERVISOR_OPENCLAW_VERSION: the release to run (src/releases/); null: the newer of the image's and the last good one. */
+  readonly openclawVersion: ReleasePin | null;
 }
 
 export const DEFAULTS = {

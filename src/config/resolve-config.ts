@@ -59,6 +59,10 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
     throw new UsageError('nothing follows --: give the gateway command after it, e.g. -- node dist/index.js gateway, or drop the --');
   }
 
+  if (gatewayArgs !== null && values.openclawVersion !== undefined) {
+    throw new UsageError('SUPERVISOR_OPENCLAW_VERSION chooses the openclaw release the supervisor runs, but a gateway command follows --: drop one of the two');
+  }
+
   const gatewayPort = values.gatewayPort ?? DEFAULTS.gatewayPort;
   if (gatewayPort === publicPort) {
     throw new UsageError(
@@ -129,6 +133,7 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
         windowMs: values.alertWindowMs ?? DEFAULTS.alerts.windowMs,
       },
       gatewayCommand: gatewayArgs,
+      openclawVersion: values.openclawVersion ?? null,
     },
   };
 }

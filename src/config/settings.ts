@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseReleasePin } from '../releases/release-pin.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -185,6 +186,7 @@ export const SETTINGS = {
   channelHealthIntervalMs: spec({ env: 'SUPERVISOR_CHANNEL_HEALTH_INTERVAL_MS', flag: 'channel-health-interval-ms', help: "pause between reads of the ready gateway's own GET /readyz for failing channels, reported and alerted, never restarted (default 30000; 0 turns it off)", parse: nonNegativeMs }),
   diskCheckIntervalMs: spec({ env: 'SUPERVISOR_DISK_CHECK_INTERVAL_MS', flag: 'disk-check-interval-ms', help: "pause between checks of the state directory's free space and writability (default 60000; 0 turns them off)", parse: nonNegativeMs }),
   runAs: spec({ env: 'SUPERVISOR_RUN_AS', flag: 'run-as', help: 'started as root: prepare the state dir for this user, then run the supervisor and the gateway as it (the image sets node; default: unset, stay who we are)', parse: text }),
+  openclawVersion: spec({ env: 'SUPERVISOR_OPENCLAW_VERSION', flag: 'openclaw-version', help: "the openclaw release to run (e.g. 2026.9.6, or latest): the image's own when it matches, else installed from the npm registry into the state volume, after a verified backup and the release's own database preflight, rolled back when it does not get ready (default: the newer of the image's and the last good one)", parse: parseReleasePin }),
   allowedOrigins: spec({ env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', help: 'origins allowed to open the Control UI (default https://$RAILWAY_PUBLIC_DOMAIN)', parse: originList }),
 } as const;
 

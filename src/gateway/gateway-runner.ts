@@ -28,7 +28,37 @@ export interface GatewayRunnerOptions {
   readonly readyDetails?: () => Promise<{ fields: Record<string, unknown>; message: string }>;
   /** Probing of the ready gateway (src/gateway/liveness.ts); null: off. */
   readonly liveness?: LivenessSettings | null;
+  /**
+   * The first step of run(), before any spawn (the front door listens already): the command to
+   * start with and a trial to run first (src/releases/); `signal` ends it when a stop comes.
+   */
+  readonly prepare?: (signal: AbortSignal) => Promise<{ command: GatewayCommand; trial: GatewayTrial | null }>;
+  /** The ready gateway exited 0 on its own (a restart it asked for), with its pid: its restart handoff can be consumed. */
+  readonly onRestartRequest?: (gatewayPid: number) => void;
 }
+
+/**
+ * A release on trial (src/releases/): its command runs at the next attempt instead of the current
+ * one. Ready within the startup budget: `accept` runs and it becomes the command. Ended before it
+ * was ready (a crash, a refusal, the startup timeout): `reject` runs (it puts the state back) and the
+ * previous command is started again at once; that is a rollback, no failure of the previous one.
+ */
+export interface GatewayTrial {
+  readonly command: GatewayCommand;
+  /** What it is, for the records (an openclaw release). */
+  readonly version: string;
+  /** Before its spawn (the previous gateway has exited): false drops the trial, the previous command runs. */
+  prepare(): Promise<boolean>;
+  accept(): Promise<void>;
+  reject(outcome: AttemptOutcome, stderrTail: readonly string[]): Promise<void>;
+}
+
+/** What the log says when a respawn follows at once, by its reason. */
+const IMMEDIATE_RESPAWN = {
+  'restart-request': 'gateway restart requested: respawning now',
+  'stable-failure': 'the gateway crashed after a stable run: backoff reset, respawning now',
+  'rolled-back': 'running the last good release again, now',
+} as const;
 
 /** How the runner ended, as the supervisor's exit code: stopped on request, crash loop, or refused. */
 export type RunnerExitCode = typeof EXIT.ok | typeof EXIT.failed | typeof EXIT.configRefused;
@@ -50,11 +80,43 @@ export class GatewayRunner {
   #responsive = true;
   /** The running gateway was killed for not answering its liveness probes. */
   #killedUnresponsive = false;
+  /** The running gateway is being stopped to be replaced (restartGateway): its exit is a restart, not a failure. */
+  #replacing = false;
+  #command: GatewayCommand;
+  #trial: GatewayTrial | null = null;
   readonly #stop = new AbortController();
   readonly #options: GatewayRunnerOptions;
 
   constructor(options: GatewayRunnerOptions) {
     this.#options = options;
+    this.#command = options.command;
+  }
+
+  /** The command of the gateway that runs, or runs next (a release on trial is not it until accepted). */
+  get command(): GatewayCommand {
+    return this.#command;
+  }
+
+  /** A release on trial has not yet been accepted or rejected. */
+  get trialPending(): boolean {
+    return this.#trial !== null;
+  }
+
+  /** Runs `trial`'s command at the next attempt (see GatewayTrial); with a gateway running, call restartGateway() too. */
+  beginTrial(trial: GatewayTrial): void {
+    this.#trial = trial;
+  }
+
+  /**
+   * Stops the running gateway (SIGTERM, SIGKILL after the stop grace) so that the next attempt
+   * starts at once: a restart, counted as none of the crash loop's failures. Resolves once it has
+   * exited; at once when none runs.
+   */
+  async restartGateway(): Promise<void> {
+    const child = this.#child;
+    if (child === null || this.#stopRequested) return;
+    this.#replacing = true;
+    await this.#terminateWithin(child, this.#options.stopTimeoutMs, 'replaced by another release');
   }
 
   get lifecycle(): Lifecycle {
@@ -77,7 +139,12 @@ export class GatewayRunner {
   }
 
   async run(): Promise<RunnerExitCode> {
-    const { logger, restart } = this.#options;
+    const { logger, restart, prepare } = this.#options;
+    if (prepare !== undefined) {
+      const first = await prepare(this.#stop.signal);
+      this.#command = first.command;
+      this.#trial = first.trial;
+    }
     for (;;) {
       const outcome = await this.#attempt();
       const { decision, history } = decide(this.#history, outcome, Date.now(), restart);
@@ -98,9 +165,9 @@ export class GatewayRunner {
         case 'respawn': {
           const { reason, delayMs, attempt, bounds } = decision;
           if (attempt === null) {
-            logger[reason === 'restart-request' ? 'info' : 'warn'](
+            logger[reason === 'stable-failure' ? 'warn' : 'info'](
               { event: 'gateway.restart_scheduled', reason, delayMs },
-              reason === 'restart-request' ? 'gateway asked to be restarted (exit 0): respawning now' : 'the gateway crashed after a stable run: backoff reset, respawning now',
+              IMMEDIATE_RESPAWN[reason as keyof typeof IMMEDIATE_RESPAWN] ?? 'respawning now',
             );
           } else {
             logger.warn(
@@ -163,8 +230,11 @@ export class GatewayRunner {
   }
 
   async #attempt(): Promise<AttemptOutcome> {
-    const { logger, gatewayPort, command, startupTimeoutMs } = this.#options;
+    const { logger, gatewayPort, startupTimeoutMs } = this.#options;
     if (this.#stopRequested) return 'requested-stop';
+    if (this.#trial !== null && !(await this.#trial.prepare())) this.#trial = null;
+    const trial = this.#trial;
+    const command = trial?.command ?? this.#command;
     await loadSpawner();
     if (!(await isLoopbackPortFree(gatewayPort))) {
       logger.error({ event: 'gateway.port_in_use', gatewayPort }, `another process already listens on 127.0.0.1:${gatewayPort}; the gateway cannot start there. Stop it or set SUPERVISOR_GATEWAY_PORT`);
@@ -175,6 +245,7 @@ export class GatewayRunner {
     this.#sentSignal = null;
     this.#responsive = true;
     this.#killedUnresponsive = false;
+    this.#replacing = false;
     const readinessAbort = new AbortController();
     let kick = (): void => undefined;
     let child: GatewayProcess;
@@ -188,7 +259,7 @@ export class GatewayRunner {
       // Not the gateway's fault and not ours to die of: the restart policy retries it like a crash.
       const cause = await spawnFailureCause(error);
       logger.error({ event: 'gateway.spawn_failed', ...cause, command: [command.file, ...command.args] }, `the gateway could not be started (${cause.error}): counted as a failed attempt`);
-      return this.#stopRequested ? 'requested-stop' : 'spawn-failed';
+      return this.#endTrial(trial, this.#stopRequested ? 'requested-stop' : 'spawn-failed', []);
     }
     this.#child = child;
     this.#lastChild = child;
@@ -208,6 +279,11 @@ export class GatewayRunner {
       const first = await Promise.race([child.exited, probe.ready.then(() => 'ready' as const), sleep(startupTimeoutMs, 'timeout' as const, { signal: startupOver.signal })]);
       if (first === 'ready' && this.#lifecycle.state === 'starting') {
         this.#apply({ type: 'ready', at: Date.now() });
+        if (trial !== null) {
+          this.#trial = null;
+          this.#command = trial.command;
+          await trial.accept();
+        }
         const sinceSpawnMs = Date.now() - spawnedAt;
         const details = await this.#readyDetails();
         logger.info({ event: 'gateway.ready', gatewayPid: child.pid, sinceSpawnMs, ...details.fields }, `gateway ready after ${sinceSpawnMs} ms${details.message}`);
@@ -219,7 +295,7 @@ export class GatewayRunner {
         );
         const exit = await this.#terminateWithin(child, this.#options.stopTimeoutMs, 'startup timeout');
         this.#recordExit(exit, 'failure', child);
-        return this.#stopRequested ? 'requested-stop' : 'startup-timeout';
+        return this.#endTrial(trial, this.#stopRequested ? 'requested-stop' : 'startup-timeout', child.stderrTail());
       }
     } finally {
       startupOver.abort();
@@ -233,9 +309,11 @@ export class GatewayRunner {
       readyForMs: readyAt === null ? null : exit.at - readyAt,
       stableAfterMs: this.#options.restart.stableAfterMs,
     });
-    const outcome = outcomeAfterKill(classified, this.#killedUnresponsive);
+    const outcome = this.#replacing && classified !== 'requested-stop' ? 'restart-request' : outcomeAfterKill(classified, this.#killedUnresponsive);
     this.#responsive = true;
     this.#recordExit(exit, outcome, child);
+    if (this.#trial === trial && trial !== null) return this.#endTrial(trial, outcome, child.stderrTail());
+    if (outcome === 'restart-request' && !this.#replacing) this.#options.onRestartRequest?.(child.pid);
     if (outcome === 'refused') {
       logger.error(
         { event: 'gateway.refused', code: exit.code, stderrTail: child.stderrTail() },
@@ -280,6 +358,19 @@ export class GatewayRunner {
         }
       },
     });
+  }
+
+  /**
+   * The end of an attempt that ran a release on trial without it getting ready: the trial is
+   * rejected (the state put back) and the previous command runs next, at once. A requested stop
+   * stays one: the next start decides again.
+   */
+  async #endTrial(trial: GatewayTrial | null, outcome: AttemptOutcome, stderrTail: readonly string[]): Promise<AttemptOutcome> {
+    if (trial === null || this.#trial !== trial) return outcome;
+    this.#trial = null;
+    if (outcome === 'requested-stop') return outcome;
+    await trial.reject(outcome, stderrTail);
+    return 'rolled-back';
   }
 
   async #readyDetails(): Promise<{ fields: Record<string, unknown>; message: string }> {

@@ -42,9 +42,11 @@ export function failuresInWindow(failureTimes: readonly number[], now: number, p
 
 /**
  * Why an attempt ended without a gateway exit of its own to classify; `spawn-failed`: the process
- * could not be created at all (EMFILE, ENOMEM, EACCES, a missing executable): a failure like any other.
+ * could not be created at all (EMFILE, ENOMEM, EACCES, a missing executable): a failure like any
+ * other; `rolled-back`: a release on trial never got ready and the last good one runs again at once
+ * (no failure of the last good one).
  */
-export type AttemptOutcome = ExitOutcome | 'startup-timeout' | 'port-in-use' | 'spawn-failed';
+export type AttemptOutcome = ExitOutcome | 'startup-timeout' | 'port-in-use' | 'spawn-failed' | 'rolled-back';
 
 /** What the runner remembers between attempts: the failures that count, and the backoff step. */
 export interface RestartHistory {
@@ -65,7 +67,7 @@ export type Decision =
 /**
  * The restart policy in one pure step: what to do after an attempt ended, and the history to keep.
  * - a requested stop ends the runner; a refusal (78) gives up at once, retrying cannot help;
- * - a restart request (exit 0 after ready) respawns at once and is no failure;
+ * - a restart request (exit 0 after ready) respawns at once and is no failure, as does a rollback;
  * - a crash after a stable run is a failure that resets the backoff: respawn at once;
  * - any other failure counts towards the crash-loop limit (systemd's StartLimitBurst within
  *   StartLimitIntervalSec), and below it respawns after initial·factor^step, jittered by a random
@@ -75,7 +77,7 @@ export type Decision =
 export function decide(history: RestartHistory, outcome: AttemptOutcome, now: number, policy: RestartPolicy, random: () => number = Math.random): { decision: Decision; history: RestartHistory } {
   if (outcome === 'requested-stop') return { decision: { action: 'stop' }, history };
   if (outcome === 'refused') return { decision: { action: 'give-up', exitCode: EXIT.configRefused, failures: history.failures.length }, history };
-  if (outcome === 'restart-request') return { decision: { action: 'respawn', reason: outcome, delayMs: 0, attempt: null, bounds: null }, history };
+  if (outcome === 'restart-request' || outcome === 'rolled-back') return { decision: { action: 'respawn', reason: outcome, delayMs: 0, attempt: null, bounds: null }, history };
   const failures = [...failuresInWindow(history.failures, now, policy), now];
   if (failures.length >= policy.limitBurst) return { decision: { action: 'give-up', exitCode: EXIT.failed, failures: failures.length }, history: { failures, step: history.step } };
   if (outcome === 'stable-failure') return { decision: { action: 'respawn', reason: outcome, delayMs: 0, attempt: null, bounds: null }, history: { failures, step: 0 } };

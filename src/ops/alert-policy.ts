@@ -13,9 +13,11 @@ import type { ExitSummary, OpsEvent, RestartCause } from './ops-events.js';
  * - channel_unhealthy: the gateway's own /readyz started naming a channel (or an agent database…)
  *   as failing; the gateway is not restarted for it. Once per channel per window (a flapping one);
  * - disk_low, disk_read_only: the state directory's file system ran low or refused a write; once per
- *   window each.
+ *   window each;
+ * - update_rolled_back: a step to another openclaw release was refused (install, engines, backup,
+ *   preflight) or its release never got ready: the last good one runs. Once per step.
  */
-export type AlertKind = 'crash_loop' | 'refused' | 'oom_kill' | 'restarts' | 'unresponsive' | 'channel_unhealthy' | 'disk_low' | 'disk_read_only';
+export type AlertKind = 'crash_loop' | 'refused' | 'oom_kill' | 'restarts' | 'unresponsive' | 'channel_unhealthy' | 'disk_low' | 'disk_read_only' | 'update_rolled_back';
 
 export interface Alert {
   readonly kind: AlertKind;
@@ -66,6 +68,8 @@ export function stepAlerts(state: AlertPolicyState, input: AlertInput, settings:
       return oncePerWindow(state, 'disk_low', event.at, settings, { kind: 'disk_low', severity: 'warning', at: event.at, facts: { freeBytes: event.freeBytes, sizeBytes: event.sizeBytes, thresholdBytes: event.thresholdBytes } });
     case 'disk_read_only':
       return oncePerWindow(state, 'disk_read_only', event.at, settings, { kind: 'disk_read_only', severity: 'critical', at: event.at, facts: { code: event.code } });
+    case 'update_rolled_back':
+      return { state, alerts: [{ kind: 'update_rolled_back', severity: 'warning', at: event.at, facts: { stage: event.stage, from: event.from, to: event.to } }] };
     case 'exited':
       return event.oomKills === null ? { state, alerts: [] } : observeOomKills(state, event.oomKills, event.at);
     case 'restart_scheduled': {
@@ -146,6 +150,8 @@ function summaryOf(alert: Alert): string {
       return `the state directory's disk is low: ${mib(f['freeBytes'])} MiB free of ${mib(f['sizeBytes'])} MiB (alert below ${mib(f['thresholdBytes'])} MiB): free space or grow the volume before the gateway's writes fail`;
     case 'disk_read_only':
       return `the state directory refused a write (${String(f['code'])}): the gateway cannot save sessions, config or its token; check the volume`;
+    case 'update_rolled_back':
+      return `openclaw ${String(f['to'])} was not taken into service (${String(f['stage'])}): openclaw ${String(f['from'])} keeps running; the supervisor's gateway.update_rolled_back record says why`;
     case 'restarts':
       return `the gateway restarted ${String(f['restartsInWindow'])} times after failures within ${Math.round(Number(f['windowMs']) / 1000)} s (last: ${String(f['lastCause'])})`;
   }

@@ -34,6 +34,7 @@ const KINDS = {
   channel_unhealthy: true,
   disk_low: true,
   disk_read_only: true,
+  update_rolled_back: true,
 } as const satisfies Record<AlertKind, true>;
 const STATES = { idle: true, starting: true, ready: true, backoff: true, stopping: true, stopped: true, failed: true } as const satisfies Record<GatewayState, true>;
 const REASONS: ReadonlySet<unknown> = new Set([...EXIT_OUTCOMES, 'startup-timeout', 'unknown']);

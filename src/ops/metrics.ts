@@ -84,6 +84,7 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     buckets: [0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 180, 300],
     registers,
   });
+  const updateRollbacks = new Counter({ name: `${PREFIX}gateway_update_rollbacks_total`, help: 'Steps to another openclaw release that were refused or rolled back, by the stage that stopped them', labelNames: ['stage'], registers });
   const unresponsiveKills = new Counter({ name: `${PREFIX}gateway_unresponsive_kills_total`, help: 'Times the ready gateway stopped answering its liveness probe (GET /healthz) and was killed', registers });
   const drainDuration = new Histogram({ name: `${PREFIX}drain_duration_seconds`, help: 'Duration of the graceful stop (drain), from the signal to the end', buckets: [0.1, 0.5, 1, 2, 5, 8, 10, 15, 20, 30, 60], registers });
   const drainDeadline = new Counter({ name: `${PREFIX}drain_deadline_hits_total`, help: 'Drains that reached their deadline and cut what was left', registers });
@@ -207,6 +208,9 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
           break;
         case 'unresponsive':
           unresponsiveKills.inc();
+          break;
+        case 'update_rolled_back':
+          updateRollbacks.inc({ stage: event.stage });
           break;
         case 'crash_loop':
           giveUps.inc({ reason: 'crash-loop' });

@@ -1,5 +1,5 @@
 /**
- * The supervisor's stable log events (README, "Logs") read as typed operations events: metrics and
+ * The supervisor's stable log events (docs/logs.md, "Stable events") read as typed operations events: metrics and
  * alerts follow the records the runner, the front door and the stop already write, so they need no
  * hook of their own in those modules and cannot disagree with the log. Pure: one record in, one
  * event (or null) out; only enumerated values, numbers and the gateway's channel ids (in the one
@@ -7,7 +7,7 @@
  */
 import { OTHER_ENTRY, isReportableEntry } from './channel-health.js';
 
-export const RESTART_CAUSES = ['crash', 'restart-request', 'startup-timeout', 'stable-failure', 'port-in-use', 'unresponsive', 'spawn-failed'] as const;
+export const RESTART_CAUSES = ['crash', 'restart-request', 'startup-timeout', 'stable-failure', 'port-in-use', 'unresponsive', 'spawn-failed', 'rolled-back'] as const;
 export type RestartCause = (typeof RESTART_CAUSES)[number];
 
 export const EXIT_OUTCOMES = ['requested-stop', 'restart-request', 'refused', 'stable-failure', 'failure', 'unresponsive', 'other'] as const;
@@ -37,7 +37,15 @@ export type OpsEvent =
   | { readonly type: 'channel_unhealthy' | 'channel_recovered'; readonly at: number; readonly channel: string }
   /** The state directory's file system ran low on space, or refused a write. */
   | { readonly type: 'disk_low'; readonly at: number; readonly freeBytes: number | null; readonly sizeBytes: number | null; readonly thresholdBytes: number | null }
-  | { readonly type: 'disk_read_only'; readonly at: number; readonly code: string | null };
+  | { readonly type: 'disk_read_only'; readonly at: number; readonly code: string | null }
+  /** A step to another openclaw release was refused or rolled back: the last good release runs (src/releases/). */
+  | { readonly type: 'update_rolled_back'; readonly at: number; readonly stage: UpdateStage; readonly from: string | null; readonly to: string | null };
+
+export const UPDATE_STAGES = ['install', 'engines', 'backup', 'preflight', 'startup', 'restore', 'other'] as const;
+export type UpdateStage = (typeof UPDATE_STAGES)[number];
+/** A release as npm spells it (the shape release-pin.ts accepts), else dropped. */
+const RELEASE = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
+const release = (value: unknown): string | null => (typeof value === 'string' && value.length <= 64 && RELEASE.test(value) ? value : null);
 
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 const SIGNAL = /^SIG[A-Z0-9]+$/;
@@ -51,6 +59,7 @@ function cause(reason: unknown): RestartCause {
     case 'port-in-use':
     case 'unresponsive':
     case 'spawn-failed':
+    case 'rolled-back':
       return reason;
     default:
       return 'crash'; // 'failure' and anything a future runner names otherwise
@@ -103,6 +112,10 @@ export function eventFromRecord(fields: Readonly<Record<string, unknown>>, at: n
       return { type: 'disk_low', at, freeBytes: num(fields['freeBytes']), sizeBytes: num(fields['sizeBytes']), thresholdBytes: num(fields['thresholdBytes']) };
     case 'supervisor.state_disk_read_only':
       return { type: 'disk_read_only', at, code: typeof fields['code'] === 'string' && /^E[A-Z]+$/.test(fields['code']) ? fields['code'] : null };
+    case 'gateway.update_rolled_back': {
+      const stage = (UPDATE_STAGES as readonly unknown[]).includes(fields['stage']) ? (fields['stage'] as UpdateStage) : 'other';
+      return { type: 'update_rolled_back', at, stage, from: release(fields['from']), to: release(fields['to']) };
+    }
     default:
       return null;
   }

@@ -62,7 +62,7 @@ export function connectWithDevice(url, token, identity, { headers = {}, timeoutM
         };
         ws.send(JSON.stringify({ type: 'req', id: 'connect', method: 'connect', params }));
       } else if (message.type === 'res' && message.id === 'connect') {
-        hello = { ok: message.ok, type: message.payload?.type ?? null, error: message.error ?? null };
+        hello = { ok: message.ok, type: message.payload?.type ?? null, error: message.error ?? null, server: message.payload?.server ?? null };
         if (message.ok) ws.close(1000, 'done');
       }
     });

@@ -234,6 +234,18 @@ describe("the README's Docker command, on a root-owned named volume", () => {
     expect(notOwnedByNode(mountpoint)).toEqual([]);
   }, 150_000);
 
+  it("runs the image's own openclaw release, and `update --check` from a root exec reaches this supervisor as node", async () => {
+    const release = (await logsOf(name)).records.find((record) => record['event'] === 'gateway.release');
+    const imageRelease = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { openclawRuntime: { openclaw: string } }).openclawRuntime.openclaw;
+    expect(release).toMatchObject({ version: imageRelease, source: 'image', pinned: null });
+    const check = await podman(['exec', name, 'node', '/app/dist/cli.js', 'update', '--check'], 120_000);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toContain(`running:   openclaw ${imageRelease} (the image's own)`);
+    expect(check.stdout).toContain(`last good: ${imageRelease}`);
+    expect(existsSync(join(mountpoint, 'tools', 'openclaw-supervisor', 'control.sock'))).toBe(true);
+    expect(notOwnedByNode(mountpoint)).toEqual([]);
+  }, 150_000);
+
   it('stops on `podman stop` with exit code 0 within 10 s', async () => {
     const { ms, exitCode } = await stop(name);
     figures['dockerStopMs'] = Math.round(ms);

@@ -42,6 +42,7 @@ describe('resolveConfig: defaults', () => {
       alerts: { webhook: null, restarts: 3, windowMs: 600_000 },
       liveness: { intervalMs: 10_000, timeoutMs: 30_000, failuresToKill: 5 },
       gatewayCommand: null,
+      openclawVersion: null,
     } satisfies Config);
   });
 

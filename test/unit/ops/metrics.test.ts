@@ -50,6 +50,7 @@ describe('createMetrics', () => {
       openclaw_supervisor_gateway_ready_transitions_total: 'counter',
       openclaw_supervisor_gateway_spawn_to_ready_seconds: 'histogram',
       openclaw_supervisor_gateway_unresponsive_kills_total: 'counter',
+      openclaw_supervisor_gateway_update_rollbacks_total: 'counter',
       openclaw_supervisor_drain_duration_seconds: 'histogram',
       openclaw_supervisor_drain_deadline_hits_total: 'counter',
       openclaw_supervisor_http_responses_total: 'counter',
@@ -122,8 +123,12 @@ describe('createMetrics', () => {
     metrics.observe({ type: 'drain_finished', at: 7, durationMs: 2500, deadlineHit: true });
     metrics.observe({ type: 'unresponsive', at: 8, failures: 3, unresponsiveForMs: 40_000 });
     metrics.observe({ type: 'restart_scheduled', at: 9, cause: 'unresponsive' });
+    metrics.observe({ type: 'update_rolled_back', at: 10, stage: 'preflight', from: '2026.9.6', to: '2026.8.2' });
+    metrics.observe({ type: 'restart_scheduled', at: 11, cause: 'rolled-back' });
     const s = await samples(metrics.registry.metrics());
     expect(s.get('openclaw_supervisor_gateway_unresponsive_kills_total')).toBe(1);
+    expect(s.get('openclaw_supervisor_gateway_update_rollbacks_total{stage="preflight"}')).toBe(1);
+    expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="rolled-back"}')).toBe(1);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="unresponsive"}')).toBe(1);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="spawn-failed"}')).toBe(0);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="crash"}')).toBe(2);

@@ -49,11 +49,12 @@ export async function runUpdate(config: Config, args: readonly string[]): Promis
       say('not updated (answer y, or add --yes)');
       return EXIT.failed;
     }
-    const result = (await requestControl(path, { op: 'update', to: parsed.to }, say)) as { outcome: string; message: string };
+    const result = (await requestControl(path, { op: 'update', to: parsed.to }, say)) as { outcome: string; message: string; to?: string; pinned?: { kind: string; version?: string } | null };
     say(result.message);
-    const pinned = process.env['SUPERVISOR_OPENCLAW_VERSION']?.trim();
-    if (result.outcome === 'updated' && pinned !== undefined && pinned !== '' && pinned !== parsed.to) {
-      say(`SUPERVISOR_OPENCLAW_VERSION=${pinned} pins another release: set it to the new one (or unset it), or the next start steps back to ${pinned} (a downgrade its preflight will refuse)`);
+    // The supervisor's own pin (its environment, not this shell's).
+    const pinned = result.pinned?.kind === 'exact' ? result.pinned.version : null;
+    if (result.outcome === 'updated' && pinned != null && pinned !== result.to) {
+      say(`SUPERVISOR_OPENCLAW_VERSION=${pinned} pins another release: set it to ${result.to} (or unset it), or the next start steps back to ${pinned} (a downgrade its preflight will refuse)`);
     }
     return result.outcome === 'rolled-back' ? EXIT.failed : EXIT.ok;
   } catch (error) {

@@ -367,9 +367,13 @@ export class GatewayRunner {
    */
   async #endTrial(trial: GatewayTrial | null, outcome: AttemptOutcome, stderrTail: readonly string[]): Promise<AttemptOutcome> {
     if (trial === null || this.#trial !== trial) return outcome;
-    this.#trial = null;
-    if (outcome === 'requested-stop') return outcome;
+    if (outcome === 'requested-stop') {
+      this.#trial = null;
+      return outcome;
+    }
+    // Pending until the state is back: no update may start meanwhile (trialPending).
     await trial.reject(outcome, stderrTail);
+    this.#trial = null;
     return 'rolled-back';
   }
 

@@ -10,9 +10,9 @@ export interface CommandResult {
 }
 
 /**
- * Runs a command with its output captured, in a process group of its own, bounded by `timeoutMs`
- * and by `signal` (a stop of the supervisor): execa does the capture, the timeout, the kill and the
- * error mapping. Never throws: a command that cannot start is a result too.
+ * Runs a command with its output captured, bounded by `timeoutMs` and by `signal` (a stop of the
+ * supervisor): execa does the capture, the timeout, the SIGKILL and the error mapping. Never
+ * throws: a command that cannot start is a result too.
  */
 export async function runBounded(file: string, args: readonly string[], options: { env: Record<string, string>; cwd?: string; timeoutMs: number; signal?: AbortSignal }): Promise<CommandResult> {
   const result = await execa(file, args, {

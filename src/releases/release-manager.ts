@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { buildGatewayCommand, type GatewayCommand } from '../gateway/gateway-command.js';
 import type { GatewayRunner, GatewayTrial } from '../gateway/gateway-runner.js';
 import type { AttemptOutcome } from '../gateway/restart-policy.js';
@@ -5,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { chooseRelease } from './choose-release.js';
 import { jsonOf, runBounded, tailOf } from './release-cli.js';
 import { nodeSatisfies, type ReleasePin } from './release-pin.js';
-import { type Release, ReleaseStore } from './release-store.js';
+import { type PendingTrial, type Release, ReleaseStore } from './release-store.js';
 import { STEP_BOUNDS, StepError, createBackup, preflightTarget, restoreBackup, snapshotState, stateChanged, stateWritten, type Backup, type StepEnv } from './release-step.js';
 
 export interface ReleaseManagerOptions {
@@ -26,15 +27,13 @@ export type StepResult =
   | { readonly outcome: 'updated'; readonly from: string | null; readonly to: string; readonly backup: string | null; readonly outageMs: number | null; readonly message: string }
   | { readonly outcome: 'rolled-back'; readonly from: string | null; readonly to: string; readonly stage: string; readonly reason: string; readonly message: string };
 
-/** A step on its way: what the trial's accept/reject need. */
+/** A trial's step once its target is about to run: what its accept and reject need. */
 interface PendingStep {
-  readonly from: Release | null;
-  readonly to: Release;
   /** The restore point: the state as it was before the target first ran (null: there was no state). */
   readonly backup: Backup | null;
   readonly beforeTrial: Awaited<ReturnType<typeof snapshotState>> | null;
+  /** When the gateway went away (live) or the trial began: the outage's start. */
   readonly startedAt: number;
-  readonly settle: (result: StepResult) => void;
 }
 
 /**
@@ -78,6 +77,9 @@ export class ReleaseManager {
   async atStart(pin: ReleasePin | null, signal?: AbortSignal): Promise<{ release: Release; trial: GatewayTrial | null }> {
     const { image, logger } = this.#options;
     this.#signal = signal;
+    await this.store.removeLeftovers();
+    const interrupted = await this.store.pending();
+    if (interrupted !== null) await this.#recoverInterrupted(interrupted);
     const lastGood = await this.store.lastGood();
     const pinned = pin === null ? null : await this.#resolvePin(pin).catch((error: Error) => {
       logger.warn({ event: 'gateway.release_unresolved', reason: error.message }, `SUPERVISOR_OPENCLAW_VERSION=latest: ${error.message}; running the last good release instead`);
@@ -92,12 +94,36 @@ export class ReleaseManager {
       logger.warn({ event: 'gateway.release_unresolved', reason: `openclaw ${choice.from} wrote the state but cannot be installed` }, `openclaw ${choice.from} wrote this state but is neither the image's nor installable now: openclaw ${choice.target} starts on it without a backup`);
     }
     if (!choice.step || from === null) {
-      const release = this.#release(choice.target) ?? (await this.#install(choice.target).catch((error: Error) => this.#refused(safe, choice.target!, 'install', error.message)));
+      const target = choice.target;
+      const release = this.#release(target) ?? (await this.#install(target).catch((error: Error) => this.#refused(safe, target, 'install', error.message)));
+      if (release !== null && !nodeSatisfies(this.#options.nodeVersion, release.enginesNode) && safe !== null && safe !== release) {
+        return this.#startWith(this.#refused(safe, target, 'engines', `openclaw ${target} needs Node ${release.enginesNode}; the gateway runs on Node ${this.#options.nodeVersion}`) ?? safe, null);
+      }
       return this.#startWith(release ?? this.#required(safe), null);
     }
     const prepared = await this.#prepare(from, choice.target);
     if (prepared.kind === 'refused') return this.#startWith(from, null);
     return this.#startWith(from, this.#trial(from, prepared.to, prepared.backup, () => undefined, null));
+  }
+
+  /**
+   * A trial that a stop or a kill cut short (its record survived it): the state is put back from
+   * its restore point before anything runs on it, since the target may have migrated it half-way.
+   * Lossless: nothing but the target ran after that backup.
+   */
+  async #recoverInterrupted(pending: PendingTrial): Promise<void> {
+    const from = this.#release(pending.from) ?? (await this.#install(pending.from).catch(() => null));
+    let restored: string | null = null;
+    let reason = `the supervisor stopped while openclaw ${pending.to} was on trial`;
+    try {
+      if (from === null) throw new Error(`openclaw ${pending.from} is not installed and cannot be installed now`);
+      await restoreBackup(from, { path: pending.backup, stateInArchive: pending.stateInArchive }, this.#stepEnv);
+      restored = pending.backup;
+    } catch (error) {
+      reason += `; the state could not be restored (${error instanceof Error ? error.message : String(error)}): restore ${pending.backup} by hand`;
+    }
+    await this.store.setPending(null);
+    this.#refusedResult(from, pending.to, 'startup', reason, restored);
   }
 
   /** The running release got ready: it is the last good one from now on. */
@@ -160,7 +186,8 @@ export class ReleaseManager {
   async #resolvePin(pin: ReleasePin): Promise<string> {
     if (pin.kind === 'exact') return pin.version;
     const answer = await this.#registry(['view', 'openclaw@latest', 'version', '--json']);
-    if (typeof answer !== 'string') throw new Error('the npm registry named no latest openclaw');
+    // The answer names a directory of the store: it must be a version, exactly.
+    if (typeof answer !== 'string' || semver.valid(answer) !== answer) throw new Error('the npm registry named no valid latest openclaw');
     return answer;
   }
 
@@ -193,8 +220,8 @@ export class ReleaseManager {
         logger.info({ event: 'gateway.backup_created', path: backup.path, from: from.version, to: target, sizeBytes: backup.sizeBytes, durationMs: backup.durationMs }, `verified backup of the state before openclaw ${target}: ${backup.path} (${backup.sizeBytes} bytes, ${backup.durationMs} ms)`);
         progress?.(`backup: ${backup.path}; preflight of the state database by openclaw ${target}`);
         const verdict = await preflightTarget(to, backup, this.#stepEnv);
-        logger.info({ event: 'gateway.release_preflight', to: target, status: verdict?.status ?? 'no-database', foundVersion: verdict?.foundVersion ?? null, targetVersion: verdict?.targetVersion ?? null }, `openclaw ${target} database preflight: ${verdict?.status ?? 'no state database'}`);
-        if (verdict !== null && !verdict.startable) {
+        logger.info({ event: 'gateway.release_preflight', to: target, status: verdict.status, foundVersion: verdict.foundVersion, targetVersion: verdict.targetVersion }, `openclaw ${target} database preflight: ${verdict.status}`);
+        if (!verdict.startable) {
           throw new StepError('preflight', `openclaw ${target} refuses the state database: ${verdict.status} (schema ${verdict.foundVersion ?? '?'} found, it supports ${verdict.targetVersion ?? '?'}); a release at least as new as the one that wrote it is needed`);
         }
       }
@@ -238,7 +265,9 @@ export class ReleaseManager {
         try {
           const point = live !== null && from !== null && backup !== null ? await createBackup(from, `before-${to.version}`, this.#stepEnv) : backup;
           if (point !== backup && point !== null) logger.info({ event: 'gateway.backup_created', path: point.path, from: from?.version ?? null, to: to.version, sizeBytes: point.sizeBytes, durationMs: point.durationMs }, `verified backup of the stopped gateway's state before openclaw ${to.version}: ${point.path}`);
-          step = { from, to, backup: point, beforeTrial: point === null ? null : await snapshotState(stateDir), startedAt: live?.stoppedAt ?? Date.now(), settle };
+          step = { backup: point, beforeTrial: point === null ? null : await snapshotState(stateDir), startedAt: live?.stoppedAt ?? Date.now() };
+          // Survives a kill of the supervisor during the trial: the next start puts the state back first.
+          if (from !== null && point?.stateInArchive) await this.store.setPending({ from: from.version, to: to.version, backup: point.path, stateInArchive: point.stateInArchive });
           return true;
         } catch (error) {
           settle(this.#refusedResult(from, to.version, 'backup', error instanceof Error ? error.message : String(error)));
@@ -247,25 +276,34 @@ export class ReleaseManager {
       },
       accept: async () => {
         this.#running = to;
-        await this.store.setLastGood(to.version);
-        const removed = await this.store.prune([to.version, ...(from?.source === 'store' ? [from.version] : [])]);
         const outageMs = live === null || step === null ? null : Date.now() - step.startedAt;
-        const message = `openclaw ${to.version} is running${from === null ? '' : ` (was ${from.version})`}${outageMs === null ? '' : `; the gateway was away for ${outageMs} ms`}`;
-        logger.info({ event: 'gateway.update_accepted', from: from?.version ?? null, to: to.version, backup: step?.backup?.path ?? null, outageMs, removedReleases: removed }, message);
+        let removed: string[] = [];
+        let note = '';
+        try {
+          await this.store.setLastGood(to.version);
+          // The running release is the last good one now: nothing else is kept.
+          removed = await this.store.prune([to.version]);
+        } catch (error) {
+          // It runs; only the record of it failed (a full disk?): the next start steps from the old release again.
+          note = `; recording it failed (${(error as NodeJS.ErrnoException).code ?? String(error)}): the next start will step again`;
+        }
+        const message = `openclaw ${to.version} is running${from === null ? '' : ` (was ${from.version})`}${outageMs === null ? '' : `; the gateway was away for ${outageMs} ms`}${note}`;
+        logger[note === '' ? 'info' : 'warn']({ event: 'gateway.update_accepted', from: from?.version ?? null, to: to.version, backup: step?.backup?.path ?? null, outageMs, removedReleases: removed }, message);
         settle({ outcome: 'updated', from: from?.version ?? null, to: to.version, backup: step?.backup?.path ?? null, outageMs, message });
       },
       reject: async (outcome: AttemptOutcome, stderrTail: readonly string[]) => {
         let restored: string | null = null;
         let reason = `it ended before it was ready (${outcome})${stderrTail.length > 0 ? `: ${stderrTail.slice(-2).join(' / ')}` : ''}`;
-        if (step?.backup && from !== null && step.beforeTrial !== null && stateChanged(step.beforeTrial, await snapshotState(stateDir))) {
-          try {
+        try {
+          if (step?.backup && from !== null && step.beforeTrial !== null && stateChanged(step.beforeTrial, await snapshotState(stateDir))) {
             await restoreBackup(from, step.backup, this.#stepEnv);
             restored = step.backup.path;
-          } catch (error) {
-            reason += `; the state it changed could not be restored (${error instanceof Error ? error.message : String(error)}): restore ${step.backup.path} by hand`;
           }
+          await this.store.setPending(null);
+          await this.store.prune(from === null ? [] : [from.version]);
+        } catch (error) {
+          reason += `; the state it changed could not be restored (${error instanceof Error ? error.message : String(error)})${step?.backup ? `: restore ${step.backup.path} by hand` : ''}`;
         }
-        await this.store.prune(from === null ? [] : [from.version]);
         settle(this.#refusedResult(from, to.version, 'startup', reason, restored));
       },
     };
@@ -278,13 +316,12 @@ export class StepBusyError extends Error {
   }
 }
 
-/** `openclaw … --version` of a Node binary directory: what the gateway runs on. */
+/** `node --version` of the Node the gateway runs on (its directory first on PATH; ours when none). */
 export async function nodeVersionOf(nodeBinDir: string | null, env: Record<string, string>): Promise<string> {
   if (nodeBinDir === null) return process.version;
   const result = await runBounded(`${nodeBinDir}/node`, ['--version'], { env, timeoutMs: 10_000 });
   return result.code === 0 ? result.stdout.trim() : process.version;
 }
-
 
 /**
  * `openclaw gateway restart-handoff consume --expected-pid` by the running release, after its

@@ -94,9 +94,10 @@ async function pruneBackups(dir: string): Promise<void> {
 /**
  * The target's own `openclaw database preflight` on the state database as the backup holds it:
  * a consolidated copy made with SQLite's online backup (no -wal/-shm beside it), as the external
- * supervisor contract asks. A state without a database has nothing to preflight.
+ * supervisor contract asks. Called only when the state has a database: one missing from the
+ * backup is an error, never a skipped preflight.
  */
-export async function preflightTarget(target: Release, backup: Backup, env: StepEnv): Promise<ReturnType<typeof preflightVerdict> | null> {
+export async function preflightTarget(target: Release, backup: Backup, env: StepEnv): Promise<ReturnType<typeof preflightVerdict>> {
   if (backup.stateInArchive === null) throw new StepError('preflight', `the backup ${backup.path} names no state directory: cannot preflight openclaw ${target.version}`);
   const member = `${backup.stateInArchive}/${STATE_DATABASE}`;
   const work = join(env.storeDir, `preflight-${randomBytes(6).toString('hex')}`);
@@ -104,7 +105,6 @@ export async function preflightTarget(target: Release, backup: Backup, env: Step
   try {
     const extract = await runBounded('tar', ['-xzf', backup.path, '-C', work, member], bounded(env, STEP_BOUNDS.preflightMs));
     if (extract.code !== 0) {
-      if (/not found in archive/i.test(extract.stderr)) return null;
       throw new StepError('preflight', `cannot take the state database out of ${backup.path}: ${tailOf(extract.stderr, 2) || extract.failure || `tar exited ${extract.code}`}`);
     }
     const result = await runBounded(target.binary, ['database', 'preflight', join(work, member), '--json'], bounded(env, STEP_BOUNDS.preflightMs));
@@ -132,7 +132,7 @@ export const stateChanged = (before: TreeSnapshot, after: TreeSnapshot): boolean
  * into the store's `failed-state/` (kept for a look, the previous one replaced) and the restored
  * ones moved in: renames, so the state is never half the one and half the other.
  */
-export async function restoreBackup(release: Release, backup: Backup, env: StepEnv): Promise<{ failedStateDir: string }> {
+export async function restoreBackup(release: Release, backup: Pick<Backup, 'path' | 'stateInArchive'>, env: StepEnv): Promise<{ failedStateDir: string }> {
   if (backup.stateInArchive === null) throw new StepError('restore', `the backup ${backup.path} names no state directory`);
   const outside = await mkdtemp(join(tmpdir(), 'openclaw-supervisor-restore-'));
   const staging = join(env.storeDir, `restore-${randomBytes(6).toString('hex')}`);
@@ -146,11 +146,22 @@ export async function restoreBackup(release: Release, backup: Backup, env: StepE
     await cp(join(target, backup.stateInArchive), staging, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
     await rm(failedStateDir, { recursive: true, force: true });
     await mkdir(failedStateDir, { mode: 0o700 });
-    for (const name of await readdir(env.stateDir)) {
-      if (name !== 'tools') await rename(join(env.stateDir, name), join(failedStateDir, name));
-    }
-    for (const name of await readdir(staging)) {
-      if (name !== 'tools') await rename(join(staging, name), join(env.stateDir, name));
+    // Each rename is undone if a later one fails: the state dir is either the failed state or the restored one.
+    const done: Array<[string, string]> = [];
+    try {
+      for (const name of await readdir(env.stateDir)) {
+        if (name === 'tools') continue;
+        await rename(join(env.stateDir, name), join(failedStateDir, name));
+        done.push([join(env.stateDir, name), join(failedStateDir, name)]);
+      }
+      for (const name of await readdir(staging)) {
+        if (name === 'tools') continue;
+        await rename(join(staging, name), join(env.stateDir, name));
+        done.push([join(staging, name), join(env.stateDir, name)]);
+      }
+    } catch (error) {
+      for (const [from, to] of done.reverse()) await rename(to, from).catch(() => undefined);
+      throw new StepError('restore', `cannot swap the restored state in (${(error as NodeJS.ErrnoException).code ?? String(error)}): the state dir was left as the failed release left it`);
     }
     return { failedStateDir };
   } finally {

@@ -59,9 +59,23 @@ async function npmCacheFor(env: Record<string, string>): Promise<string | null> 
   return mkdtemp(join(tmpdir(), 'openclaw-supervisor-npm-'));
 }
 
+/** A trial under way: written before the target first runs, cleared once it is accepted or rejected. */
+export interface PendingTrial {
+  readonly from: string;
+  readonly to: string;
+  /** The restore point: the state before the target ran. */
+  readonly backup: string;
+  readonly stateInArchive: string;
+}
+
 interface StoreRecord {
   /** The last release that got ready on this state: what a failed step goes back to. */
   readonly lastGood: string | null;
+  /**
+   * Set while a release is on trial: a supervisor killed then (a stop, SIGKILL, an OOM kill) finds
+   * it at its next start and puts the state back before anything runs on it.
+   */
+  readonly pending?: PendingTrial | null;
 }
 
 /**
@@ -84,18 +98,37 @@ export class ReleaseStore {
     return join(this.dir, 'backups');
   }
 
-  async lastGood(): Promise<string | null> {
+  async #read(): Promise<StoreRecord> {
     try {
       const record = JSON.parse(await readFile(this.#record, 'utf8')) as Partial<StoreRecord>;
-      return typeof record.lastGood === 'string' ? record.lastGood : null;
+      const pending = record.pending;
+      const valid = typeof pending === 'object' && pending !== null && [pending.from, pending.to, pending.backup, pending.stateInArchive].every((field) => typeof field === 'string');
+      return { lastGood: typeof record.lastGood === 'string' ? record.lastGood : null, pending: valid ? pending : null };
     } catch {
-      return null; // none yet, or unreadable: the image's release is the reference then
+      return { lastGood: null, pending: null }; // none yet, or unreadable: the image's release is the reference then
     }
   }
 
-  async setLastGood(version: string): Promise<void> {
+  async #write(record: StoreRecord): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.#record, `${JSON.stringify({ lastGood: version } satisfies StoreRecord)}\n`, { replace: true });
+    await writeFileAtomic(this.#record, `${JSON.stringify(record)}\n`, { replace: true });
+  }
+
+  async lastGood(): Promise<string | null> {
+    return (await this.#read()).lastGood;
+  }
+
+  async pending(): Promise<PendingTrial | null> {
+    return (await this.#read()).pending ?? null;
+  }
+
+  /** The last good release; any pending trial ends with it. */
+  async setLastGood(version: string): Promise<void> {
+    await this.#write({ lastGood: version, pending: null });
+  }
+
+  async setPending(pending: PendingTrial | null): Promise<void> {
+    await this.#write({ lastGood: (await this.#read()).lastGood, pending });
   }
 
   /** The stored release `version`, or null when it is not installed. */
@@ -132,6 +165,14 @@ export class ReleaseStore {
     const release = this.installed(version);
     if (release === null) throw new Error(`npm installed openclaw@${version} but its package is not openclaw ${version}`);
     return release;
+  }
+
+  /** What a step cut short (a kill, a full disk) left in the store: partial backups, preflight and restore copies. */
+  async removeLeftovers(): Promise<void> {
+    const entries = async (dir: string): Promise<string[]> => readdir(dir).catch(() => [] as string[]);
+    const work = (await entries(this.dir)).filter((name) => /^(preflight|restore)-[0-9a-f]+$/.test(name)).map((name) => join(this.dir, name));
+    const partial = (await entries(this.backupsDir)).filter((name) => name.endsWith('.partial')).map((name) => join(this.backupsDir, name));
+    await Promise.all([...work, ...partial].map((path) => rm(path, { recursive: true, force: true })));
   }
 
   /** Keeps the releases named (the running and the last good one) and removes every other, with leftovers of cut-short installs. */

@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { GatewayCommand } from '../gateway/gateway-command.js';
 import type { GatewayRunner, GatewayTrial } from '../gateway/gateway-runner.js';
 import type { Logger } from '../log/logger.js';
-import type { GatewayRuntime } from '../preflight/locate-gateway.js';
+import { resolveExecutable, type GatewayRuntime } from '../preflight/locate-gateway.js';
 import { selfCommand } from '../cli/self-command.js';
 import { controlSocketPath, listenControl } from './control-socket.js';
 import { parseReleasePin } from './release-pin.js';
@@ -30,9 +30,15 @@ export interface StartedReleases {
   close(): void;
 }
 
-/** The release this start runs (and its step), the control socket, and the hint at the gateway's own update refusal. */
-export async function startReleases(config: Config, runtime: GatewayRuntime, env: Record<string, string>, logger: Logger): Promise<StartedReleases> {
-  const image = releaseOfBinary(runtime.openclawBinary);
+/**
+ * The release this start runs (and its step), the control socket, and the hint at the gateway's
+ * own update refusal. Null when nothing is to manage: an openclaw on PATH that is no package we can
+ * read, and no pin (it runs as before, unmanaged).
+ */
+export async function startReleases(config: Config, runtime: GatewayRuntime, env: Record<string, string>, logger: Logger): Promise<StartedReleases | null> {
+  const found = resolveExecutable(runtime.openclawBinary, env['PATH'] ?? '', process.cwd()).found;
+  const image = found === null ? null : releaseOfBinary(found);
+  if (image === null && config.openclawVersion === null) return null;
   const manager = new ReleaseManager({ stateDir: config.stateDir, image, env, nodeVersion: await nodeVersionOf(runtime.nodeBinDir, env), gatewayPort: config.gatewayPort, logger });
   let server: Server | null = null;
   let lastHint = Number.NEGATIVE_INFINITY;
@@ -65,7 +71,7 @@ export async function startReleases(config: Config, runtime: GatewayRuntime, env
       server = await listenControl(path, async (request, progress) => {
         if (request['op'] === 'check') return { ...(await manager.check()), pinned: config.openclawVersion };
         if (request['op'] !== 'update' || typeof request['to'] !== 'string') throw new Error('unknown request: expected {"op":"check"} or {"op":"update","to":"<version>|latest"}');
-        return manager.update(parseReleasePin(request['to'], '--to'), runner, progress);
+        return { ...(await manager.update(parseReleasePin(request['to'], '--to'), runner, progress)), pinned: config.openclawVersion };
       }).then((listening) => {
         if (listening === null) logger.warn({ event: 'supervisor.control_unavailable', path, code: 'EADDRINUSE' }, `another supervisor answers on ${path} (the same state dir): openclaw-supervisor update reaches that one, not this one`);
         return listening;

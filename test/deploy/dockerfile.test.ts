@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -104,8 +104,10 @@ describe('the image command against the real gateway', () => {
 
     sup = await startSupervisor({ gateway: null, env, wrap: () => entrypoint });
     const spawned = await sup.waitFor('gateway.spawned', undefined, 20_000);
-    // openclaw came from PATH, as in the image, and node is Node 24.
-    expect((spawned['command'] as string[])[0]).toBe('openclaw');
+    // openclaw came from PATH, as in the image (its package found through the link there: the
+    // image's own release, src/releases/), and node is Node 24.
+    expect((spawned['command'] as string[])[0]).toBe(join(realpathSync(join(openclawBin, 'openclaw')), '..', 'openclaw.mjs'));
+    expect(sup.events('gateway.release')[0]).toMatchObject({ source: 'image', pinned: null });
     expect(sup.events('supervisor.starting')[0]?.['node']).toMatch(/^v24\./);
     const before = runHealthcheck();
     expect(before.code).toBe(1);

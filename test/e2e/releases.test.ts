@@ -38,6 +38,8 @@ describe('gateway releases: pin, step, refuse, live update, roll back (real rele
   const token = 'tok-releases-4242-abcdef';
 
   const start = async (stateDir: string, pin: string): Promise<RunningSupervisor> => {
+    // One supervisor per state dir at a time, also after a failed test that did not stop its own.
+    await sup?.kill();
     sup = await startSupervisor({ gateway: null, env: { OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_TOKEN: token, SUPERVISOR_OPENCLAW_VERSION: pin, SUPERVISOR_ALERT_WEBHOOK: hook.url, SUPERVISOR_STARTUP_TIMEOUT_MS: '150000' } });
     started.push(sup);
     await sup.waitFor('gateway.ready', undefined, READY_MS);
@@ -56,6 +58,7 @@ describe('gateway releases: pin, step, refuse, live update, roll back (real rele
     return (JSON.parse(execFileSync(file!, args, { encoding: 'utf8', timeout: 30_000 })) as { hello: { ok: boolean; error: any; server: any } }).hello;
   };
   const release = (s: RunningSupervisor): LogRecord => s.events('gateway.release').at(-1)!;
+  const timeOfEvent = (s: RunningSupervisor, event: string): number => Date.parse(String(s.events(event)[0]!['time']));
 
   beforeAll(async () => {
     ns = createNetns();
@@ -98,9 +101,9 @@ describe('gateway releases: pin, step, refuse, live update, roll back (real rele
       expect(s.events('gateway.release_preflight')[0]).toMatchObject({ to: '2026.9.6', status: 'migration-required' });
       expect(s.events('gateway.update_accepted')[0]).toMatchObject({ from: '2026.9.4', to: '2026.9.6' });
       expect(device(s, 'phone.json')).toMatchObject({ ok: true, server: { version: '2026.9.6' } });
-      expect(JSON.parse(readFileSync(join(stateDir, 'tools', 'openclaw-supervisor', 'releases.json'), 'utf8'))).toEqual({ lastGood: '2026.9.6' });
-      // Kept: the running release (the image's) and the last one before it, for a rollback.
-      expect(readdirSync(join(stateDir, 'tools', 'openclaw-supervisor', 'releases'))).toEqual(['2026.9.4']);
+      expect(JSON.parse(readFileSync(join(stateDir, 'tools', 'openclaw-supervisor', 'releases.json'), 'utf8'))).toEqual({ lastGood: '2026.9.6', pending: null });
+      // Accepted: the running release is the last good one (the image's), so the store keeps none.
+      expect(readdirSync(join(stateDir, 'tools', 'openclaw-supervisor', 'releases'))).toEqual([]);
       await stop();
     }, 400_000);
 
@@ -162,6 +165,26 @@ describe('gateway releases: pin, step, refuse, live update, roll back (real rele
       await expect.poll(() => hook.bodies.slice(alertsBefore).map((b) => b['kind']), { timeout: 10_000 }).toContain('update_rolled_back');
       // The rollback is no failure of the last good release: no crash-loop count, no restart alert.
       expect(s.events('gateway.restart_scheduled').at(-1)).toMatchObject({ reason: 'rolled-back', delayMs: 0 });
+      await stop();
+    }, 400_000);
+
+    it('a supervisor killed while a release is on trial: the next start puts the state back before anything runs on it', async () => {
+      const stateDir = s.stateDir;
+      seedStore(stateDir);
+      const killed = await startSupervisor({ gateway: null, env: { OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_TOKEN: token, SUPERVISOR_OPENCLAW_VERSION: '2026.99.0', CRASHING_RELEASE_HANG: '1', SUPERVISOR_STARTUP_TIMEOUT_MS: '150000' } });
+      started.push(killed);
+      await killed.waitFor('gateway.spawned', (r) => String((r['command'] as string[])[0]).includes('2026.99.0'), READY_MS);
+      await expect.poll(() => existsSync(join(stateDir, 'state', 'half-migrated')), { timeout: 30_000 }).toBe(true);
+      await killed.kill(); // SIGKILL, the supervisor and the gateway's group: no stop, no rollback of its own
+      const next = await start(stateDir, '2026.9.6');
+      const rolledBack = next.events('gateway.update_rolled_back');
+      expect(rolledBack).toHaveLength(1);
+      expect(rolledBack[0]).toMatchObject({ from: '2026.9.6', to: '2026.99.0', stage: 'startup' });
+      expect(String(rolledBack[0]!['reason'])).toContain('the supervisor stopped while openclaw 2026.99.0 was on trial');
+      expect(String(rolledBack[0]!['restoredBackup'])).toMatch(/openclaw-2026\.9\.6-before-2026\.99\.0\.tar\.gz$/);
+      // Restored before the first spawn of this start.
+      expect(timeOfEvent(next, 'gateway.update_rolled_back')).toBeLessThanOrEqual(timeOfEvent(next, 'gateway.spawned'));
+      expect(existsSync(join(stateDir, 'state', 'half-migrated'))).toBe(false);
       await stop();
     }, 400_000);
   });

@@ -47,6 +47,8 @@ export const FLAG_SETS = {
   'runtime-semi-space-64': { setFlags: '--max-semi-space-size=64' },
   'semi-space-1+no-incremental-marking': { args: ['--max-semi-space-size=1', '--no-incremental-marking'] },
   'semi-space-2+no-incremental-marking': { args: ['--max-semi-space-size=2', '--no-incremental-marking'] },
+  // The allocator instead of a flag (supervisor kind only): jemalloc returns freed pages by decay.
+  jemalloc: { env: { LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', MALLOC_CONF: 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' } },
 };
 const BODIES = { '1k': 1024, '100k': 100 * 1024, '1m': 1024 * 1024 };
 
@@ -84,7 +86,7 @@ try {
         const nodeArgs = [...(set.args ?? []), ...gcProbeArgs({ retainMB, setFlags: set.setFlags })];
         const name = `${kind} +${retainMB} MB ${flags}`;
         if (kind === 'supervisor') {
-          const sup = await startSupervisor({ nodeArgs, env: { FAKE_READY_AFTER_MS: '0' } });
+          const sup = await startSupervisor({ nodeArgs, env: { FAKE_READY_AFTER_MS: '0', ...(set.env ?? {}) } });
           await sup.waitFor('gateway.ready');
           variants.push({ name, kind, retainMB, flags, port: sup.port, pid: sup.pid, proc: sup.proc, stop: () => sup.stop() });
         } else {

@@ -8,6 +8,8 @@
 #   tmux       a terminal for `npm start` whose screen a test reads (test/e2e/terminal-screen.test.ts)
 #   chromium   a headless browser (driven by playwright-core) that opens the Control UI locally and
 #              from a network namespace as a person would (test/e2e/control-ui-browser.test.ts)
+#   libjemalloc2 the allocator the image's supervisor runs on (src/cli/pid1.ts): the benchmarks run
+#              the supervisor on it as the image does
 #   nginx, wrk test/bench-smoke.test.ts runs `npm run bench -- --smoke`, which compares the front
 #              door with nginx and loads HTTP with wrk (bench/, BENCHMARKS.md)
 #   podman, runc, debootstrap, iptables, catatonit
@@ -39,6 +41,7 @@ find_missing() {
   command -v debootstrap >/dev/null || need+=(debootstrap)
   command -v iptables >/dev/null || need+=(iptables)
   command -v catatonit >/dev/null || need+=(catatonit)
+  [[ -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 || -e /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 ]] || need+=(libjemalloc2)
 }
 find_missing
 if ((${#need[@]} == 0)); then exit 0; fi

@@ -32,6 +32,12 @@ export const IMAGE_NODE_FLAGS = await import(pathToFileURL(join(dirname(CLI), 'c
   () => [],
 );
 
+/** The allocator environment the image's supervisor gets at its PID 1 hand-over (jemalloc when installed), likewise. */
+export const IMAGE_ENV = await import(pathToFileURL(join(dirname(CLI), 'cli', 'pid1.js')).href).then(
+  (module) => (typeof module.supervisorAllocatorEnv === 'function' ? module.supervisorAllocatorEnv(process.env) : {}),
+  () => ({}),
+);
+
 /** Extra Node options for every supervisor the bench starts (e.g. BENCH_NODE_ARGS=--no-incremental-marking for an A/B). */
 export const BENCH_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -47,7 +53,7 @@ export async function startSupervisor({ gateway = [process.execPath, FAKE_GATEWA
   const gatewayPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'ocs-bench-state-'));
   const args = [...IMAGE_NODE_FLAGS, ...BENCH_NODE_ARGS, ...nodeArgs, CLI, ...(gateway === null ? [] : ['--', ...gateway])];
-  const proc = start(node, args, { env: supervisorEnv({ port, gatewayPort, stateDir, token: TOKEN, extra: env }) });
+  const proc = start(node, args, { env: supervisorEnv({ port, gatewayPort, stateDir, token: TOKEN, extra: { ...IMAGE_ENV, ...env } }) });
   const log = createLogReader({ keepLines: 2000 });
   const records = log.entries;
   const gatewayGroups = new Set();

@@ -8,9 +8,8 @@ import type { Logger } from '../log/logger.js';
  * forwarding CPU (issue 23): without this, nothing collects after a burst, and the dead forwarded
  * Buffers and the heap pages they grew stay resident for good. Measured after 1000 never-reading
  * clients: one collection returns 8-10 MB of V8 pages and every dead Buffer in 46-110 ms
- * (bench/burst-memory.mjs). What it cannot return is glibc's main arena, which keeps the burst's
- * freed 64 KB socket reads: MALLOC_MMAP_THRESHOLD_=16384 would (RSS after ~100 MB instead of ~140)
- * but doubles the CPU of a 1 MB forward, and Node has no malloc_trim.
+ * (bench/burst-memory.mjs). The allocator's part (the freed 64 KB socket reads) is jemalloc's to
+ * return (src/cli/pid1.ts); glibc's main arena keeps it.
  */
 
 /** How often the supervisor looks for a quiet, grown process. */
@@ -76,10 +75,12 @@ export function startMemoryRelease({ activity, logger, rss = () => process.memor
     const startedAt = now();
     collect();
     const afterBytes = rss();
+    const aboveFloorBytes = beforeBytes - state.floorBytes;
     state = { floorBytes: afterBytes, lastServed: state.lastServed };
+    const mb = (bytes: number): number => Math.round(bytes / 1048576);
     logger.info(
-      { event: 'supervisor.memory_released', beforeBytes, afterBytes, ms: Math.round(now() - startedAt) },
-      `the front door went quiet with the RSS ${Math.round((beforeBytes - afterBytes) / 1048576)} MB above its floor: a full collection returned it (${Math.round(beforeBytes / 1048576)} → ${Math.round(afterBytes / 1048576)} MB)`,
+      { event: 'supervisor.memory_released', beforeBytes, afterBytes, aboveFloorBytes, ms: Math.round(now() - startedAt) },
+      `the front door went quiet with the RSS ${mb(aboveFloorBytes)} MB above its quiet floor: a full collection returned ${mb(beforeBytes - afterBytes)} MB (${mb(beforeBytes)} → ${mb(afterBytes)} MB)`,
     );
   }, pollMs);
   timer.unref();

@@ -234,6 +234,21 @@ describe("the README's Docker command, on a root-owned named volume", () => {
     expect(notOwnedByNode(mountpoint)).toEqual([]);
   }, 150_000);
 
+  it("runs the supervisor on jemalloc (its PID 1 hand-over), the gateway on glibc's malloc", async () => {
+    const pid1 = Number(await inspect(name, '{{.State.Pid}}'));
+    const processes = processesInPidNamespaceOf(pid1);
+    const parentOf = (pid: number): number => Number(/^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    const mapsOf = (match: (process: { pid: number; name: string }) => boolean): string[] =>
+      processes.filter(match).map((process) => readFileSync(`/proc/${process.pid}/maps`, 'utf8'));
+    // The supervisor is tini's child; the gateway names itself.
+    const supervisor = mapsOf((process) => process.name === 'node' && parentOf(process.pid) === pid1);
+    const gateway = mapsOf((process) => process.name === 'openclaw-gateway');
+    expect(supervisor.length).toBeGreaterThanOrEqual(1);
+    expect(gateway.length).toBeGreaterThanOrEqual(1);
+    expect(supervisor.every((maps) => maps.includes('libjemalloc.so.2'))).toBe(true);
+    expect(gateway.some((maps) => maps.includes('libjemalloc.so.2'))).toBe(false);
+  });
+
   it("runs the image's own openclaw release, and `update --check` from a root exec reaches this supervisor as node", async () => {
     const release = (await logsOf(name)).records.find((record) => record['event'] === 'gateway.release');
     const imageRelease = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { openclawRuntime: { openclaw: string } }).openclawRuntime.openclaw;

@@ -26,6 +26,20 @@ describe('buildChildEnv: what the gateway must not inherit', () => {
   });
 });
 
+describe("buildChildEnv: the supervisor's own allocator (pid1.ts) is not the gateway's", () => {
+  it('drops what SUPERVISOR_PRELOADED names, and only that', () => {
+    const env = build({ LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', MALLOC_CONF: 'background_thread:true', SUPERVISOR_PRELOADED: 'LD_PRELOAD,MALLOC_CONF', HOME: '/root' });
+    expect(env).not.toHaveProperty('LD_PRELOAD');
+    expect(env).not.toHaveProperty('MALLOC_CONF');
+    expect(env).not.toHaveProperty('SUPERVISOR_PRELOADED');
+    expect(env['HOME']).toBe('/root');
+  });
+  it("keeps the user's own LD_PRELOAD and MALLOC_CONF when the hand-over added none", () => {
+    expect(build({ LD_PRELOAD: '/opt/mine.so', MALLOC_CONF: 'narenas:1' })).toMatchObject({ LD_PRELOAD: '/opt/mine.so', MALLOC_CONF: 'narenas:1' });
+    expect(build({ LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', MALLOC_CONF: 'narenas:1', SUPERVISOR_PRELOADED: 'LD_PRELOAD' })).toMatchObject({ MALLOC_CONF: 'narenas:1' });
+  });
+});
+
 describe('buildChildEnv: what the gateway inherits', () => {
   it.each([
     ['HOME', '/home/node'],

@@ -14,6 +14,8 @@ export function helpText(version: string): string {
     '  openclaw-supervisor [flags] openclaw <args>       the pinned openclaw CLI aimed at this gateway (Node 24, state dir, config, internal port, token)',
     '  openclaw-supervisor [flags] devices               list pending device pairing requests (request id, address, platform, first seen)',
     '  openclaw-supervisor [flags] devices approve <id>  approve the id your browser shows; --latest only with one pending, asks first (or --yes)',
+    '  openclaw-supervisor [flags] update --check        the openclaw release running, pinned, last good, and what the registry offers',
+    '  openclaw-supervisor [flags] update --to V --yes   step the running supervisor to openclaw V (or latest): backup, preflight, one start, rolled back if not ready',
     '',
     'Settings (flag, environment variable; flags win):',
     ...rows,

@@ -240,8 +240,8 @@ describe("the README's Docker command, on a root-owned named volume", () => {
     const parentOf = (pid: number): number => Number(/^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
     const mapsOf = (match: (process: { pid: number; name: string }) => boolean): string[] =>
       processes.filter(match).map((process) => readFileSync(`/proc/${process.pid}/maps`, 'utf8'));
-    // The supervisor is tini's child; the gateway names itself.
-    const supervisor = mapsOf((process) => process.name === 'node' && parentOf(process.pid) === pid1);
+    // The supervisor is tini's only child (Node 24 names its main thread MainThread); the gateway names itself.
+    const supervisor = mapsOf((process) => process.pid !== pid1 && parentOf(process.pid) === pid1);
     const gateway = mapsOf((process) => process.name === 'openclaw-gateway');
     expect(supervisor.length).toBeGreaterThanOrEqual(1);
     expect(gateway.length).toBeGreaterThanOrEqual(1);

@@ -18,6 +18,7 @@ import { diffSnapshots, snapshotTree, type Change } from '../fs/tree-snapshot.js
 import { selfCommand } from './self-command.js';
 import { spawnInOwnSession } from './own-session.js';
 import { escapeOptional, terminalSafeJson } from '../log/untrusted.js';
+import { jsonOf } from '../releases/release-cli.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -69,16 +70,8 @@ function runCaptured(file: string, args: readonly string[], env: Record<string, 
   });
 }
 
-function parseAudit(stdout: string): GatewayAudit | null {
-  const start = stdout.indexOf('{');
-  const end = stdout.lastIndexOf('}');
-  if (start === -1 || end <= start) return null;
-  try {
-    return JSON.parse(stdout.slice(start, end + 1)) as GatewayAudit;
-  } catch {
-    return null;
-  }
-}
+/** The audit's JSON report (openclaw prints a banner before it on some paths), or null. */
+const parseAudit = (stdout: string): GatewayAudit | null => jsonOf(stdout) as GatewayAudit | null;
 
 const SEVERITIES = ['critical', 'warn', 'info'] as const;
 

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RestartPolicy } from '../config/config.js';
 import { EXIT } from '../exit-codes.js';
-import { readMemoryEvidence } from '../host/evidence.js';
+import { readMemoryEvidence, type MemoryEvidence } from '../host/evidence.js';
 import { countOpenFds, readFdLimit } from '../host/fd-limit.js';
 import type { Logger } from '../log/logger.js';
+import { abortableSleep } from './abortable-sleep.js';
 import type { GatewayCommand } from './gateway-command.js';
 import { INITIAL_LIFECYCLE, transition, type ExitInfo, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
 import { killEvidence, watchLiveness, type LivenessSettings } from './liveness.js';
@@ -12,6 +12,36 @@ import { groupMembers } from './process-group.js';
 import { NO_HISTORY, classifyExit, decide, outcomeAfterKill, describeExit, failuresInWindow, type AttemptOutcome, type ExitOutcome, type RestartHistory } from './restart-policy.js';
 import { GatewaySpawnError, loadSpawner, spawnGateway, type GatewayProcess } from './spawn-gateway.js';
 import { waitUntilReady } from './wait-until-ready.js';
+
+/**
+ * The runner's side effects: the clock, the waits, the spawn and what it reads of the host. The
+ * defaults are the real ones; tests pass a fake clock and fake processes.
+ */
+export interface RunnerEffects {
+  readonly now: () => number;
+  /** Waits `ms`, or less when `signal` aborts first; never rejects. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Uniform in [0, 1): the jitter of the restart delay. */
+  readonly random: () => number;
+  readonly loadSpawner: () => Promise<void>;
+  readonly spawn: typeof spawnGateway;
+  readonly isPortFree: (port: number) => Promise<boolean>;
+  readonly waitUntilReady: typeof waitUntilReady;
+  readonly groupMembers: (pgid: number) => number[];
+  readonly readMemoryEvidence: () => MemoryEvidence | null;
+}
+
+export const REAL_RUNNER_EFFECTS: RunnerEffects = {
+  now: () => Date.now(),
+  sleep: abortableSleep,
+  random: Math.random,
+  loadSpawner,
+  spawn: spawnGateway,
+  isPortFree: isLoopbackPortFree,
+  waitUntilReady,
+  groupMembers: (pgid) => groupMembers(pgid),
+  readMemoryEvidence: () => readMemoryEvidence(),
+};
 
 export interface GatewayRunnerOptions {
   readonly command: GatewayCommand;
@@ -35,6 +65,8 @@ export interface GatewayRunnerOptions {
   readonly prepare?: (signal: AbortSignal) => Promise<{ command: GatewayCommand; trial: GatewayTrial | null }>;
   /** The ready gateway exited 0 on its own (a restart it asked for), with its pid: its restart handoff can be consumed. */
   readonly onRestartRequest?: (gatewayPid: number) => void;
+  /** Replaces some of the real side effects (tests). */
+  readonly effects?: Partial<RunnerEffects>;
 }
 
 /**
@@ -86,9 +118,11 @@ export class GatewayRunner {
   #trial: GatewayTrial | null = null;
   readonly #stop = new AbortController();
   readonly #options: GatewayRunnerOptions;
+  readonly #fx: RunnerEffects;
 
   constructor(options: GatewayRunnerOptions) {
     this.#options = options;
+    this.#fx = { ...REAL_RUNNER_EFFECTS, ...options.effects };
     this.#command = options.command;
   }
 
@@ -134,7 +168,7 @@ export class GatewayRunner {
   }
 
   /** Failures that count towards the crash-loop limit right now. */
-  recentFailures(now = Date.now()): number {
+  recentFailures(now = this.#fx.now()): number {
     return failuresInWindow(this.#history.failures, now, this.#options.restart).length;
   }
 
@@ -147,14 +181,14 @@ export class GatewayRunner {
     }
     for (;;) {
       const outcome = await this.#attempt();
-      const { decision, history } = decide(this.#history, outcome, Date.now(), restart);
+      const { decision, history } = decide(this.#history, outcome, this.#fx.now(), restart, this.#fx.random);
       this.#history = history;
       switch (decision.action) {
         case 'stop':
-          this.#apply({ type: 'stop_requested', at: Date.now() });
+          this.#apply({ type: 'stop_requested', at: this.#fx.now() });
           return EXIT.ok;
         case 'give-up':
-          this.#apply({ type: 'gave_up', at: Date.now() });
+          this.#apply({ type: 'gave_up', at: this.#fx.now() });
           if (decision.exitCode === EXIT.failed) {
             logger.error(
               { event: 'gateway.crash_loop', failures: decision.failures, limitBurst: restart.limitBurst, limitIntervalMs: restart.limitIntervalMs, lastExit: this.#lifecycle.lastExit },
@@ -175,7 +209,7 @@ export class GatewayRunner {
               `restarting the gateway in ${delayMs} ms (failure ${history.failures.length} of ${restart.limitBurst} allowed within ${restart.limitIntervalMs} ms)`,
             );
           }
-          if (delayMs > 0) await sleep(delayMs, undefined, { signal: this.#stop.signal }).catch(() => undefined);
+          if (delayMs > 0) await this.#fx.sleep(delayMs, this.#stop.signal);
         }
       }
     }
@@ -192,7 +226,7 @@ export class GatewayRunner {
   /** Signals the gateway's process group (the latest one, whose leftovers may outlive it); false when none was there. */
   terminate(signal: 'SIGTERM' | 'SIGKILL'): boolean {
     // The gateway is stopping from its SIGTERM on (a SIGKILL alone, on an exit path, changes nothing of that).
-    if (signal === 'SIGTERM' && this.#stopRequested) this.#apply({ type: 'stop_requested', at: Date.now() });
+    if (signal === 'SIGTERM' && this.#stopRequested) this.#apply({ type: 'stop_requested', at: this.#fx.now() });
     const target = this.#child ?? this.#lastChild;
     if (target === null) return false;
     this.#sentSignal = signal;
@@ -213,7 +247,7 @@ export class GatewayRunner {
   async #terminateWithin(child: GatewayProcess, graceMs: number, reason: string): Promise<ExitInfo> {
     this.#sentSignal = 'SIGTERM';
     child.signalGroup('SIGTERM');
-    const first = await Promise.race([child.exited, sleep(graceMs, 'timeout' as const)]);
+    const first = await Promise.race([child.exited, this.#fx.sleep(graceMs).then(() => 'timeout' as const)]);
     if (first !== 'timeout') return first;
     this.#options.logger.warn({ event: 'gateway.killed', gatewayPid: child.pid, reason, graceMs }, `the gateway did not exit within ${graceMs} ms of SIGTERM: SIGKILL to its process group`);
     this.#sentSignal = 'SIGKILL';
@@ -235,8 +269,8 @@ export class GatewayRunner {
     if (this.#trial !== null && !(await this.#trial.prepare())) this.#trial = null;
     const trial = this.#trial;
     const command = trial?.command ?? this.#command;
-    await loadSpawner();
-    if (!(await isLoopbackPortFree(gatewayPort))) {
+    await this.#fx.loadSpawner();
+    if (!(await this.#fx.isPortFree(gatewayPort))) {
       logger.error({ event: 'gateway.port_in_use', gatewayPort }, `another process already listens on 127.0.0.1:${gatewayPort}; the gateway cannot start there. Stop it or set SUPERVISOR_GATEWAY_PORT`);
       return this.#stopRequested ? 'requested-stop' : 'port-in-use';
     }
@@ -250,7 +284,7 @@ export class GatewayRunner {
     let kick = (): void => undefined;
     let child: GatewayProcess;
     try {
-      child = spawnGateway(command, this.#options.env, logger, {
+      child = this.#fx.spawn(command, this.#options.env, logger, {
         onReadyLine: () => kick(),
         onSignalLine: (signal) => this.#onGatewaySignal(signal),
         ...(this.#options.onGatewayLine ? { onLine: this.#options.onGatewayLine } : {}),
@@ -263,12 +297,12 @@ export class GatewayRunner {
     }
     this.#child = child;
     this.#lastChild = child;
-    const spawnedAt = Date.now();
+    const spawnedAt = this.#fx.now();
     this.#apply({ type: 'spawned', at: spawnedAt });
     logger.info({ event: 'gateway.spawned', gatewayPid: child.pid, command: [command.file, ...command.args], spawns: this.#lifecycle.spawns }, `gateway spawned (pid ${child.pid})`);
 
     let foreignLogged = false;
-    const probe = waitUntilReady(gatewayPort, spawnedAt, readinessAbort.signal, () => {
+    const probe = this.#fx.waitUntilReady(gatewayPort, spawnedAt, readinessAbort.signal, () => {
       if (foreignLogged) return;
       foreignLogged = true;
       logger.warn({ event: 'gateway.readiness_foreign', gatewayPort }, `something else answers /startupz on 127.0.0.1:${gatewayPort} (its uptime predates our gateway): not taken as ready`);
@@ -276,15 +310,15 @@ export class GatewayRunner {
     kick = probe.kick;
     const startupOver = new AbortController();
     try {
-      const first = await Promise.race([child.exited, probe.ready.then(() => 'ready' as const), sleep(startupTimeoutMs, 'timeout' as const, { signal: startupOver.signal })]);
+      const first = await Promise.race([child.exited, probe.ready.then(() => 'ready' as const), this.#fx.sleep(startupTimeoutMs, startupOver.signal).then(() => 'timeout' as const)]);
       if (first === 'ready' && this.#lifecycle.state === 'starting') {
-        this.#apply({ type: 'ready', at: Date.now() });
+        this.#apply({ type: 'ready', at: this.#fx.now() });
         if (trial !== null) {
           this.#trial = null;
           this.#command = trial.command;
           await trial.accept();
         }
-        const sinceSpawnMs = Date.now() - spawnedAt;
+        const sinceSpawnMs = this.#fx.now() - spawnedAt;
         const details = await this.#readyDetails();
         logger.info({ event: 'gateway.ready', gatewayPid: child.pid, sinceSpawnMs, ...details.fields }, `gateway ready after ${sinceSpawnMs} ms${details.message}`);
         this.#watch(child);
@@ -337,7 +371,7 @@ export class GatewayRunner {
     const signal = AbortSignal.any([over.signal, this.#stop.signal]);
     void watchLiveness(gatewayPort, settings, signal, {
       onAction: (action, state) => {
-        const evidence = killEvidence(state, Date.now(), settings);
+        const evidence = killEvidence(state, this.#fx.now(), settings);
         switch (action) {
           case 'failing':
             this.#responsive = false;
@@ -393,7 +427,7 @@ export class GatewayRunner {
     this.#apply({ type: 'exited', exit });
     const fields = { event: 'gateway.exited', gatewayPid: child.pid, code: exit.code, signal: exit.signal, outcome, wasReady, uptimeMs: exit.at - spawnedAt,
       // A SIGKILL nobody here sent is usually the kernel's OOM killer: the cgroup counters tell.
-      ...(exit.signal === 'SIGKILL' && this.#sentSignal !== 'SIGKILL' ? { memory: readMemoryEvidence() } : {}),
+      ...(exit.signal === 'SIGKILL' && this.#sentSignal !== 'SIGKILL' ? { memory: this.#fx.readMemoryEvidence() } : {}),
     };
     if (outcome === 'requested-stop' || outcome === 'restart-request') {
       this.#options.logger.info(fields, `gateway exited (${describeExit(exit)}, ${outcome})`);
@@ -404,7 +438,7 @@ export class GatewayRunner {
 
   /** Workers of the gateway's group that outlived it (one ignoring SIGTERM, say) must not linger. */
   #killLeftovers(child: GatewayProcess): void {
-    const leftovers = groupMembers(child.pid);
+    const leftovers = this.#fx.groupMembers(child.pid);
     if (leftovers.length === 0) return;
     child.signalGroup('SIGKILL');
     this.#options.logger.warn({ event: 'gateway.group_leftovers', gatewayPid: child.pid, pids: leftovers }, `${leftovers.length} process(es) of the gateway's group outlived it: SIGKILL to the group`);

@@ -12,12 +12,25 @@ const PROBE_TIMEOUT_MS = 1_000;
 
 type ProbeResult = { ok: true } | { ok: false; foreign: boolean };
 
+/** GET /startupz's answer (status and body), or null when there was none (refused, timed out, cut). */
+export type StartupAnswer = { readonly status: number; readonly body: string } | null;
+
+/** What waitUntilReady reads of the world; the defaults are the real ones (tests inject fakes). */
+export interface ReadinessEffects {
+  readonly get: (port: number) => Promise<StartupAnswer>;
+  readonly now: () => number;
+  readonly pollMs: number;
+}
+
+const REAL_READINESS_EFFECTS: ReadinessEffects = { get: getStartupz, now: () => Date.now(), pollMs: READINESS_POLL_MS };
+
 /**
  * Polls the gateway's `/startupz` on loopback. A TCP connect is not enough: the port opens ~1.5 s
  * before the gateway is ready, and a port held by someone else accepts too. A 200 whose reported
  * uptime is older than our spawn comes from another process and does not count.
  */
-export function waitUntilReady(port: number, spawnedAt: number, signal: AbortSignal, onForeign: () => void): ReadinessProbe {
+export function waitUntilReady(port: number, spawnedAt: number, signal: AbortSignal, onForeign: () => void, effects: Partial<ReadinessEffects> = {}): ReadinessProbe {
+  const fx = { ...REAL_READINESS_EFFECTS, ...effects };
   let timer: NodeJS.Timeout | undefined;
   let inFlight = false;
   let kicked = false;
@@ -41,7 +54,8 @@ export function waitUntilReady(port: number, spawnedAt: number, signal: AbortSig
       return;
     }
     inFlight = true;
-    probe(port, spawnedAt).then((result) => {
+    fx.get(port).then((answer) => {
+      const result = judge(answer, spawnedAt, fx.now());
       inFlight = false;
       if (signal.aborted) return;
       if (result.ok) return resolveReady();
@@ -50,7 +64,7 @@ export function waitUntilReady(port: number, spawnedAt: number, signal: AbortSig
         kicked = false;
         return schedule(0);
       }
-      schedule(READINESS_POLL_MS);
+      schedule(fx.pollMs);
     }, () => undefined);
   };
 
@@ -66,21 +80,24 @@ export function waitUntilReady(port: number, spawnedAt: number, signal: AbortSig
   return { ready, kick: () => schedule(0) };
 }
 
-function probe(port: number, spawnedAt: number): Promise<ProbeResult> {
+/** Ready: a 200 from our own gateway, i.e. one whose reported uptime fits since our spawn (1 s of slack). */
+function judge(answer: StartupAnswer, spawnedAt: number, now: number): ProbeResult {
+  if (answer === null || answer.status !== 200) return { ok: false, foreign: false };
+  const uptimeMs = readUptime(answer.body);
+  const foreign = uptimeMs !== null && uptimeMs > now - spawnedAt + 1_000;
+  return foreign ? { ok: false, foreign } : { ok: true };
+}
+
+function getStartupz(port: number): Promise<StartupAnswer> {
   return new Promise((resolve) => {
     const request = http.get({ host: '127.0.0.1', port, path: '/startupz', agent: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        if (response.statusCode !== 200) return resolve({ ok: false, foreign: false });
-        const uptimeMs = readUptime(Buffer.concat(chunks).toString('utf8'));
-        const foreign = uptimeMs !== null && uptimeMs > Date.now() - spawnedAt + 1_000;
-        resolve(foreign ? { ok: false, foreign } : { ok: true });
-      });
-      response.on('error', () => resolve({ ok: false, foreign: false }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', () => resolve(null));
     });
     request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve({ ok: false, foreign: false }));
+    request.on('error', () => resolve(null));
   });
 }
 

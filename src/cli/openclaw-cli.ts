@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Config } from '../config/config.js';
-import { GENERATED_TOKEN_FILE, loadToken } from '../preflight/token.js';
+import { peekToken } from '../preflight/token.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { locateGatewayConfig } from '../gateway/config-location.js';
-import { locateRuntime, resolveOpenclaw } from '../preflight/locate-gateway.js';
+import { locateRuntime, resolveOpenclaw, withNodeFirst } from '../preflight/locate-gateway.js';
 import { EXIT } from '../exit-codes.js';
 import { exitCodeOf, spawnInOwnSession } from './own-session.js';
 import { PAIRING_SCOPE_HINT, needsPairingScope, pairingScopeHint, teeForScopeHint } from './scope-hint.js';
@@ -30,7 +28,7 @@ export interface CliInvocation {
  */
 export async function prepareCli(config: Config, parentEnv: Env, cwd = process.cwd()): Promise<CliInvocation> {
   const runtime = locateRuntime();
-  const path = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${parentEnv['PATH'] ?? ''}` : (parentEnv['PATH'] ?? '');
+  const path = withNodeFirst(runtime.nodeBinDir, parentEnv['PATH']);
   // The release the supervisor last ran on this state (SUPERVISOR_OPENCLAW_VERSION, `update`), else the image's.
   const store = new ReleaseStore(config.stateDir);
   const lastGood = await store.lastGood();
@@ -55,17 +53,9 @@ export async function prepareCli(config: Config, parentEnv: Env, cwd = process.c
 
 /** The supervisor's token, read without creating anything: a CLI call must not generate one. */
 async function cliToken(config: Config): Promise<{ value: string | null; note: string }> {
-  if (config.token.kind !== 'generate') {
-    const loaded = await loadToken(config.token, config.stateDir);
-    return { value: loaded.value, note: loaded.origin === 'env' ? 'OPENCLAW_GATEWAY_TOKEN' : `${loaded.path}` };
-  }
-  const path = join(config.stateDir, GENERATED_TOKEN_FILE);
-  try {
-    const value = (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
-    return { value: value === '' ? null : value, note: path };
-  } catch {
-    return { value: null, note: `${path} (not generated yet: start the supervisor once)` };
-  }
+  const token = await peekToken(config.token, config.stateDir);
+  if (token.origin === 'env') return { value: token.value, note: 'OPENCLAW_GATEWAY_TOKEN' };
+  return { value: token.value, note: token.notGenerated ? `${token.path} (not generated yet: start the supervisor once)` : `${token.path}` };
 }
 
 /**

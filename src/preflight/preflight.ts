@@ -9,7 +9,7 @@ import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from './g
 import { locateRuntime, resolveOpenclaw, withNodeFirst, type GatewayRuntime } from './locate-gateway.js';
 import { readEffectiveConfig } from '../host/effective-config.js';
 import { describeExposure, exposureRecord, sharedClientAddressRecord } from '../host/exposure.js';
-import { detectPlatform, readHostFacts, type Platform } from '../host/platform.js';
+import { detectPlatform, readHostFacts, type HostFacts, type Platform } from '../host/platform.js';
 import { checkStateDirWritable, readStateMounts, stateNotPersistentReason } from '../host/state-dir.js';
 import { emit } from '../log/emit.js';
 import type { SupervisorLogger } from '../log/logger.js';
@@ -17,6 +17,27 @@ import { publicUrls } from '../cli/public-urls.js';
 import type { ReaperStatus } from '../cli/pid1.js';
 
 type Logger = SupervisorLogger['logger'];
+
+/** What preflight reads and prepares on the host; the defaults are the real ones (tests inject fakes). */
+export interface PreflightEffects {
+  readonly locateRuntime: () => GatewayRuntime;
+  readonly resolveOpenclaw: (file: string, pathEnv: string, cwd: string) => string;
+  readonly cwd: () => string;
+  readonly readHostFacts: () => HostFacts;
+  readonly checkStateDirWritable: typeof checkStateDirWritable;
+  readonly prepareGatewayConfig: typeof prepareGatewayConfig;
+  readonly readStateMounts: typeof readStateMounts;
+}
+
+const REAL_PREFLIGHT_EFFECTS: PreflightEffects = {
+  locateRuntime: () => locateRuntime(),
+  resolveOpenclaw,
+  cwd: () => process.cwd(),
+  readHostFacts,
+  checkStateDirWritable,
+  prepareGatewayConfig,
+  readStateMounts,
+};
 
 /** Everything the supervisor needs before it listens, found and checked once. */
 export interface Prepared {
@@ -32,17 +53,18 @@ export interface Prepared {
  * command, the token (registered with the logger's redaction before anything else is logged), the
  * gateway config. Then the start records: `supervisor.starting`, and what protects the gateway.
  */
-export async function preflight(config: Config, log: SupervisorLogger, env: NodeJS.ProcessEnv, facts: { version: string; reaper: ReaperStatus }): Promise<Prepared> {
+export async function preflight(config: Config, log: SupervisorLogger, env: NodeJS.ProcessEnv, facts: { version: string; reaper: ReaperStatus }, effects: Partial<PreflightEffects> = {}): Promise<Prepared> {
+  const fx = { ...REAL_PREFLIGHT_EFFECTS, ...effects };
   const { logger } = log;
-  const runtime = locateRuntime();
+  const runtime = fx.locateRuntime();
   const command = buildGatewayCommand(config.gatewayCommand, runtime.openclawBinary, config.gatewayPort);
   const childPath = withNodeFirst(runtime.nodeBinDir, env['PATH']);
-  resolveOpenclaw(command.file, childPath, process.cwd());
-  const platform = detectPlatform(env, readHostFacts());
-  await checkStateDirWritable(config.stateDir, platform.kind, (env['SUPERVISOR_RUN_AS'] ?? '') !== '');
+  fx.resolveOpenclaw(command.file, childPath, fx.cwd());
+  const platform = detectPlatform(env, fx.readHostFacts());
+  await fx.checkStateDirWritable(config.stateDir, platform.kind, (env['SUPERVISOR_RUN_AS'] ?? '') !== '');
   const token = await loadToken(config.token, config.stateDir);
   log.addSecrets([token.value]);
-  const gatewayConfig = await prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
+  const gatewayConfig = await fx.prepareGatewayConfig(config.stateDir, env['OPENCLAW_CONFIG_PATH'] ?? null, {
     trustedProxies: LOOPBACK_PROXIES,
     allowedOrigins: config.allowedOrigins,
   }).catch((error: NodeJS.ErrnoException) => {
@@ -82,7 +104,7 @@ export async function preflight(config: Config, log: SupervisorLogger, env: Node
     emit(logger, 'supervisor.no_reaper', { reason: facts.reaper }, 'running as PID 1 without tini (install tini, use Node >= 22.15): orphaned processes will not be reaped');
   }
   warnAboutRailwayDraining(platform, config, logger);
-  await warnIfStateNotPersistent(platform, config.stateDir, env, logger);
+  await warnIfStateNotPersistent(platform, config.stateDir, env, logger, fx.readStateMounts);
   await logExposure(config, platform, token.origin, gatewayConfig.configPath, logger);
   logConfigMode(gatewayConfig, logger);
   return { command, runtime, token, gatewayConfig, platform };
@@ -160,8 +182,8 @@ async function logExposure(config: Config, platform: Platform, tokenOrigin: stri
 }
 
 /** State written where the next deploy will not find it: said once at start, never a refusal (a throwaway run is legitimate). */
-async function warnIfStateNotPersistent(platform: Platform, stateDir: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<void> {
-  const { resolved, mounts } = await readStateMounts(stateDir);
+async function warnIfStateNotPersistent(platform: Platform, stateDir: string, env: NodeJS.ProcessEnv, logger: Logger, readMounts: typeof readStateMounts): Promise<void> {
+  const { resolved, mounts } = await readMounts(stateDir);
   const railwayVolume = env['RAILWAY_VOLUME_MOUNT_PATH']?.trim() || null;
   const reason = stateNotPersistentReason({ platform: platform.kind, stateDir: resolved, railwayVolume, mounts });
   if (reason === null) return;

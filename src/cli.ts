@@ -10,6 +10,7 @@ import { findAuditCommand, findCliSubcommand, ownSetting } from './cli/subcomman
 import { SETTINGS } from './config/settings.js';
 import { adoptUserEnv, becomeUser, resolveRunAs, type RunAsUser } from './host/run-as.js';
 import { REPAIR_LIMITS, prepareStateDirAsRoot, type StateDirRepair } from './host/state-dir.js';
+import { emit } from './log/emit.js';
 import { createLogger } from './log/logger.js';
 
 // Forwarded bodies are external memory: once the heap left after GC passes V8's ~8 MB point,
@@ -79,9 +80,12 @@ function logPrivilegesDropped(log: Awaited<ReturnType<typeof createLogger>>, use
   const owned = repair.repaired === 0 ? 'nothing to repair' : `${repair.repaired} entr${repair.repaired === 1 ? 'y' : 'ies'} given to ${user.name}`;
   const left = repair.truncated ? `; stopped at ${REPAIR_LIMITS.depth} levels or ${REPAIR_LIMITS.entries} entries, what lies beyond keeps its owner` : '';
   const { created, repaired, otherMounts, skipped, truncated, durationMs } = repair;
-  log.logger[truncated ? 'warn' : 'info'](
-    { event: 'supervisor.privileges_dropped', user: user.name, uid: user.uid, gid: user.gid, stateDir, created, repaired, otherMounts, skipped, truncated, durationMs },
+  emit(
+    log.logger,
+    'supervisor.privileges_dropped',
+    { user: user.name, uid: user.uid, gid: user.gid, stateDir, created, repaired, otherMounts, skipped, truncated, durationMs },
     `started as root: state dir ${stateDir} ${created ? 'created' : 'checked'} (${owned}${skipped === 0 ? '' : `, ${skipped} hard-linked or changing entries left as they are`}${left}); the supervisor and the gateway run as ${user.name} (${user.uid}:${user.gid}), only tini stays root`,
+    truncated ? 'warn' : 'info',
   );
 }
 

@@ -8,6 +8,7 @@ import { decideGatewayHeap } from '../gateway/heap-size.js';
 import { GatewayRunner } from '../gateway/gateway-runner.js';
 import { PairingNotices } from '../gateway/pairing-notice.js';
 import { listPendingPairing } from '../gateway/pairing-list.js';
+import { emit } from '../log/emit.js';
 import type { SupervisorLogger } from '../log/logger.js';
 import { authWatchFor, preflight } from '../preflight/preflight.js';
 import { Supervisor } from '../supervisor/supervisor.js';
@@ -34,8 +35,10 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
   // Under a memory limit, the gateway's heap as its own service install would size it (heap-size.ts).
   const heap = decideGatewayHeap({ limitBytes: readMemoryEvidence()?.maxBytes ?? null, physicalBytes: totalmem(), nodeOptions: env['NODE_OPTIONS'], command: [prepared.command.file, ...prepared.command.args] });
   if (heap.kind === 'sized') {
-    logger.info(
-      { event: 'gateway.heap_sized', maxOldSpaceSizeMiB: heap.maxOldSpaceSizeMiB, memoryLimitBytes: heap.limitBytes },
+    emit(
+      logger,
+      'gateway.heap_sized',
+      { maxOldSpaceSizeMiB: heap.maxOldSpaceSizeMiB, memoryLimitBytes: heap.limitBytes },
       `the container's memory limit is ${Math.round(heap.limitBytes / 1048576)} MiB: the gateway gets --max-old-space-size=${heap.maxOldSpaceSizeMiB} in NODE_OPTIONS, as \`openclaw gateway install\` would give it (set your own in NODE_OPTIONS to override)`,
     );
   }

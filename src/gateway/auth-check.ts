@@ -1,4 +1,5 @@
 import { configValue, readEffectiveConfig, type JsonObject } from '../host/effective-config.js';
+import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import { converseWithGateway } from './gateway-ws.js';
 
@@ -129,7 +130,7 @@ export class AuthWatch {
     if (result === 'accepted') {
       if (this.#overridden) {
         this.#overridden = false;
-        logger.info({ event: 'gateway.token_restored', trigger, tokenWhere }, `the gateway accepts the supervisor's token again: use the token ${tokenWhere}`);
+        emit(logger, 'gateway.token_restored', { trigger, tokenWhere }, `the gateway accepts the supervisor's token again: use the token ${tokenWhere}`);
       }
       return { tokenInEffect: `the token ${tokenWhere}`, result, probed: configDecides };
     }
@@ -139,8 +140,10 @@ export class AuthWatch {
       facts.token.kind === 'none'
         ? `fix gateway.auth in ${userConfigPath}`
         : `${selfCommand} openclaw config unset gateway.auth.token (the gateway applies it live)`;
-    logger.warn(
-      { event: 'gateway.token_overridden', trigger, enforced, authMode: facts.mode, tokenSource: facts.token.kind, supervisorToken: tokenWhere, configPath: userConfigPath, backCommand: back },
+    emit(
+      logger,
+      'gateway.token_overridden',
+      { trigger, enforced, authMode: facts.mode, tokenSource: facts.token.kind, supervisorToken: tokenWhere, configPath: userConfigPath, backCommand: back },
       `the gateway does NOT accept the supervisor's token ${tokenWhere}: it enforces ${enforced}. Connect with that credential, or go back to the supervisor's token: ${back}`,
     );
     return { tokenInEffect: enforced, result, probed: true };

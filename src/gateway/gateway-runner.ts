@@ -2,10 +2,12 @@ import type { RestartPolicy } from '../config/config.js';
 import { EXIT } from '../exit-codes.js';
 import { readMemoryEvidence, type MemoryEvidence } from '../host/evidence.js';
 import { countOpenFds, readFdLimit } from '../host/fd-limit.js';
+import { emit } from '../log/emit.js';
+import type { GatewayReadyDetails } from '../log/events.js';
 import type { Logger } from '../log/logger.js';
 import { abortableSleep } from './abortable-sleep.js';
 import type { GatewayCommand } from './gateway-command.js';
-import { INITIAL_LIFECYCLE, transition, type ExitInfo, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
+import { INITIAL_LIFECYCLE, transition, type ExitInfo, type ExitReason, type LastExit, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
 import { killEvidence, watchLiveness, type LivenessSettings } from './liveness.js';
 import { isLoopbackPortFree } from './port-check.js';
 import { groupMembers } from './process-group.js';
@@ -55,7 +57,7 @@ export interface GatewayRunnerOptions {
   /** Every line the gateway prints (stdout and stderr), after it was logged. */
   readonly onGatewayLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Called once per ready gateway, before `gateway.ready` is logged: what that record adds (URLs, the token in effect). */
-  readonly readyDetails?: () => Promise<{ fields: Record<string, unknown>; message: string }>;
+  readonly readyDetails?: () => Promise<{ fields: GatewayReadyDetails; message: string }>;
   /** Probing of the ready gateway (src/gateway/liveness.ts); null: off. */
   readonly liveness?: LivenessSettings | null;
   /**
@@ -190,8 +192,10 @@ export class GatewayRunner {
         case 'give-up':
           this.#apply({ type: 'gave_up', at: this.#fx.now() });
           if (decision.exitCode === EXIT.failed) {
-            logger.error(
-              { event: 'gateway.crash_loop', failures: decision.failures, limitBurst: restart.limitBurst, limitIntervalMs: restart.limitIntervalMs, lastExit: this.#lifecycle.lastExit },
+            emit(
+              logger,
+              'gateway.crash_loop',
+              { failures: decision.failures, limitBurst: restart.limitBurst, limitIntervalMs: restart.limitIntervalMs, lastExit: exitInfoOf(this.#lifecycle.lastExit) },
               `the gateway failed ${decision.failures} times within ${restart.limitIntervalMs} ms: giving up so that the platform's restart policy takes over`,
             );
           }
@@ -199,14 +203,20 @@ export class GatewayRunner {
         case 'respawn': {
           const { reason, delayMs, attempt, bounds } = decision;
           if (attempt === null) {
-            logger[reason === 'stable-failure' ? 'warn' : 'info'](
-              { event: 'gateway.restart_scheduled', reason, delayMs },
+            emit(
+              logger,
+              'gateway.restart_scheduled',
+              { reason, delayMs },
               IMMEDIATE_RESPAWN[reason as keyof typeof IMMEDIATE_RESPAWN] ?? 'respawning now',
+              reason === 'stable-failure' ? 'warn' : 'info',
             );
           } else {
-            logger.warn(
-              { event: 'gateway.restart_scheduled', reason, attempt, delayMs, delayMinMs: bounds?.minMs, delayMaxMs: bounds?.maxMs, recentFailures: history.failures.length, limitBurst: restart.limitBurst },
+            emit(
+              logger,
+              'gateway.restart_scheduled',
+              { reason, attempt, delayMs, delayMinMs: bounds?.minMs, delayMaxMs: bounds?.maxMs, recentFailures: history.failures.length, limitBurst: restart.limitBurst },
               `restarting the gateway in ${delayMs} ms (failure ${history.failures.length} of ${restart.limitBurst} allowed within ${restart.limitIntervalMs} ms)`,
+              'warn',
             );
           }
           if (delayMs > 0) await this.#fx.sleep(delayMs, this.#stop.signal);
@@ -249,7 +259,7 @@ export class GatewayRunner {
     child.signalGroup('SIGTERM');
     const first = await Promise.race([child.exited, this.#fx.sleep(graceMs).then(() => 'timeout' as const)]);
     if (first !== 'timeout') return first;
-    this.#options.logger.warn({ event: 'gateway.killed', gatewayPid: child.pid, reason, graceMs }, `the gateway did not exit within ${graceMs} ms of SIGTERM: SIGKILL to its process group`);
+    emit(this.#options.logger, 'gateway.killed', { gatewayPid: child.pid, reason, graceMs }, `the gateway did not exit within ${graceMs} ms of SIGTERM: SIGKILL to its process group`);
     this.#sentSignal = 'SIGKILL';
     child.signalGroup('SIGKILL');
     return child.exited;
@@ -271,7 +281,7 @@ export class GatewayRunner {
     const command = trial?.command ?? this.#command;
     await this.#fx.loadSpawner();
     if (!(await this.#fx.isPortFree(gatewayPort))) {
-      logger.error({ event: 'gateway.port_in_use', gatewayPort }, `another process already listens on 127.0.0.1:${gatewayPort}; the gateway cannot start there. Stop it or set SUPERVISOR_GATEWAY_PORT`);
+      emit(logger, 'gateway.port_in_use', { gatewayPort }, `another process already listens on 127.0.0.1:${gatewayPort}; the gateway cannot start there. Stop it or set SUPERVISOR_GATEWAY_PORT`);
       return this.#stopRequested ? 'requested-stop' : 'port-in-use';
     }
     if (this.#stopRequested) return 'requested-stop';
@@ -292,20 +302,20 @@ export class GatewayRunner {
     } catch (error) {
       // Not the gateway's fault and not ours to die of: the restart policy retries it like a crash.
       const cause = await spawnFailureCause(error);
-      logger.error({ event: 'gateway.spawn_failed', ...cause, command: [command.file, ...command.args] }, `the gateway could not be started (${cause.error}): counted as a failed attempt`);
+      emit(logger, 'gateway.spawn_failed', { ...cause, command: [command.file, ...command.args] }, `the gateway could not be started (${cause.error}): counted as a failed attempt`);
       return this.#endTrial(trial, this.#stopRequested ? 'requested-stop' : 'spawn-failed', []);
     }
     this.#child = child;
     this.#lastChild = child;
     const spawnedAt = this.#fx.now();
     this.#apply({ type: 'spawned', at: spawnedAt });
-    logger.info({ event: 'gateway.spawned', gatewayPid: child.pid, command: [command.file, ...command.args], spawns: this.#lifecycle.spawns }, `gateway spawned (pid ${child.pid})`);
+    emit(logger, 'gateway.spawned', { gatewayPid: child.pid, command: [command.file, ...command.args], spawns: this.#lifecycle.spawns }, `gateway spawned (pid ${child.pid})`);
 
     let foreignLogged = false;
     const probe = this.#fx.waitUntilReady(gatewayPort, spawnedAt, readinessAbort.signal, () => {
       if (foreignLogged) return;
       foreignLogged = true;
-      logger.warn({ event: 'gateway.readiness_foreign', gatewayPort }, `something else answers /startupz on 127.0.0.1:${gatewayPort} (its uptime predates our gateway): not taken as ready`);
+      emit(logger, 'gateway.readiness_foreign', { gatewayPort }, `something else answers /startupz on 127.0.0.1:${gatewayPort} (its uptime predates our gateway): not taken as ready`);
     });
     kick = probe.kick;
     const startupOver = new AbortController();
@@ -320,15 +330,17 @@ export class GatewayRunner {
         }
         const sinceSpawnMs = this.#fx.now() - spawnedAt;
         const details = await this.#readyDetails();
-        logger.info({ event: 'gateway.ready', gatewayPid: child.pid, sinceSpawnMs, ...details.fields }, `gateway ready after ${sinceSpawnMs} ms${details.message}`);
+        emit(logger, 'gateway.ready', { gatewayPid: child.pid, sinceSpawnMs, ...details.fields }, `gateway ready after ${sinceSpawnMs} ms${details.message}`);
         this.#watch(child);
       } else if (first === 'timeout' && !this.#stopRequested) {
-        logger.error(
-          { event: 'gateway.startup_timeout', gatewayPid: child.pid, timeoutMs: startupTimeoutMs, stderrTail: child.stderrTail() },
+        emit(
+          logger,
+          'gateway.startup_timeout',
+          { gatewayPid: child.pid, timeoutMs: startupTimeoutMs, stderrTail: child.stderrTail() },
           `the gateway was not ready within ${startupTimeoutMs} ms (SUPERVISOR_STARTUP_TIMEOUT_MS): stopping it`,
         );
         const exit = await this.#terminateWithin(child, this.#options.stopTimeoutMs, 'startup timeout');
-        this.#recordExit(exit, 'failure', child);
+        this.#recordExit(exit, 'failure', child, 'startup-timeout');
         return this.#endTrial(trial, this.#stopRequested ? 'requested-stop' : 'startup-timeout', child.stderrTail());
       }
     } finally {
@@ -349,8 +361,10 @@ export class GatewayRunner {
     if (this.#trial === trial && trial !== null) return this.#endTrial(trial, outcome, child.stderrTail());
     if (outcome === 'restart-request' && !this.#replacing) this.#options.onRestartRequest?.(child.pid);
     if (outcome === 'refused') {
-      logger.error(
-        { event: 'gateway.refused', code: exit.code, stderrTail: child.stderrTail() },
+      emit(
+        logger,
+        'gateway.refused',
+        { code: exit.code, stderrTail: child.stderrTail() },
         `the gateway refused to start (exit ${EXIT.configRefused}: bad config or auth, or another gateway owns the state dir); retrying cannot help, exiting ${EXIT.configRefused}`,
       );
     }
@@ -375,18 +389,20 @@ export class GatewayRunner {
         switch (action) {
           case 'failing':
             this.#responsive = false;
-            logger.warn({ event: 'gateway.liveness_failing', gatewayPid: child.pid, ...evidence }, `the gateway did not answer GET /healthz (${state.lastError}): /readyz answers 503 until it does`);
+            emit(logger, 'gateway.liveness_failing', { gatewayPid: child.pid, ...evidence }, `the gateway did not answer GET /healthz (${state.lastError}): /readyz answers 503 until it does`);
             return;
           case 'recovered':
             this.#responsive = true;
-            logger.info({ event: 'gateway.liveness_recovered', gatewayPid: child.pid }, 'the gateway answers GET /healthz again: /readyz follows its state again');
+            emit(logger, 'gateway.liveness_recovered', { gatewayPid: child.pid }, 'the gateway answers GET /healthz again: /readyz follows its state again');
             return;
           case 'kill':
             this.#killedUnresponsive = true;
             this.#sentSignal = 'SIGKILL';
             child.signalGroup('SIGKILL');
-            logger.error(
-              { event: 'gateway.unresponsive', gatewayPid: child.pid, ...evidence },
+            emit(
+              logger,
+              'gateway.unresponsive',
+              { gatewayPid: child.pid, ...evidence },
               `the gateway did not answer GET /healthz ${state.failures} times in a row (${evidence['unresponsiveForMs']} ms, last: ${state.lastError}): SIGKILL to its process group, restarting it`,
             );
         }
@@ -411,7 +427,7 @@ export class GatewayRunner {
     return 'rolled-back';
   }
 
-  async #readyDetails(): Promise<{ fields: Record<string, unknown>; message: string }> {
+  async #readyDetails(): Promise<{ fields: GatewayReadyDetails; message: string }> {
     try {
       return (await this.#options.readyDetails?.()) ?? { fields: {}, message: '' };
     } catch {
@@ -419,20 +435,21 @@ export class GatewayRunner {
     }
   }
 
-  #recordExit(exit: ExitInfo, outcome: ExitOutcome, child: GatewayProcess): void {
+  /** `reason` is what the lifecycle keeps (the health answers and alerts show it); the record says `outcome`. */
+  #recordExit(exit: ExitInfo, outcome: ExitOutcome, child: GatewayProcess, reason: ExitReason = outcome): void {
     this.#killLeftovers(child);
     const wasReady = this.#lifecycle.readyAt !== null;
     const spawnedAt = this.#lifecycle.spawnedAt ?? exit.at;
     this.#child = null;
-    this.#apply({ type: 'exited', exit });
-    const fields = { event: 'gateway.exited', gatewayPid: child.pid, code: exit.code, signal: exit.signal, outcome, wasReady, uptimeMs: exit.at - spawnedAt,
+    this.#apply({ type: 'exited', exit, reason });
+    const fields = { gatewayPid: child.pid, code: exit.code, signal: exit.signal, outcome, wasReady, uptimeMs: exit.at - spawnedAt,
       // A SIGKILL nobody here sent is usually the kernel's OOM killer: the cgroup counters tell.
       ...(exit.signal === 'SIGKILL' && this.#sentSignal !== 'SIGKILL' ? { memory: this.#fx.readMemoryEvidence() } : {}),
     };
     if (outcome === 'requested-stop' || outcome === 'restart-request') {
-      this.#options.logger.info(fields, `gateway exited (${describeExit(exit)}, ${outcome})`);
+      emit(this.#options.logger, 'gateway.exited', fields, `gateway exited (${describeExit(exit)}, ${outcome})`, 'info');
     } else {
-      this.#options.logger.error({ ...fields, stderrTail: child.stderrTail() }, `gateway exited (${describeExit(exit)}, ${outcome})${wasReady ? '' : ' before it was ready'}`);
+      emit(this.#options.logger, 'gateway.exited', { ...fields, stderrTail: child.stderrTail() }, `gateway exited (${describeExit(exit)}, ${outcome})${wasReady ? '' : ' before it was ready'}`, 'error');
     }
   }
 
@@ -441,16 +458,23 @@ export class GatewayRunner {
     const leftovers = this.#fx.groupMembers(child.pid);
     if (leftovers.length === 0) return;
     child.signalGroup('SIGKILL');
-    this.#options.logger.warn({ event: 'gateway.group_leftovers', gatewayPid: child.pid, pids: leftovers }, `${leftovers.length} process(es) of the gateway's group outlived it: SIGKILL to the group`);
+    emit(this.#options.logger, 'gateway.group_leftovers', { gatewayPid: child.pid, pids: leftovers }, `${leftovers.length} process(es) of the gateway's group outlived it: SIGKILL to the group`);
   }
 
   #onGatewaySignal(signal: string): void {
     if (signal === this.#sentSignal) return;
-    this.#options.logger.warn(
-      { event: 'gateway.foreign_signal', signal, gatewayPid: this.#child?.pid ?? null },
+    emit(
+      this.#options.logger,
+      'gateway.foreign_signal',
+      { signal, gatewayPid: this.#child?.pid ?? null },
       `the gateway received ${signal} that the supervisor did not send: another process in the container (e.g. an openclaw CLI command) signalled it`,
     );
   }
+}
+
+/** The exit as the `gateway.crash_loop` record has always shown it: code, signal, time. */
+function exitInfoOf(exit: LastExit | null): ExitInfo | null {
+  return exit === null ? null : { code: exit.code, signal: exit.signal, at: exit.at };
 }
 
 /** What a failed spawn says about its cause: Node's code (EMFILE…) and the descriptors open against the limit. */

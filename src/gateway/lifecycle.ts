@@ -9,6 +9,8 @@
  *   idle|backoff ─gave_up→ failed                              (crash loop or config refusal; from idle when
  *                                                              no attempt ever spawned, e.g. its port was taken)
  */
+import type { ExitOutcome } from './restart-policy.js';
+
 export type GatewayState = 'idle' | 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped' | 'failed';
 
 export interface ExitInfo {
@@ -17,10 +19,17 @@ export interface ExitInfo {
   readonly at: number;
 }
 
+/** How the supervisor read an exit: the restart policy's outcome, or `startup-timeout` for a gateway it stopped because it never got ready. */
+export type ExitReason = ExitOutcome | 'startup-timeout';
+
+export interface LastExit extends ExitInfo {
+  readonly reason: ExitReason;
+}
+
 export type LifecycleEvent =
   | { readonly type: 'spawned'; readonly at: number }
   | { readonly type: 'ready'; readonly at: number }
-  | { readonly type: 'exited'; readonly exit: ExitInfo }
+  | { readonly type: 'exited'; readonly exit: ExitInfo; readonly reason: ExitReason }
   | { readonly type: 'stop_requested'; readonly at: number }
   | { readonly type: 'gave_up'; readonly at: number };
 
@@ -30,7 +39,7 @@ export interface Lifecycle {
   readonly readyAt: number | null;
   readonly lastReadyAt: number | null;
   readonly spawns: number;
-  readonly lastExit: ExitInfo | null;
+  readonly lastExit: LastExit | null;
 }
 
 export const INITIAL_LIFECYCLE: Lifecycle = {
@@ -62,7 +71,7 @@ export function transition(current: Lifecycle, event: LifecycleEvent): Lifecycle
     case 'exited': {
       const lastReadyAt = current.state === 'ready' ? event.exit.at : current.lastReadyAt;
       const state = current.state === 'stopping' ? 'stopped' : 'backoff';
-      return { ...current, state, readyAt: null, lastReadyAt, lastExit: event.exit };
+      return { ...current, state, readyAt: null, lastReadyAt, lastExit: { ...event.exit, reason: event.reason } };
     }
     case 'stop_requested': {
       if (current.state === 'starting' || current.state === 'ready') return { ...current, state: 'stopping' };

@@ -1,5 +1,6 @@
 import { abortableSleep } from './abortable-sleep.js';
 import { loopbackGet } from './loopback-get.js';
+import type { LivenessEvidence } from '../log/events.js';
 
 /**
  * Liveness of a ready gateway (issue 19): readiness says it once started; this says it still
@@ -83,7 +84,7 @@ export function stepLiveness(state: LivenessState, result: ProbeResult, settings
 }
 
 /** The evidence a kill is logged with: which probe, for how long, how many. */
-export function killEvidence(state: LivenessState, now: number, settings: LivenessSettings): Record<string, unknown> {
+export function killEvidence(state: LivenessState, now: number, settings: LivenessSettings): LivenessEvidence {
   return {
     probe: 'GET /healthz',
     failures: state.failures,

@@ -1,3 +1,4 @@
+import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import { escapeOptional, escapeUntrusted } from '../log/untrusted.js';
 import { describeRequest, isPlainRequestId, type PendingRequest } from './pending-pairing.js';
@@ -155,9 +156,10 @@ export class PairingNotices {
     // Only an id of the gateway's own form goes into a command meant to be copied.
     const approveCommand = isPlainRequestId(request.requestId) ? `${selfCommand} devices approve ${request.requestId}` : null;
     const clientAddress = escapeOptional(request.remoteIp, 64);
-    this.#options.logger.warn(
+    emit(
+      this.#options.logger,
+      'gateway.pairing_required',
       {
-        event: 'gateway.pairing_required',
         requestId,
         deviceId: escapeOptional(request.deviceId, 80),
         clientAddress,
@@ -183,8 +185,10 @@ export class PairingNotices {
     if (now - this.#lastFailureAt < LIST_FAILURE_EVERY_MS) return;
     this.#lastFailureAt = now;
     const listCommand = `${this.#options.selfCommand} devices`;
-    this.#options.logger.warn(
-      { event: 'gateway.pairing_required', requestId: null, approveCommand: null, listCommand, listError: escapeUntrusted(error.message, 200) },
+    emit(
+      this.#options.logger,
+      'gateway.pairing_required',
+      { requestId: null, approveCommand: null, listCommand, listError: escapeUntrusted(error.message, 200) },
       `a device was refused for pairing, and the supervisor could not read the gateway's pending requests (${escapeUntrusted(error.message, 200)}): list them with ${listCommand}`,
     );
   }

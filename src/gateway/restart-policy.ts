@@ -13,6 +13,9 @@ import type { ExitInfo } from './lifecycle.js';
  */
 export type ExitOutcome = 'requested-stop' | 'restart-request' | 'refused' | 'stable-failure' | 'failure' | 'unresponsive';
 
+const EXIT_OUTCOME_SET: { readonly [O in ExitOutcome]: true } = { 'requested-stop': true, 'restart-request': true, refused: true, 'stable-failure': true, failure: true, unresponsive: true };
+export const EXIT_OUTCOMES = Object.keys(EXIT_OUTCOME_SET) as readonly ExitOutcome[];
+
 export const EXIT_CONFIG_REFUSED = EXIT.configRefused;
 
 export function classifyExit(
@@ -48,6 +51,25 @@ export function failuresInWindow(failureTimes: readonly number[], now: number, p
  */
 export type AttemptOutcome = ExitOutcome | 'startup-timeout' | 'port-in-use' | 'spawn-failed' | 'rolled-back';
 
+/**
+ * Why a respawn follows: the outcome of the attempt that ended (a plain crash is a `failure`, as in
+ * the exit's outcome). The `gateway.restart_scheduled` record's `reason` and the restarts metric's
+ * `cause` label.
+ */
+export type RestartCause = Exclude<AttemptOutcome, 'requested-stop' | 'refused'>;
+
+const RESTART_CAUSE_SET: { readonly [C in RestartCause]: true } = {
+  failure: true,
+  'restart-request': true,
+  'startup-timeout': true,
+  'stable-failure': true,
+  'port-in-use': true,
+  unresponsive: true,
+  'spawn-failed': true,
+  'rolled-back': true,
+};
+export const RESTART_CAUSES = Object.keys(RESTART_CAUSE_SET) as readonly RestartCause[];
+
 /** What the runner remembers between attempts: the failures that count, and the backoff step. */
 export interface RestartHistory {
   /** Times of the failures still inside the crash-loop window. */
@@ -62,7 +84,7 @@ export type Decision =
   | { readonly action: 'stop' }
   | { readonly action: 'give-up'; readonly exitCode: typeof EXIT.failed | typeof EXIT.configRefused; readonly failures: number }
   /** `attempt` and the delay's bounds are set for failures that grow the backoff. */
-  | { readonly action: 'respawn'; readonly reason: AttemptOutcome; readonly delayMs: number; readonly attempt: number | null; readonly bounds: { minMs: number; maxMs: number } | null };
+  | { readonly action: 'respawn'; readonly reason: RestartCause; readonly delayMs: number; readonly attempt: number | null; readonly bounds: { minMs: number; maxMs: number } | null };
 
 /**
  * The restart policy in one pure step: what to do after an attempt ended, and the history to keep.

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { EXIT } from '../exit-codes.js';
+import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import type { GatewayCommand } from './gateway-command.js';
 import type { ExitInfo } from './lifecycle.js';
@@ -164,7 +165,7 @@ export function spawnGateway(command: GatewayCommand, env: Record<string, string
     }
     // No redaction here: the logger redacts the token in every line it writes, these included.
     // `msg` for log collectors; `line` kept for existing consumers.
-    logger[gatewayLineLevel(line, name)]({ event: 'gateway.log', source: 'gateway', stream: name, line }, line);
+    emit(logger, 'gateway.log', { source: 'gateway', stream: name, line }, line, gatewayLineLevel(line, name));
     const signal = SIGNAL_LINE.exec(line)?.[1];
     if (signal !== undefined) hooks.onSignalLine(signal);
     hooks.onLine?.(line, name);

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { RELAYED_LOOPBACK_CLIENT, type LoopbackClients } from '../front-door/client-attribution.js';
 import { configValue, type JsonObject } from './effective-config.js';
 import type { Platform, PlatformKind } from './platform.js';
+import type { EventFields } from '../log/events.js';
 
 /**
  * The gateway's auth rate limit when `gateway.auth.rateLimit` is unset: on by default, per client
@@ -112,7 +113,7 @@ function describeRateLimit(rate: Exposure['rateLimit']): string {
 }
 
 /** The `supervisor.exposure` record: one line that says what protects the gateway. No secrets. */
-export function exposureRecord(exposure: Exposure): { fields: Record<string, unknown>; message: string } {
+export function exposureRecord(exposure: Exposure): { fields: EventFields['supervisor.exposure']; message: string } {
   const who =
     exposure.trustedProxies.source === 'none'
       ? 'X-Forwarded-For read only from proxies on this host'
@@ -124,7 +125,7 @@ export function exposureRecord(exposure: Exposure): { fields: Record<string, unk
   const where = exposure.public ? `public on ${exposure.address}` : `local only on ${exposure.address}`;
   const origins = exposure.allowedOrigins.length > 0 ? exposure.allowedOrigins.join(', ') : 'none';
   return {
-    fields: { event: 'supervisor.exposure', ...exposure },
+    fields: exposure,
     message: `gateway ${where} (${exposure.platform}): token auth; ${describeRateLimit(exposure.rateLimit)}; ${who}; ${loopback}; Control UI origins: ${origins}`,
   };
 }
@@ -133,7 +134,7 @@ export function exposureRecord(exposure: Exposure): { fields: Record<string, unk
  * The `supervisor.shared_client_address` warning, or null: behind a platform proxy with no trusted
  * proxies, every remote client reaches the gateway with the proxy's address.
  */
-export function sharedClientAddressRecord(exposure: Exposure): { fields: Record<string, unknown>; message: string } | null {
+export function sharedClientAddressRecord(exposure: Exposure): { fields: EventFields['supervisor.shared_client_address']; message: string } | null {
   if (exposure.clientAddresses !== 'shared-edge-address') return null;
   const rate = exposure.rateLimit;
   const lockout =
@@ -142,7 +143,6 @@ export function sharedClientAddressRecord(exposure: Exposure): { fields: Record<
       : `${rate.maxAttempts} wrong tokens from anyone (a stranger) lock out every remote client, the owner included, for ${rate.lockoutMs / 1000} s`;
   return {
     fields: {
-      event: 'supervisor.shared_client_address',
       platform: exposure.platform,
       setting: 'SUPERVISOR_TRUSTED_PROXIES',
       findItIn: 'front_door.forwarded_headers_replaced',

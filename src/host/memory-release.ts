@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 
 /**
@@ -78,8 +79,10 @@ export function startMemoryRelease({ activity, logger, rss = () => process.memor
     const aboveFloorBytes = beforeBytes - state.floorBytes;
     state = { floorBytes: afterBytes, lastServed: state.lastServed };
     const mb = (bytes: number): number => Math.round(bytes / 1048576);
-    logger.info(
-      { event: 'supervisor.memory_released', beforeBytes, afterBytes, aboveFloorBytes, ms: Math.round(now() - startedAt) },
+    emit(
+      logger,
+      'supervisor.memory_released',
+      { beforeBytes, afterBytes, aboveFloorBytes, ms: Math.round(now() - startedAt) },
       `the front door went quiet with the RSS ${mb(aboveFloorBytes)} MB above its quiet floor: a full collection returned ${mb(beforeBytes - afterBytes)} MB (${mb(beforeBytes)} → ${mb(afterBytes)} MB)`,
     );
   }, pollMs);

@@ -5,9 +5,6 @@ import type { LogLevel } from '../config/settings.js';
 
 export type { Logger };
 
-/** A structured record with an `event` field, as the code logged it (before serialization and redaction). */
-export type RecordObserver = (fields: Readonly<Record<string, unknown>>, level: number) => void;
-
 const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Number.POSITIVE_INFINITY };
 
 export interface SupervisorLogger {
@@ -16,11 +13,6 @@ export interface SupervisorLogger {
   addSecrets(secrets: readonly string[]): void;
   /** Writes out what is buffered; call before exiting. */
   flush(): void;
-  /**
-   * Calls `observer` with every record that has an `event` field, at info level and above whatever
-   * SUPERVISOR_LOG_LEVEL is (metrics and alerts follow the stable events). Returns the unsubscribe.
-   */
-  observe(observer: RecordObserver): () => void;
 }
 
 export interface TerminalOptions {
@@ -45,14 +37,9 @@ export async function createLogger(level: LogLevel, pretty: boolean = process.st
   } else {
     destination = pino.destination({ dest: 1, sync: false, minLength: 0 });
   }
-  const observers: RecordObserver[] = [];
-  // The stable events are info and above: at a quieter level, pino still builds them (so observers
-  // see them) and a level filter in front of the destination drops them.
-  const quieterThanInfo = LEVEL_VALUES[level] > LEVEL_VALUES.info;
-  const output: DestinationStream & { flushSync?: () => void } = quieterThanInfo ? pino.multistream([{ level, stream: destination }]) : destination;
   const logger = pino(
     {
-      level: quieterThanInfo ? 'info' : level,
+      level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
@@ -60,22 +47,9 @@ export async function createLogger(level: LogLevel, pretty: boolean = process.st
         // One sink for every line: secrets out, and what JSON leaves raw that a terminal acts on
         // (C1, bidi and invisible characters of a client's text) escaped.
         streamWrite: (line) => terminalSafeJsonText(redact(line)),
-        logMethod(args, method, levelValue) {
-          const fields = args[0] as unknown;
-          if (observers.length > 0 && typeof fields === 'object' && fields !== null && typeof (fields as Record<string, unknown>)['event'] === 'string') {
-            for (const observer of observers) {
-              try {
-                observer(fields as Record<string, unknown>, levelValue);
-              } catch {
-                // an observer's fault never breaks logging
-              }
-            }
-          }
-          method.apply(this, args as Parameters<typeof method>);
-        },
       },
     },
-    output,
+    destination,
   );
   return {
     logger,
@@ -83,16 +57,9 @@ export async function createLogger(level: LogLevel, pretty: boolean = process.st
       secrets.push(...more);
       redact = createRedactor(secrets);
     },
-    observe(observer) {
-      observers.push(observer);
-      return () => {
-        const index = observers.indexOf(observer);
-        if (index !== -1) observers.splice(index, 1);
-      };
-    },
     flush() {
       try {
-        output.flushSync?.();
+        destination.flushSync?.();
       } catch {
         // stdout is gone (closed pipe): nothing left to write to.
       }

@@ -1,4 +1,6 @@
-import type { ExitSummary, OpsEvent, RestartCause } from './ops-events.js';
+import type { RestartCause } from '../gateway/restart-policy.js';
+import type { SupervisorEvent } from '../log/events.js';
+import type { ExitSummary } from './health-details.js';
 
 /**
  * When to alert, as a pure step function: events and memory readings in, alerts out. Kinds:
@@ -43,42 +45,47 @@ export interface AlertPolicyState {
 
 export const INITIAL_ALERT_STATE: AlertPolicyState = { restartTimes: [], quietUntil: Number.NEGATIVE_INFINITY, oomKills: null, gaveUp: false, quietKeys: {} };
 
-export type AlertInput = { readonly kind: 'event'; readonly event: OpsEvent } | { readonly kind: 'memory'; readonly at: number; readonly oomKills: number | null };
+/** An event as it happened at `at` (the subscriber's clock), or a reading of the cgroup's OOM-kill counter. */
+export type AlertInput = { readonly kind: 'event'; readonly event: SupervisorEvent; readonly at: number } | { readonly kind: 'memory'; readonly at: number; readonly oomKills: number | null };
 
-const FAILURE_CAUSES: ReadonlySet<RestartCause> = new Set(['crash', 'startup-timeout', 'stable-failure', 'port-in-use', 'unresponsive', 'spawn-failed']);
+const FAILURE_CAUSES: ReadonlySet<RestartCause> = new Set(['failure', 'startup-timeout', 'stable-failure', 'port-in-use', 'unresponsive', 'spawn-failed']);
 
 export function stepAlerts(state: AlertPolicyState, input: AlertInput, settings: AlertPolicySettings): { state: AlertPolicyState; alerts: Alert[] } {
   if (input.kind === 'memory') return observeOomKills(state, input.oomKills, input.at);
-  const event = input.event;
-  switch (event.type) {
-    case 'crash_loop':
+  const { event, at } = input;
+  switch (event.name) {
+    case 'gateway.crash_loop': {
       if (state.gaveUp) return { state, alerts: [] };
-      return {
-        state: { ...state, gaveUp: true },
-        alerts: [{ kind: 'crash_loop', severity: 'critical', at: event.at, facts: { failures: event.failures, limitBurst: event.limitBurst, limitIntervalMs: event.limitIntervalMs, exitCode: 1 } }],
-      };
-    case 'refused':
+      const { failures, limitBurst, limitIntervalMs } = event.fields;
+      return { state: { ...state, gaveUp: true }, alerts: [{ kind: 'crash_loop', severity: 'critical', at, facts: { failures, limitBurst, limitIntervalMs, exitCode: 1 } }] };
+    }
+    case 'gateway.refused':
       if (state.gaveUp) return { state, alerts: [] };
-      return { state: { ...state, gaveUp: true }, alerts: [{ kind: 'refused', severity: 'critical', at: event.at, facts: { gatewayExitCode: event.code, exitCode: 78 } }] };
-    case 'unresponsive':
-      return { state, alerts: [{ kind: 'unresponsive', severity: 'critical', at: event.at, facts: { failures: event.failures, unresponsiveForMs: event.unresponsiveForMs } }] };
-    case 'channel_unhealthy':
-      return oncePerWindow(state, `channel:${event.channel}`, event.at, settings, { kind: 'channel_unhealthy', severity: 'warning', at: event.at, facts: { channel: event.channel } });
-    case 'disk_low':
-      return oncePerWindow(state, 'disk_low', event.at, settings, { kind: 'disk_low', severity: 'warning', at: event.at, facts: { freeBytes: event.freeBytes, sizeBytes: event.sizeBytes, thresholdBytes: event.thresholdBytes } });
-    case 'disk_read_only':
-      return oncePerWindow(state, 'disk_read_only', event.at, settings, { kind: 'disk_read_only', severity: 'critical', at: event.at, facts: { code: event.code } });
-    case 'update_rolled_back':
-      return { state, alerts: [{ kind: 'update_rolled_back', severity: 'warning', at: event.at, facts: { stage: event.stage, from: event.from, to: event.to } }] };
-    case 'exited':
-      return event.oomKills === null ? { state, alerts: [] } : observeOomKills(state, event.oomKills, event.at);
-    case 'restart_scheduled': {
-      if (!FAILURE_CAUSES.has(event.cause)) return { state, alerts: [] };
-      const restartTimes = [...state.restartTimes.filter((t) => event.at - t < settings.windowMs), event.at];
-      if (restartTimes.length < settings.restarts || event.at < state.quietUntil) return { state: { ...state, restartTimes }, alerts: [] };
+      return { state: { ...state, gaveUp: true }, alerts: [{ kind: 'refused', severity: 'critical', at, facts: { gatewayExitCode: event.fields.code, exitCode: 78 } }] };
+    case 'gateway.unresponsive':
+      return { state, alerts: [{ kind: 'unresponsive', severity: 'critical', at, facts: { failures: event.fields.failures, unresponsiveForMs: event.fields.unresponsiveForMs } }] };
+    case 'gateway.channel_unhealthy':
+      return oncePerWindow(state, `channel:${event.fields.channel}`, at, settings, { kind: 'channel_unhealthy', severity: 'warning', at, facts: { channel: event.fields.channel } });
+    case 'supervisor.state_disk_low': {
+      const { freeBytes, sizeBytes, thresholdBytes } = event.fields;
+      return oncePerWindow(state, 'disk_low', at, settings, { kind: 'disk_low', severity: 'warning', at, facts: { freeBytes, sizeBytes, thresholdBytes } });
+    }
+    case 'supervisor.state_disk_read_only':
+      return oncePerWindow(state, 'disk_read_only', at, settings, { kind: 'disk_read_only', severity: 'critical', at, facts: { code: event.fields.code } });
+    case 'gateway.update_rolled_back':
+      return { state, alerts: [{ kind: 'update_rolled_back', severity: 'warning', at, facts: { stage: event.fields.stage, from: event.fields.from, to: event.fields.to } }] };
+    case 'gateway.exited': {
+      const oomKills = event.fields.memory?.oomKill ?? null;
+      return oomKills === null ? { state, alerts: [] } : observeOomKills(state, oomKills, at);
+    }
+    case 'gateway.restart_scheduled': {
+      const cause = event.fields.reason;
+      if (!FAILURE_CAUSES.has(cause)) return { state, alerts: [] };
+      const restartTimes = [...state.restartTimes.filter((t) => at - t < settings.windowMs), at];
+      if (restartTimes.length < settings.restarts || at < state.quietUntil) return { state: { ...state, restartTimes }, alerts: [] };
       return {
-        state: { ...state, restartTimes, quietUntil: event.at + settings.windowMs },
-        alerts: [{ kind: 'restarts', severity: 'warning', at: event.at, facts: { restartsInWindow: restartTimes.length, threshold: settings.restarts, windowMs: settings.windowMs, lastCause: event.cause } }],
+        state: { ...state, restartTimes, quietUntil: at + settings.windowMs },
+        alerts: [{ kind: 'restarts', severity: 'warning', at, facts: { restartsInWindow: restartTimes.length, threshold: settings.restarts, windowMs: settings.windowMs, lastCause: cause } }],
       };
     }
     default:

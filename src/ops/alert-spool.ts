@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import type { GatewayState } from '../gateway/lifecycle.js';
 import type { Alert, AlertKind } from './alert-policy.js';
-import { EXIT_OUTCOMES, type ExitSummary } from './ops-events.js';
+import { EXIT_OUTCOMES } from '../gateway/restart-policy.js';
+import type { ExitSummary } from './health-details.js';
 
 /**
  * Alerts still under way when the exit's 2 s bound ran out (issue 19), kept in the state directory
@@ -37,7 +38,7 @@ const KINDS = {
   update_rolled_back: true,
 } as const satisfies Record<AlertKind, true>;
 const STATES = { idle: true, starting: true, ready: true, backoff: true, stopping: true, stopped: true, failed: true } as const satisfies Record<GatewayState, true>;
-const REASONS: ReadonlySet<unknown> = new Set([...EXIT_OUTCOMES, 'startup-timeout', 'unknown']);
+const REASONS: ReadonlySet<unknown> = new Set<ExitSummary['reason']>([...EXIT_OUTCOMES, 'startup-timeout']);
 const FACT_KEY = /^[A-Za-z]{1,32}$/;
 const FACT_TEXT = /^[A-Za-z0-9._:@-]{0,64}$/;
 const SIGNAL = /^SIG[A-Z0-9]{1,10}$/;

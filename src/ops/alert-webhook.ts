@@ -1,4 +1,5 @@
 import pRetry, { AbortError } from 'p-retry';
+import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import type { AlertPayload } from './alert-policy.js';
 
@@ -104,12 +105,12 @@ export class AlertWebhook {
         },
       );
       this.#delivered++;
-      logger.info({ event: 'ops.alert_sent', kind: payload.kind, webhookHost: this.#host, status, attempts: tries }, `alert ${payload.kind} delivered to ${this.#host}`);
+      emit(logger, 'ops.alert_sent', { kind: payload.kind, webhookHost: this.#host, status, attempts: tries }, `alert ${payload.kind} delivered to ${this.#host}`);
       return true;
     } catch (error) {
       this.#failed++;
       const reason = this.#abort.signal.aborted ? 'abandoned at exit' : describe(error);
-      logger.warn({ event: 'ops.alert_failed', kind: payload.kind, webhookHost: this.#host, attempts: tries, reason }, `alert ${payload.kind} not delivered to ${this.#host} (${reason})`);
+      emit(logger, 'ops.alert_failed', { kind: payload.kind, webhookHost: this.#host, attempts: tries, reason }, `alert ${payload.kind} not delivered to ${this.#host} (${reason})`);
       return false;
     }
   }

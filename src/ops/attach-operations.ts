@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { StartFailure } from '../errors.js';
 import type { FrontDoorStats } from '../front-door/front-door.js';
 import type { HealthDetails } from '../front-door/health.js';
+import { emit, subscribe } from '../log/emit.js';
 import type { SupervisorLogger } from '../log/logger.js';
 import { DISK_OK, assessDisk, diskChanges, lowThresholdBytes, readDisk, type DiskReading } from '../host/disk-health.js';
 import { INITIAL_ALERT_STATE, buildAlertPayload, mib, stepAlerts, type AlertContext, type AlertInput, type AlertPolicyState } from './alert-policy.js';
@@ -12,7 +13,6 @@ import { DEFAULT_CHANNEL_HEALTH, watchChannelHealth, type ReadinessFetch } from 
 import { healthDetails, type GatewayFacts } from './health-details.js';
 import { METRICS_PATH, startMetricsServer, type MetricsServer } from './metrics-server.js';
 import type { MemoryReading } from './metrics.js';
-import { eventFromRecord, type ExitSummary } from './ops-events.js';
 
 /** How often the cgroup's OOM-kill counter is read for alerts (three small files; only with a webhook). */
 export const MEMORY_POLL_MS = 5_000;
@@ -46,9 +46,9 @@ export interface Operations {
 }
 
 /**
- * Everything issue 13 adds, wired in one place: metrics (pulled at scrape time, counters following
- * the stable log events), the alert webhook, and the details of /healthz and /readyz. The runner,
- * the front door and the stop need no hook of their own: the events come from the log.
+ * Metrics (pulled at scrape time, counters following the stable events), the alert webhook, and the
+ * details of /healthz and /readyz, wired in one place. The runner, the front door and the stop need
+ * no hook of their own: this subscribes to the events they emit (src/log/emit.ts).
  */
 export async function attachOperations(deps: OperationsDeps): Promise<Operations> {
   const { config, log, frontDoor } = deps;
@@ -56,9 +56,7 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
   const now = deps.now ?? Date.now;
   const env = deps.env ?? process.env;
 
-  let lastExit: ExitSummary | null = null;
-  let startupTimedOut = false;
-  frontDoor.setHealthDetails(() => healthDetails(deps.gateway(), lastExit, now()));
+  frontDoor.setHealthDetails(() => healthDetails(deps.gateway(), now()));
 
   // prom-client is loaded only when metrics are on: its import would otherwise delay listening.
   let disk: DiskReading | null = null;
@@ -84,7 +82,7 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
       platform: deps.platform,
       gatewayState: facts.state,
       restarts: facts.restarts,
-      lastExit,
+      lastExit: facts.lastExit,
     };
   };
   // Alerts not delivered when the exit's bound runs out go to the spool (alert-spool.ts), sent at the next start.
@@ -105,9 +103,9 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
     const step = stepAlerts(alertState, input, alertSettings);
     alertState = step.state;
     for (const alert of step.alerts) {
-      logger.warn({ event: 'ops.alert', kind: alert.kind, severity: alert.severity, facts: alert.facts }, `alert ${alert.kind}: sending it to ${webhook.host}`);
+      emit(logger, 'ops.alert', { kind: alert.kind, severity: alert.severity, facts: alert.facts }, `alert ${alert.kind}: sending it to ${webhook.host}`);
       const facts = deps.gateway();
-      deliver({ alert, gateway: { state: facts.state, restarts: facts.restarts, lastExit } }, false);
+      deliver({ alert, gateway: { state: facts.state, restarts: facts.restarts, lastExit: facts.lastExit } }, false);
     }
   };
   if (webhook !== null) await sendSpooled(config.stateDir, log, (entry) => deliver(entry, true));
@@ -132,33 +130,28 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
         channelFailing = failing;
         const all = [...failing];
         for (const channel of diff.unhealthy) {
-          logger.warn(
-            { event: 'gateway.channel_unhealthy', channel, failing: all },
+          emit(
+            logger,
+            'gateway.channel_unhealthy',
+            { channel, failing: all },
             `the gateway's readiness (GET /readyz) names ${channel} as failing: the gateway keeps running (a restart would end turns in flight) and the supervisor's /readyz is unchanged; see \`openclaw channels status\``,
           );
         }
-        for (const channel of diff.recovered) logger.info({ event: 'gateway.channel_recovered', channel, failing: all }, `the gateway's readiness no longer names ${channel} as failing`);
+        for (const channel of diff.recovered) emit(logger, 'gateway.channel_recovered', { channel, failing: all }, `the gateway's readiness no longer names ${channel} as failing`);
       },
       deps.fetchReadiness,
     );
   };
 
-  const unsubscribe = log.observe((fields) => {
-    const event = eventFromRecord(fields, now());
-    if (event === null) return;
-    if (event.type === 'ready') watchChannels();
-    if (event.type === 'exited' || event.type === 'stopping') {
+  const unsubscribe = subscribe(logger, (event) => {
+    if (event.name === 'gateway.ready') watchChannels();
+    // A gateway that exits or drains may name channels as failing on its way out: no channel's fault.
+    if (event.name === 'gateway.exited' || event.name === 'supervisor.stopping') {
       channelWatch?.abort();
       channelWatch = null;
     }
-    if (event.type === 'startup_timeout') startupTimedOut = true;
-    if (event.type === 'spawned') startupTimedOut = false;
-    if (event.type === 'exited') {
-      lastExit = startupTimedOut ? { ...event.exit, reason: 'startup-timeout' } : event.exit;
-      startupTimedOut = false;
-    }
     metrics?.observe(event);
-    alertOn({ kind: 'event', event });
+    alertOn({ kind: 'event', event, at: now() });
   });
 
   let poll: NodeJS.Timeout | null = null;
@@ -183,16 +176,16 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
       for (const change of diskChanges(diskCondition, condition)) {
         switch (change) {
           case 'low':
-            logger.warn({ event: 'supervisor.state_disk_low', ...facts }, `the state directory's disk has ${mib(reading.freeBytes)} MiB free of ${mib(reading.sizeBytes)} MiB (below ${mib(facts.thresholdBytes)} MiB): free space or grow the volume before the gateway's writes fail`);
+            emit(logger, 'supervisor.state_disk_low', facts, `the state directory's disk has ${mib(reading.freeBytes)} MiB free of ${mib(reading.sizeBytes)} MiB (below ${mib(facts.thresholdBytes)} MiB): free space or grow the volume before the gateway's writes fail`);
             break;
           case 'space-recovered':
-            logger.info({ event: 'supervisor.state_disk_space_recovered', ...facts }, `the state directory's disk has ${mib(reading.freeBytes)} MiB free again`);
+            emit(logger, 'supervisor.state_disk_space_recovered', facts, `the state directory's disk has ${mib(reading.freeBytes)} MiB free again`);
             break;
           case 'read-only':
-            logger.error({ event: 'supervisor.state_disk_read_only', stateDir: config.stateDir, code: reading.writeError }, `a probe write in the state directory failed (${String(reading.writeError)}): the gateway cannot save its state; check the volume`);
+            emit(logger, 'supervisor.state_disk_read_only', { stateDir: config.stateDir, code: reading.writeError }, `a probe write in the state directory failed (${String(reading.writeError)}): the gateway cannot save its state; check the volume`);
             break;
           case 'writable-again':
-            logger.info({ event: 'supervisor.state_disk_writable_again', stateDir: config.stateDir }, 'the state directory takes writes again');
+            emit(logger, 'supervisor.state_disk_writable_again', { stateDir: config.stateDir }, 'the state directory takes writes again');
             break;
         }
       }
@@ -221,9 +214,10 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
     }
   }
 
-  logger.info(
+  emit(
+    logger,
+    'supervisor.operations',
     {
-      event: 'supervisor.operations',
       metrics: server === null ? null : { address: server.address, port: server.port, path: METRICS_PATH },
       alerts: webhook === null ? null : { webhookHost: webhook.host, restarts: alertSettings.restarts, windowMs: alertSettings.windowMs },
     },
@@ -242,7 +236,7 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
         if (webhook !== null) {
           const result = await webhook.flush(boundMs);
           if (result.abandoned > 0) {
-            logger.warn({ event: 'ops.alerts_abandoned', abandoned: result.abandoned, boundMs }, `${result.abandoned} alert(s) still under way after ${boundMs} ms: exiting without them`);
+            emit(logger, 'ops.alerts_abandoned', { abandoned: result.abandoned, boundMs }, `${result.abandoned} alert(s) still under way after ${boundMs} ms: exiting without them`);
           }
           if (undelivered.size > 0) await spoolAlerts(config.stateDir, log, [...undelivered]);
         }
@@ -260,7 +254,7 @@ async function sendSpooled(stateDir: string, log: SupervisorLogger, send: (entry
   if (text === null) return;
   const { entries, dropped } = parseSpool(text);
   await removeSpool(stateDir);
-  log.logger.info({ event: 'ops.alert_spool_sent', alerts: entries.length, dropped, file: SPOOL_FILE }, `${entries.length} alert(s) the previous run could not deliver before its exit: sending them now${dropped > 0 ? ` (${dropped} unreadable entries dropped)` : ''}`);
+  emit(log.logger, 'ops.alert_spool_sent', { alerts: entries.length, dropped, file: SPOOL_FILE }, `${entries.length} alert(s) the previous run could not deliver before its exit: sending them now${dropped > 0 ? ` (${dropped} unreadable entries dropped)` : ''}`);
   for (const entry of entries) send(entry);
 }
 
@@ -271,9 +265,9 @@ async function spoolAlerts(stateDir: string, log: SupervisorLogger, added: reado
     const existing = text === null ? [] : parseSpool(text).entries;
     const entries = mergeSpool(existing, added);
     await writeSpool(stateDir, entries);
-    log.logger.warn({ event: 'ops.alerts_spooled', alerts: added.length, kinds: added.map((entry) => entry.alert.kind), file: SPOOL_FILE }, `${added.length} undelivered alert(s) kept in ${SPOOL_FILE} in the state directory: the next start sends them`);
+    emit(log.logger, 'ops.alerts_spooled', { alerts: added.length, kinds: added.map((entry) => entry.alert.kind), file: SPOOL_FILE }, `${added.length} undelivered alert(s) kept in ${SPOOL_FILE} in the state directory: the next start sends them`);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    log.logger.warn({ event: 'ops.alert_spool_failed', alerts: added.length, code }, `${added.length} undelivered alert(s) could not be kept for the next start (${code}): they are lost`);
+    emit(log.logger, 'ops.alert_spool_failed', { alerts: added.length, code }, `${added.length} undelivered alert(s) could not be kept for the next start (${code}): they are lost`);
   }
 }

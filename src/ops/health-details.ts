@@ -1,6 +1,13 @@
 import type { HealthDetails } from '../front-door/health.js';
-import { restartsOf, type GatewayState, type Lifecycle } from '../gateway/lifecycle.js';
-import type { ExitSummary } from './ops-events.js';
+import { restartsOf, type ExitReason, type GatewayState, type Lifecycle } from '../gateway/lifecycle.js';
+
+/** The gateway's last exit as the health answers and alerts show it (`signal` as text: a spooled alert reads it back). */
+export interface ExitSummary {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly reason: ExitReason;
+  readonly at: number;
+}
 
 /** What the gateway's lifecycle says (src/gateway/lifecycle.ts), as far as the health answers need it. */
 export interface GatewayFacts {
@@ -8,8 +15,7 @@ export interface GatewayFacts {
   readonly readyAt: number | null;
   readonly lastReadyAt: number | null;
   readonly restarts: number;
-  /** The lifecycle's own record of the last exit (code, signal, time), for when no exit event was seen. */
-  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: number } | null;
+  readonly lastExit: ExitSummary | null;
 }
 
 export const factsOf = (lifecycle: Lifecycle): GatewayFacts => ({
@@ -20,9 +26,9 @@ export const factsOf = (lifecycle: Lifecycle): GatewayFacts => ({
   lastExit: lifecycle.lastExit,
 });
 
-/** The details /healthz and /readyz carry. Pure: the facts, the last exit as the ops events read it, the time. */
-export function healthDetails(facts: GatewayFacts, lastExit: ExitSummary | null, now: number): HealthDetails {
-  const exit = lastExit ?? (facts.lastExit === null ? null : { ...facts.lastExit, reason: 'unknown' });
+/** The details /healthz and /readyz carry. Pure: the facts and the time. */
+export function healthDetails(facts: GatewayFacts, now: number): HealthDetails {
+  const exit = facts.lastExit;
   const ready = facts.state === 'ready' && facts.readyAt !== null;
   return {
     restarts: facts.restarts,

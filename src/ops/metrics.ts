@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FrontDoorStats, StatusClass } from '../front-door/front-door.js';
 import type { GatewayState } from '../gateway/lifecycle.js';
 import type { DiskReading } from '../host/disk-health.js';
-import { EXIT_OUTCOMES, RESTART_CAUSES, type OpsEvent } from './ops-events.js';
+import { EXIT_OUTCOMES, RESTART_CAUSES } from '../gateway/restart-policy.js';
+import type { SupervisorEvent } from '../log/events.js';
 
 /** Channel label values kept; failing channels past these share the label `_other` (bounded cardinality). */
 export const MAX_CHANNEL_LABELS = 32;
@@ -35,7 +36,7 @@ export const PREFIX = 'openclaw_supervisor_';
 export interface Metrics {
   readonly registry: Registry;
   /** The counters that follow events (restarts, give-ups, ready flips, durations). */
-  observe(event: OpsEvent): void;
+  observe(event: SupervisorEvent): void;
 }
 
 /**
@@ -71,7 +72,8 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
   const restarts = new Counter({ name: `${PREFIX}gateway_restarts_total`, help: `Gateway restarts by cause (${RESTART_CAUSES.join(', ')})`, labelNames: ['cause'], registers });
   for (const cause of RESTART_CAUSES) restarts.inc({ cause }, 0);
   const exits = new Counter({ name: `${PREFIX}gateway_exits_total`, help: 'Gateway process exits by how the supervisor read them', labelNames: ['outcome'], registers });
-  for (const outcome of EXIT_OUTCOMES) exits.inc({ outcome }, 0);
+  // `other` stays for the dashboards that list it: every exit has one of the outcomes now.
+  for (const outcome of [...EXIT_OUTCOMES, 'other']) exits.inc({ outcome }, 0);
   const giveUps = new Counter({ name: `${PREFIX}gateway_give_ups_total`, help: 'Times the supervisor gave up on the gateway: crash-loop (exit 1) or refused (exit 78)', labelNames: ['reason'], registers });
   giveUps.inc({ reason: 'crash-loop' }, 0);
   giveUps.inc({ reason: 'refused' }, 0);
@@ -194,37 +196,37 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
   return {
     registry,
     observe(event) {
-      switch (event.type) {
-        case 'ready':
+      switch (event.name) {
+        case 'gateway.ready':
           readyFlips.inc({ to: 'ready' });
-          if (event.sinceSpawnMs !== null) spawnToReady.observe(event.sinceSpawnMs / 1000);
+          spawnToReady.observe(event.fields.sinceSpawnMs / 1000);
           break;
-        case 'exited':
-          exits.inc({ outcome: event.exit.reason === 'startup-timeout' ? 'failure' : event.exit.reason });
-          if (event.wasReady) readyFlips.inc({ to: 'not_ready' });
+        case 'gateway.exited':
+          exits.inc({ outcome: event.fields.outcome });
+          if (event.fields.wasReady) readyFlips.inc({ to: 'not_ready' });
           break;
-        case 'restart_scheduled':
-          restarts.inc({ cause: event.cause });
+        case 'gateway.restart_scheduled':
+          restarts.inc({ cause: event.fields.reason });
           break;
-        case 'unresponsive':
+        case 'gateway.unresponsive':
           unresponsiveKills.inc();
           break;
-        case 'update_rolled_back':
-          updateRollbacks.inc({ stage: event.stage });
+        case 'gateway.update_rolled_back':
+          updateRollbacks.inc({ stage: event.fields.stage });
           break;
-        case 'crash_loop':
+        case 'gateway.crash_loop':
           giveUps.inc({ reason: 'crash-loop' });
           break;
-        case 'refused':
+        case 'gateway.refused':
           giveUps.inc({ reason: 'refused' });
           break;
-        case 'channel_unhealthy':
-        case 'channel_recovered':
-          observeChannel(event.channel, event.type === 'channel_unhealthy');
+        case 'gateway.channel_unhealthy':
+        case 'gateway.channel_recovered':
+          observeChannel(event.fields.channel, event.name === 'gateway.channel_unhealthy');
           break;
-        case 'drain_finished':
-          if (event.durationMs !== null) drainDuration.observe(event.durationMs / 1000);
-          if (event.deadlineHit) drainDeadline.inc();
+        case 'supervisor.drain_finished':
+          drainDuration.observe(event.fields.durationMs / 1000);
+          if (event.fields.deadlineHit) drainDeadline.inc();
           break;
         default:
           break;

@@ -1,7 +1,6 @@
 import type { Config } from '../config/config.js';
 import { loadToken, type LoadedToken } from './token.js';
-import { UsageError } from '../config/usage-error.js';
-import { StartFailure } from '../errors.js';
+import { StartFailure, UsageError } from '../errors.js';
 import { describeWriteError, isOutOfSpace } from '../fs/write-file-atomic.js';
 import { AuthWatch, configCredentialNote } from '../gateway/auth-check.js';
 import { buildGatewayCommand, type GatewayCommand } from '../gateway/gateway-command.js';

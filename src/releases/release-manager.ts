@@ -2,12 +2,14 @@ import semver from 'semver';
 import { buildGatewayCommand, type GatewayCommand } from '../gateway/gateway-command.js';
 import type { GatewayRunner, GatewayTrial } from '../gateway/gateway-runner.js';
 import type { AttemptOutcome } from '../gateway/restart-policy.js';
+import { emit } from '../log/emit.js';
+import type { RestartHandoff } from '../log/events.js';
 import type { Logger } from '../log/logger.js';
 import { chooseRelease } from './choose-release.js';
 import { jsonOf, runBounded, tailOf } from './release-cli.js';
 import { nodeSatisfies, type ReleasePin } from './release-pin.js';
 import { type PendingTrial, type Release, ReleaseStore } from './release-store.js';
-import { STEP_BOUNDS, StepError, createBackup, preflightTarget, restoreBackup, snapshotState, stateChanged, stateWritten, type Backup, type StepEnv } from './release-step.js';
+import { STEP_BOUNDS, StepError, createBackup, preflightTarget, restoreBackup, snapshotState, stateChanged, stateWritten, type Backup, type StepEnv, type UpdateStage } from './release-step.js';
 
 export interface ReleaseManagerOptions {
   readonly stateDir: string;
@@ -82,7 +84,7 @@ export class ReleaseManager {
     if (interrupted !== null) await this.#recoverInterrupted(interrupted);
     const lastGood = await this.store.lastGood();
     const pinned = pin === null ? null : await this.#resolvePin(pin).catch((error: Error) => {
-      logger.warn({ event: 'gateway.release_unresolved', reason: error.message }, `SUPERVISOR_OPENCLAW_VERSION=latest: ${error.message}; running the last good release instead`);
+      emit(logger, 'gateway.release_unresolved', { reason: error.message }, `SUPERVISOR_OPENCLAW_VERSION=latest: ${error.message}; running the last good release instead`);
       return null;
     });
     const choice = chooseRelease({ pinned, image: image?.version ?? null, lastGood, stateWritten: await stateWritten(this.#options.stateDir) });
@@ -91,7 +93,7 @@ export class ReleaseManager {
     const safe = from ?? image ?? (lastGood === null ? null : this.store.installed(lastGood));
     if (choice.target === null) return this.#startWith(this.#required(safe), null);
     if (choice.step && from === null) {
-      logger.warn({ event: 'gateway.release_unresolved', reason: `openclaw ${choice.from} wrote the state but cannot be installed` }, `openclaw ${choice.from} wrote this state but is neither the image's nor installable now: openclaw ${choice.target} starts on it without a backup`);
+      emit(logger, 'gateway.release_unresolved', { reason: `openclaw ${choice.from} wrote the state but cannot be installed` }, `openclaw ${choice.from} wrote this state but is neither the image's nor installable now: openclaw ${choice.target} starts on it without a backup`);
     }
     if (!choice.step || from === null) {
       const target = choice.target;
@@ -201,7 +203,7 @@ export class ReleaseManager {
     progress?.(`installing openclaw ${version} from the npm registry into ${this.store.dir}`);
     const started = Date.now();
     const release = await this.store.install(version, this.#options.env, { timeoutMs: STEP_BOUNDS.installMs, ...(this.#signal ? { signal: this.#signal } : {}) });
-    this.#options.logger.info({ event: 'gateway.release_installed', version, durationMs: Date.now() - started, path: release.binary }, `openclaw ${version} installed from the npm registry in ${Date.now() - started} ms`);
+    emit(this.#options.logger, 'gateway.release_installed', { version, durationMs: Date.now() - started, path: release.binary }, `openclaw ${version} installed from the npm registry in ${Date.now() - started} ms`);
     return release;
   }
 
@@ -217,10 +219,10 @@ export class ReleaseManager {
       if (from !== null && (await stateWritten(this.#options.stateDir))) {
         progress?.(`backing up the state with openclaw ${from.version}`);
         backup = await createBackup(from, `before-${target}`, this.#stepEnv);
-        logger.info({ event: 'gateway.backup_created', path: backup.path, from: from.version, to: target, sizeBytes: backup.sizeBytes, durationMs: backup.durationMs }, `verified backup of the state before openclaw ${target}: ${backup.path} (${backup.sizeBytes} bytes, ${backup.durationMs} ms)`);
+        emit(logger, 'gateway.backup_created', { path: backup.path, from: from.version, to: target, sizeBytes: backup.sizeBytes, durationMs: backup.durationMs }, `verified backup of the state before openclaw ${target}: ${backup.path} (${backup.sizeBytes} bytes, ${backup.durationMs} ms)`);
         progress?.(`backup: ${backup.path}; preflight of the state database by openclaw ${target}`);
         const verdict = await preflightTarget(to, backup, this.#stepEnv);
-        logger.info({ event: 'gateway.release_preflight', to: target, status: verdict.status, foundVersion: verdict.foundVersion, targetVersion: verdict.targetVersion }, `openclaw ${target} database preflight: ${verdict.status}`);
+        emit(logger, 'gateway.release_preflight', { to: target, status: verdict.status, foundVersion: verdict.foundVersion, targetVersion: verdict.targetVersion }, `openclaw ${target} database preflight: ${verdict.status}`);
         if (!verdict.startable) {
           throw new StepError('preflight', `openclaw ${target} refuses the state database: ${verdict.status} (schema ${verdict.foundVersion ?? '?'} found, it supports ${verdict.targetVersion ?? '?'}); a release at least as new as the one that wrote it is needed`);
         }
@@ -235,18 +237,18 @@ export class ReleaseManager {
     }
   }
 
-  #refused(fallback: Release | null, target: string, stage: string, reason: string): null {
+  #refused(fallback: Release | null, target: string, stage: UpdateStage, reason: string): null {
     this.#refusedResult(fallback, target, stage, reason);
     return null;
   }
 
   /** One `gateway.update_rolled_back` record (and, through it, the alert): the step did not happen, the last good release runs. */
-  #refusedResult(from: Release | null, target: string, stage: string, reason: string, restoredBackup: string | null = null): StepResult {
+  #refusedResult(from: Release | null, target: string, stage: UpdateStage, reason: string, restoredBackup: string | null = null): StepResult {
     const fromVersion = from?.version ?? null;
     const message = `openclaw ${target} was not started${stage === 'startup' ? ' for good' : ''} (${stage}: ${reason}); openclaw ${fromVersion ?? '(none)'} runs instead${restoredBackup === null ? '' : `, on the state restored from ${restoredBackup}`}`;
     // Cut short by a stop: the stop's own records say why, and nothing was refused.
     if (this.#signal?.aborted === true) return { outcome: 'rolled-back', from: fromVersion, to: target, stage, reason, message };
-    this.#options.logger.error({ event: 'gateway.update_rolled_back', from: fromVersion, to: target, stage, reason, restoredBackup }, message);
+    emit(this.#options.logger, 'gateway.update_rolled_back', { from: fromVersion, to: target, stage, reason, restoredBackup }, message);
     return { outcome: 'rolled-back', from: fromVersion, to: target, stage, reason, message };
   }
 
@@ -264,7 +266,7 @@ export class ReleaseManager {
       prepare: async () => {
         try {
           const point = live !== null && from !== null && backup !== null ? await createBackup(from, `before-${to.version}`, this.#stepEnv) : backup;
-          if (point !== backup && point !== null) logger.info({ event: 'gateway.backup_created', path: point.path, from: from?.version ?? null, to: to.version, sizeBytes: point.sizeBytes, durationMs: point.durationMs }, `verified backup of the stopped gateway's state before openclaw ${to.version}: ${point.path}`);
+          if (point !== backup && point !== null) emit(logger, 'gateway.backup_created', { path: point.path, from: from?.version ?? null, to: to.version, sizeBytes: point.sizeBytes, durationMs: point.durationMs }, `verified backup of the stopped gateway's state before openclaw ${to.version}: ${point.path}`);
           step = { backup: point, beforeTrial: point === null ? null : await snapshotState(stateDir), startedAt: live?.stoppedAt ?? Date.now() };
           // Survives a kill of the supervisor during the trial: the next start puts the state back first.
           if (from !== null && point?.stateInArchive) await this.store.setPending({ from: from.version, to: to.version, backup: point.path, stateInArchive: point.stateInArchive });
@@ -288,7 +290,7 @@ export class ReleaseManager {
           note = `; recording it failed (${(error as NodeJS.ErrnoException).code ?? String(error)}): the next start will step again`;
         }
         const message = `openclaw ${to.version} is running${from === null ? '' : ` (was ${from.version})`}${outageMs === null ? '' : `; the gateway was away for ${outageMs} ms`}${note}`;
-        logger[note === '' ? 'info' : 'warn']({ event: 'gateway.update_accepted', from: from?.version ?? null, to: to.version, backup: step?.backup?.path ?? null, outageMs, removedReleases: removed }, message);
+        emit(logger, 'gateway.update_accepted', { from: from?.version ?? null, to: to.version, backup: step?.backup?.path ?? null, outageMs, removedReleases: removed }, message, note === '' ? 'info' : 'warn');
         settle({ outcome: 'updated', from: from?.version ?? null, to: to.version, backup: step?.backup?.path ?? null, outageMs, message });
       },
       reject: async (outcome: AttemptOutcome, stderrTail: readonly string[]) => {
@@ -329,7 +331,7 @@ export async function nodeVersionOf(nodeBinDir: string | null, env: Record<strin
  * is taken (so that no replay can use it) and says why it restarted. Not awaited before the
  * respawn: the CLI's cold start took 1–9 s here, which would add to every restart's outage.
  */
-export async function consumeRestartHandoff(release: Release, gatewayPid: number, env: Record<string, string>): Promise<Record<string, unknown>> {
+export async function consumeRestartHandoff(release: Release, gatewayPid: number, env: Record<string, string>): Promise<RestartHandoff> {
   const result = await runBounded(release.binary, ['gateway', 'restart-handoff', 'consume', '--expected-pid', String(gatewayPid), '--json'], { env, timeoutMs: STEP_BOUNDS.preflightMs });
   const report = jsonOf(result.stdout);
   if (report === null) return { status: 'unavailable', reason: result.failure ?? (tailOf(result.stderr || result.stdout, 2) || `exit ${result.code}`) };

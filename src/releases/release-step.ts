@@ -36,8 +36,11 @@ export interface Backup {
   readonly stateInArchive: string | null;
 }
 
+/** What stopped a step to another release: one of its preparations, or its own start (`startup`). */
+export type UpdateStage = 'install' | 'engines' | 'backup' | 'preflight' | 'restore' | 'startup';
+
 export class StepError extends Error {
-  constructor(readonly stage: 'install' | 'engines' | 'backup' | 'preflight' | 'restore', message: string) {
+  constructor(readonly stage: Exclude<UpdateStage, 'startup'>, message: string) {
     super(message);
   }
 }

@@ -3,6 +3,7 @@ import { constants, existsSync, readFileSync, realpathSync } from 'node:fs';
 import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import semver from 'semver';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 import { runBounded, tailOf } from './release-cli.js';
 
@@ -25,12 +26,21 @@ export interface Release {
  */
 export const storeDirOf = (stateDir: string): string => join(stateDir, 'tools', 'openclaw-supervisor');
 
+/**
+ * A version exactly as npm spells it (what release-pin.ts accepts). The store's record and a
+ * package.json are files in the state directory, which the gateway can write: only versions get
+ * from them into a path, a record or an alert.
+ */
+function isVersion(value: unknown): value is string {
+  return typeof value === 'string' && semver.valid(value) === value;
+}
+
 /** An installed openclaw package at `packageDir`, or null when there is none (or a broken one). */
 export function readRelease(packageDir: string, source: Release['source']): Release | null {
   try {
     const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown; engines?: { node?: unknown } };
     const binary = join(packageDir, 'openclaw.mjs');
-    if (pkg.name !== 'openclaw' || typeof pkg.version !== 'string' || !existsSync(binary)) return null;
+    if (pkg.name !== 'openclaw' || !isVersion(pkg.version) || !existsSync(binary)) return null;
     return { version: pkg.version, binary, enginesNode: typeof pkg.engines?.node === 'string' ? pkg.engines.node : null, source };
   } catch {
     return null;
@@ -102,8 +112,8 @@ export class ReleaseStore {
     try {
       const record = JSON.parse(await readFile(this.#record, 'utf8')) as Partial<StoreRecord>;
       const pending = record.pending;
-      const valid = typeof pending === 'object' && pending !== null && [pending.from, pending.to, pending.backup, pending.stateInArchive].every((field) => typeof field === 'string');
-      return { lastGood: typeof record.lastGood === 'string' ? record.lastGood : null, pending: valid ? pending : null };
+      const valid = typeof pending === 'object' && pending !== null && isVersion(pending.from) && isVersion(pending.to) && [pending.backup, pending.stateInArchive].every((field) => typeof field === 'string');
+      return { lastGood: isVersion(record.lastGood) ? record.lastGood : null, pending: valid ? pending : null };
     } catch {
       return { lastGood: null, pending: null }; // none yet, or unreadable: the image's release is the reference then
     }

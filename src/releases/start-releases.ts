@@ -2,6 +2,7 @@ import type { Server } from 'node:net';
 import type { Config } from '../config/config.js';
 import type { GatewayCommand } from '../gateway/gateway-command.js';
 import type { GatewayRunner, GatewayTrial } from '../gateway/gateway-runner.js';
+import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import { resolveExecutable, type GatewayRuntime } from '../preflight/locate-gateway.js';
 import { selfCommand } from '../cli/self-command.js';
@@ -47,8 +48,10 @@ export async function startReleases(config: Config, runtime: GatewayRuntime, env
     prepare: async (signal) => {
       const { release, trial } = await manager.atStart(config.openclawVersion, signal);
       const pinned = config.openclawVersion?.kind === 'exact' ? config.openclawVersion.version : (config.openclawVersion?.kind ?? null);
-      logger.info(
-        { event: 'gateway.release', version: release.version, source: release.source, image: image?.version ?? null, pinned, next: trial === null ? null : trial.version },
+      emit(
+        logger,
+        'gateway.release',
+        { version: release.version, source: release.source, image: image?.version ?? null, pinned, next: trial === null ? null : trial.version },
         `openclaw ${release.version} (${release.source === 'image' ? "the image's own" : `installed in ${manager.store.dir}`})${trial === null ? '' : `; trying openclaw ${trial.version} first`}`,
       );
       return { command: manager.commandOf(release), trial };
@@ -57,14 +60,14 @@ export async function startReleases(config: Config, runtime: GatewayRuntime, env
       const running = manager.running;
       if (running === null) return;
       void consumeRestartHandoff(running, gatewayPid, env).then((handoff) =>
-        logger.info({ event: 'gateway.restart_handoff', gatewayPid, ...handoff }, `the gateway's restart handoff: ${String(handoff['status'])}${handoff['reason'] ? ` (${String(handoff['reason'])})` : ''}`),
+        emit(logger, 'gateway.restart_handoff', { gatewayPid, ...handoff }, `the gateway's restart handoff: ${String(handoff.status)}${handoff.reason ? ` (${String(handoff.reason)})` : ''}`),
       );
     },
     onGatewayLine: (line) => {
       if (!line.includes(SELF_UPDATE_REFUSED) || Date.now() - lastHint < HINT_EVERY_MS) return;
       lastHint = Date.now();
       const command = `${selfCommand()} update --check, then ${selfCommand()} update --to latest --yes`;
-      logger.warn({ event: 'gateway.update_refused_by_gateway', command }, `the gateway refused its own update (the supervisor owns its releases): run ${command}, or set SUPERVISOR_OPENCLAW_VERSION and redeploy`);
+      emit(logger, 'gateway.update_refused_by_gateway', { command }, `the gateway refused its own update (the supervisor owns its releases): run ${command}, or set SUPERVISOR_OPENCLAW_VERSION and redeploy`);
     },
     listen: async (runner) => {
       const path = controlSocketPath(manager.store.dir);
@@ -73,10 +76,10 @@ export async function startReleases(config: Config, runtime: GatewayRuntime, env
         if (request['op'] !== 'update' || typeof request['to'] !== 'string') throw new Error('unknown request: expected {"op":"check"} or {"op":"update","to":"<version>|latest"}');
         return { ...(await manager.update(parseReleasePin(request['to'], '--to'), runner, progress)), pinned: config.openclawVersion };
       }).then((listening) => {
-        if (listening === null) logger.warn({ event: 'supervisor.control_unavailable', path, code: 'EADDRINUSE' }, `another supervisor answers on ${path} (the same state dir): openclaw-supervisor update reaches that one, not this one`);
+        if (listening === null) emit(logger, 'supervisor.control_unavailable', { path, code: 'EADDRINUSE' }, `another supervisor answers on ${path} (the same state dir): openclaw-supervisor update reaches that one, not this one`);
         return listening;
       }, (error: NodeJS.ErrnoException) => {
-        logger.warn({ event: 'supervisor.control_unavailable', path, code: error.code ?? null }, `cannot listen on ${path} (${error.code ?? error.message}): openclaw-supervisor update cannot reach this supervisor; SUPERVISOR_OPENCLAW_VERSION still works at start`);
+        emit(logger, 'supervisor.control_unavailable', { path, code: error.code ?? null }, `cannot listen on ${path} (${error.code ?? error.message}): openclaw-supervisor update cannot reach this supervisor; SUPERVISOR_OPENCLAW_VERSION still works at start`);
         return null;
       });
     },

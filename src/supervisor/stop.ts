@@ -1,4 +1,5 @@
 import type { DrainCounts } from '../front-door/front-door.js';
+import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import type { StopPlan } from './stop-plan.js';
 
@@ -75,19 +76,21 @@ export async function runStop(plan: StopPlan, frontDoor: DrainingFrontDoor, gate
     const pid = gateway.pid;
     if (gateway.terminate('SIGKILL') && pid !== null) {
       killed = true;
-      logger.warn({ event: 'gateway.killed', gatewayPid: pid, reason, graceMs: plan.killAfterSigtermMs }, `the gateway did not exit within ${plan.killAfterSigtermMs} ms of SIGTERM: SIGKILL to its process group`);
+      emit(logger, 'gateway.killed', { gatewayPid: pid, reason, graceMs: plan.killAfterSigtermMs }, `the gateway did not exit within ${plan.killAfterSigtermMs} ms of SIGTERM: SIGKILL to its process group`);
     }
   };
 
-  logger.info(
-    { event: 'supervisor.drain_started', deadlineMs: plan.deadlineAt, shutdownDelayMs: plan.drainStartsAt, inflightRequests: frontDoor.inflightRequests, openWebSockets: frontDoor.openWebSockets },
+  emit(
+    logger,
+    'supervisor.drain_started',
+    { deadlineMs: plan.deadlineAt, shutdownDelayMs: plan.drainStartsAt, inflightRequests: frontDoor.inflightRequests, openWebSockets: frontDoor.openWebSockets },
     `draining: ${frontDoor.inflightRequests} requests in flight, ${frontDoor.openWebSockets} WebSockets open, deadline ${plan.deadlineAt} ms`,
   );
   // No more restarts from here on, whatever happens to the gateway during the stop.
   gateway.requestStop();
   if (plan.drainStartsAt > 0) {
     frontDoor.announceShutdown();
-    logger.info({ event: 'supervisor.shutdown_delay', delayMs: plan.drainStartsAt }, `/readyz answers 503; still serving for ${plan.drainStartsAt} ms (SUPERVISOR_SHUTDOWN_DELAY_MS) while the platform stops routing here`);
+    emit(logger, 'supervisor.shutdown_delay', { delayMs: plan.drainStartsAt }, `/readyz answers 503; still serving for ${plan.drainStartsAt} ms (SUPERVISOR_SHUTDOWN_DELAY_MS) while the platform stops routing here`);
     await at(plan.drainStartsAt);
   }
   frontDoor.startDrain();
@@ -116,8 +119,10 @@ export async function runStop(plan: StopPlan, frontDoor: DrainingFrontDoor, gate
   }
   for (const timer of timers) timer.cancel();
   const report = { durationMs: clock.now() - startedAt, deadlineHit: how === 'deadline', gatewayKilled: killed };
-  logger.info(
-    { event: 'supervisor.drain_finished', durationMs: report.durationMs, deadlineHit: report.deadlineHit, ...frontDoor.counts() },
+  emit(
+    logger,
+    'supervisor.drain_finished',
+    { durationMs: report.durationMs, deadlineHit: report.deadlineHit, ...frontDoor.counts() },
     how === 'deadline' ? 'drain deadline reached: the rest was cut' : 'drained',
   );
   return report;

@@ -5,6 +5,7 @@ import type { FrontDoor } from '../front-door/front-door.js';
 import type { GatewayRunner } from '../gateway/gateway-runner.js';
 import { restartsOf } from '../gateway/lifecycle.js';
 import { readMemoryEvidence, readRailwayEvidence } from '../host/evidence.js';
+import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import { diagnoseSignal, type SignalEvidence } from '../shutdown/diagnose-signal.js';
 import { INITIAL_STATE, isFinal, supervisorTransition, type Effect, type StopSignal, type SupervisorEvent, type SupervisorState } from './state.js';
@@ -73,8 +74,8 @@ export class Supervisor {
       const code = error.code ?? 'error';
       throw new StartFailure(`cannot listen on ${config.host}:${config.publicPort} (${code}): ${code === 'EADDRINUSE' ? 'another process uses PORT; pick another PORT' : 'check HOST and PORT'}`);
     });
-    logger.info({ event: 'supervisor.listening', address: bound.address, port: bound.port, sinceStartMs: Date.now() - startedAt }, `front door listening on [${bound.address}]:${bound.port}`);
-    if (config.host === '::' && bound.address === '0.0.0.0') logger.warn({ event: 'supervisor.no_ipv6' }, 'this host has no IPv6: listening on IPv4 only (0.0.0.0)');
+    emit(logger, 'supervisor.listening', { address: bound.address, port: bound.port, sinceStartMs: Date.now() - startedAt }, `front door listening on [${bound.address}]:${bound.port}`);
+    if (config.host === '::' && bound.address === '0.0.0.0') emit(logger, 'supervisor.no_ipv6', {}, 'this host has no IPv6: listening on IPv4 only (0.0.0.0)');
     const exit = new Promise<number>((resolve) => (this.#resolveExit = resolve));
     this.#dispatch({ type: 'listening' });
 
@@ -85,7 +86,7 @@ export class Supervisor {
     runner.run().then(
       (code) => this.#dispatch({ type: 'gateway_ended', code }),
       (error: unknown) => {
-        logger.fatal({ event: 'supervisor.internal_error', error: error instanceof Error ? error.message : String(error) }, 'internal error in the gateway runner: stopping (please report it)');
+        emit(logger, 'supervisor.internal_error', { error: error instanceof Error ? error.message : String(error) }, 'internal error in the gateway runner: stopping (please report it)');
         runner.kill();
         this.#dispatch({ type: 'internal_error' });
       },
@@ -114,15 +115,15 @@ export class Supervisor {
         const signal = (event as { signal: StopSignal }).signal;
         const evidence = this.#evidence(signal);
         const diagnosis = diagnoseSignal(evidence);
-        logger.warn({ event: 'supervisor.signal', ...diagnosis, evidence }, `${signal} received; probable cause: ${diagnosis.probableCause}: ${diagnosis.explanation}`);
-        logger.info({ event: 'supervisor.stopping', signal, drainTimeoutMs: config.drainTimeoutMs }, 'stopping gracefully');
+        emit(logger, 'supervisor.signal', { ...diagnosis, evidence }, `${signal} received; probable cause: ${diagnosis.probableCause}: ${diagnosis.explanation}`);
+        emit(logger, 'supervisor.stopping', { signal, drainTimeoutMs: config.drainTimeoutMs }, 'stopping gracefully');
         const plan = planStop({ drainMs: config.drainTimeoutMs, stopMs: config.stopTimeoutMs, shutdownDelayMs: config.shutdownDelayMs });
         void runStop(plan, frontDoor, runner, logger, this.#fx.clock).then(() => this.#dispatch({ type: 'drained' }));
         return;
       }
       case 'stop_now': {
         const signal = (event as { signal: StopSignal }).signal;
-        if (before.phase === 'draining') logger.warn({ event: 'supervisor.signal', signal, repeated: true }, `second ${signal}: stopping now`);
+        if (before.phase === 'draining') emit(logger, 'supervisor.signal', { signal, repeated: true }, `second ${signal}: stopping now`);
         runner.kill();
         void frontDoor.cutRemaining().finally(() => this.#exit());
         return;
@@ -140,7 +141,7 @@ export class Supervisor {
   #exit(): void {
     const state = this.#state;
     if (!isFinal(state)) return;
-    this.#parts.logger.info({ event: 'supervisor.exited', code: state.exitCode, reason: state.reason, uptimeMs: Date.now() - this.#parts.startedAt }, `exiting with code ${state.exitCode} (${state.reason})`);
+    emit(this.#parts.logger, 'supervisor.exited', { code: state.exitCode, reason: state.reason, uptimeMs: Date.now() - this.#parts.startedAt }, `exiting with code ${state.exitCode} (${state.reason})`);
     this.#resolveExit(state.exitCode);
   }
 

@@ -46,7 +46,7 @@ describe('alerts: OOM kill', () => {
     const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
     expect(scrape).toMatch(/^openclaw_supervisor_cgroup_oom_kills_total 1$/m);
     expect(scrape).toMatch(new RegExp(`^openclaw_supervisor_cgroup_memory_max_bytes ${LIMIT}$`, 'm'));
-    expect(scrape).toMatch(/^openclaw_supervisor_gateway_restarts_total\{cause="crash"\} 1$/m);
+    expect(scrape).toMatch(/^openclaw_supervisor_gateway_restarts_total\{cause="failure"\} 1$/m);
     s.signal('SIGTERM');
     expect((await s.exited).code).toBe(0);
   });

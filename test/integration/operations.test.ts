@@ -109,7 +109,7 @@ describe('metrics (SUPERVISOR_METRICS_PORT)', () => {
     expect(v.get('openclaw_supervisor_gateway_state{state="starting"}')).toBe(0);
     expect(v.get('openclaw_supervisor_gateway_spawn_to_ready_seconds_count')).toBe(1);
     expect(v.get('openclaw_supervisor_gateway_ready_transitions_total{to="ready"}')).toBe(1);
-    expect(v.get('openclaw_supervisor_gateway_restarts_total{cause="crash"}')).toBe(0);
+    expect(v.get('openclaw_supervisor_gateway_restarts_total{cause="failure"}')).toBe(0);
     expect(v.get('openclaw_supervisor_http_responses_total{code_class="2xx"}')).toBeGreaterThanOrEqual(4);
     expect(v.get('openclaw_supervisor_http_responses_total{code_class="4xx"}')).toBe(1);
     expect(v.get('openclaw_supervisor_websocket_sessions_total')).toBe(1);
@@ -170,7 +170,7 @@ describe('metrics (SUPERVISOR_METRICS_PORT)', () => {
     expect(v.get('openclaw_supervisor_upstream_errors_total{kind="http"}')).toBe(1);
     expect(v.get('openclaw_supervisor_http_responses_total{code_class="5xx"}')).toBe(1);
     expect(v.get('openclaw_supervisor_http_responses_total{code_class="none"}')).toBe(1);
-    expect(v.get('openclaw_supervisor_gateway_restarts_total{cause="crash"}')).toBe(1);
+    expect(v.get('openclaw_supervisor_gateway_restarts_total{cause="failure"}')).toBe(1);
     expect(v.get('openclaw_supervisor_gateway_exits_total{outcome="failure"}')).toBe(1);
     expect(v.get('openclaw_supervisor_gateway_ready_transitions_total{to="not_ready"}')).toBe(1);
   });
@@ -234,7 +234,7 @@ describe('alerts (SUPERVISOR_ALERT_WEBHOOK)', () => {
     const s = await start({ env: { ...crashing, SUPERVISOR_RESTART_LIMIT_BURST: '5', SUPERVISOR_ALERT_RESTARTS: '2', SUPERVISOR_ALERT_WINDOW_MS: '60000', SUPERVISOR_ALERT_WEBHOOK: rx.url } });
     expect((await s.exited).code).toBe(1);
     expect(rx.bodies.map((b) => b['kind'])).toEqual(['restarts', 'crash_loop']);
-    expect(rx.bodies[0]).toMatchObject({ severity: 'warning', facts: { restartsInWindow: 2, threshold: 2, windowMs: 60_000, lastCause: 'crash' } });
+    expect(rx.bodies[0]).toMatchObject({ severity: 'warning', facts: { restartsInWindow: 2, threshold: 2, windowMs: 60_000, lastCause: 'failure' } });
   });
 
   it('a refusal (78) produces one alert and exit 78', async () => {

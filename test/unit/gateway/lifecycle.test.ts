@@ -13,7 +13,7 @@ const EXIT: ExitInfo = { code: 1, signal: null, at: 5_000 };
 const EVENTS: Readonly<Record<LifecycleEvent['type'], LifecycleEvent>> = {
   spawned: { type: 'spawned', at: 1_000 },
   ready: { type: 'ready', at: 2_000 },
-  exited: { type: 'exited', exit: EXIT },
+  exited: { type: 'exited', exit: EXIT, reason: 'failure' },
   stop_requested: { type: 'stop_requested', at: 6_000 },
   gave_up: { type: 'gave_up', at: 7_000 },
 };
@@ -95,10 +95,15 @@ describe('transition: what each event records', () => {
   it('exited while starting after an earlier ready run keeps that earlier last ready time', () => {
     let lc = transition(INITIAL_LIFECYCLE, EVENTS.spawned);
     lc = transition(lc, { type: 'ready', at: 2_000 });
-    lc = transition(lc, { type: 'exited', exit: { code: 1, signal: null, at: 3_000 } });
+    lc = transition(lc, { type: 'exited', exit: { code: 1, signal: null, at: 3_000 }, reason: 'failure' });
     lc = transition(lc, { type: 'spawned', at: 4_000 });
-    lc = transition(lc, { type: 'exited', exit: { code: null, signal: 'SIGKILL', at: 4_500 } });
+    lc = transition(lc, { type: 'exited', exit: { code: null, signal: 'SIGKILL', at: 4_500 }, reason: 'failure' });
     expect(lc).toMatchObject({ state: 'backoff', lastReadyAt: 3_000, lastExit: { signal: 'SIGKILL', at: 4_500 } });
+  });
+
+  it('keeps how the exit was read with it (a startup timeout is no plain failure to the health answers)', () => {
+    const starting = transition(INITIAL_LIFECYCLE, EVENTS.spawned);
+    expect(transition(starting, { type: 'exited', exit: EXIT, reason: 'startup-timeout' }).lastExit).toEqual({ ...EXIT, reason: 'startup-timeout' });
   });
 
   it('exited while stopping: stopped, with the exit kept', () => {
@@ -106,7 +111,7 @@ describe('transition: what each event records', () => {
     lc = transition(lc, EVENTS.ready);
     lc = transition(lc, EVENTS.stop_requested);
     expect(lc.state).toBe('stopping');
-    expect(transition(lc, { type: 'exited', exit: { code: 0, signal: null, at: 9_000 } })).toMatchObject({ state: 'stopped', lastExit: { code: 0, at: 9_000 } });
+    expect(transition(lc, { type: 'exited', exit: { code: 0, signal: null, at: 9_000 }, reason: 'requested-stop' })).toMatchObject({ state: 'stopped', lastExit: { code: 0, at: 9_000 } });
   });
 });
 
@@ -124,7 +129,7 @@ describe('restartsOf', () => {
     let lc = INITIAL_LIFECYCLE;
     for (let i = 0; i < 3; i++) {
       lc = transition(lc, { type: 'spawned', at: i * 10 });
-      lc = transition(lc, { type: 'exited', exit: { code: 1, signal: null, at: i * 10 + 5 } });
+      lc = transition(lc, { type: 'exited', exit: { code: 1, signal: null, at: i * 10 + 5 }, reason: 'failure' });
     }
     expect(lc.spawns).toBe(3);
     expect(restartsOf(lc)).toBe(2);

@@ -10,6 +10,7 @@ import {
   failuresInWindow,
   outcomeAfterKill,
   type AttemptOutcome,
+  type RestartCause,
   type ExitOutcome,
   type Decision,
   type RestartHistory,
@@ -131,7 +132,7 @@ describe('decide: what follows an attempt (a table, one line per history × outc
   const p = policy({ initialDelayMs: 200, factor: 2, maxDelayMs: 1_000, limitBurst: 4, limitIntervalMs: 10_000 });
   const NOW = 100_000;
   const h = (failures: number[], step: number): RestartHistory => ({ failures, step });
-  const respawn = (reason: AttemptOutcome, delayMs: number, attempt: number | null, bounds: [number, number] | null): Decision => ({
+  const respawn = (reason: RestartCause, delayMs: number, attempt: number | null, bounds: [number, number] | null): Decision => ({
     action: 'respawn',
     reason,
     delayMs,

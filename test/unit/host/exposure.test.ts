@@ -55,7 +55,7 @@ describe('describeExposure', () => {
     });
     const record = exposureRecord(exposure);
     expect(JSON.stringify(record)).not.toContain('super-secret-token-1234');
-    expect(record.fields['event']).toBe('supervisor.exposure');
+    expect(record.fields).toBe(exposure);
     expect(record.message).toContain('10 failed attempts within 60 s lock a client address out for 300 s (gateway default, loopback exempt)');
     expect(record.message).toContain('X-Forwarded-For read only from proxies on this host and 100.64.0.2 (SUPERVISOR_TRUSTED_PROXIES)');
     expect(record.message).toContain('loopback clients without X-Forwarded-For are local (behind ssh -L, socat, kubectl port-forward or another TCP tunnel, set SUPERVISOR_LOOPBACK_CLIENTS=remote)');
@@ -78,7 +78,7 @@ describe('describeExposure', () => {
 describe('sharedClientAddressRecord', () => {
   it('warns once behind an edge nobody trusts, naming the setting and where to find the value', () => {
     const record = sharedClientAddressRecord(describeExposure(input()));
-    expect(record?.fields).toMatchObject({ event: 'supervisor.shared_client_address', setting: 'SUPERVISOR_TRUSTED_PROXIES', findItIn: 'front_door.forwarded_headers_replaced' });
+    expect(record?.fields).toEqual({ platform: 'railway', setting: 'SUPERVISOR_TRUSTED_PROXIES', findItIn: 'front_door.forwarded_headers_replaced' });
     expect(record?.message).toContain('10 wrong tokens from anyone (a stranger) lock out every remote client, the owner included, for 300 s');
     expect(record?.message).toContain('SUPERVISOR_TRUSTED_PROXIES');
     expect(record?.message).toContain('"peer" of the front_door.forwarded_headers_replaced record');

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, type AlertInput, type AlertKind } from '../../../src/ops/alert-policy.js';
-import type { RestartCause } from '../../../src/ops/ops-events.js';
-import { ALERT_SETTINGS, ev, runAlerts } from '../../helpers/alert-steps.js';
+import type { RestartCause } from '../../../src/gateway/restart-policy.js';
+import { ALERT_SETTINGS, FIELDS, ev, runAlerts } from '../../helpers/alert-steps.js';
 
-const restart = (at: number, cause: RestartCause = 'crash'): AlertInput => ev({ type: 'restart_scheduled', at, cause });
+const restart = (at: number, reason: RestartCause = 'failure'): AlertInput => ev(at, 'gateway.restart_scheduled', { reason, delayMs: 0 });
 const mem = (at: number, oomKills: number | null): AlertInput => ({ kind: 'memory', at, oomKills });
-const unresponsive = (at: number): AlertInput => ev({ type: 'unresponsive', at, failures: 3, unresponsiveForMs: 40_000 });
-const crashLoop = (at: number): AlertInput => ev({ type: 'crash_loop', at, failures: 5, limitBurst: 5, limitIntervalMs: 300_000 });
-const refused = (at: number): AlertInput => ev({ type: 'refused', at, code: 78 });
-const exited = (at: number, oomKills: number | null): AlertInput => ev({ type: 'exited', at, exit: { code: null, signal: 'SIGKILL', reason: 'failure', at }, wasReady: true, oomKills });
+const unresponsive = (at: number): AlertInput => ev(at, 'gateway.unresponsive', FIELDS.unresponsive);
+const crashLoop = (at: number): AlertInput => ev(at, 'gateway.crash_loop', FIELDS.crashLoop);
+const refused = (at: number): AlertInput => ev(at, 'gateway.refused', FIELDS.refused);
+const exited = (at: number, oomKills: number | null): AlertInput => ev(at, 'gateway.exited', FIELDS.exited(oomKills));
 
 describe('stepAlerts', () => {
   it.each<[string, AlertInput[], AlertKind[][]]>([
@@ -31,7 +31,11 @@ describe('stepAlerts', () => {
     ['no cgroup: no readings, no alert', [mem(0, null), mem(1, null)], [[], []]],
     ['an OOM kill seen in a gateway exit record', [mem(0, 0), exited(1, 1), mem(2, 1)], [[], ['oom_kill'], []]],
     ['an exit without memory evidence', [mem(0, 0), exited(1, null)], [[], []]],
-    ['other events', [ev({ type: 'spawned', at: 0 }), ev({ type: 'ready', at: 1, sinceSpawnMs: 1 }), ev({ type: 'stopping', at: 2 })], [[], [], []]],
+    [
+      'other events',
+      [ev(0, 'gateway.spawned', { gatewayPid: 3, command: ['openclaw'], spawns: 1 }), ev(1, 'gateway.ready', { gatewayPid: 3, sinceSpawnMs: 1 }), ev(2, 'supervisor.stopping', { signal: 'SIGTERM', drainTimeoutMs: 1 })],
+      [[], [], []],
+    ],
   ])('%s', (_name, inputs, expected) => {
     expect(runAlerts(inputs)).toEqual(expected);
   });
@@ -78,7 +82,7 @@ describe('buildAlertPayload', () => {
   it.each<[string, AlertInput[], RegExp]>([
     ['refused', [refused(1)], /refused its config or auth \(exit 78/],
     ['oom_kill', [mem(0, 0), mem(1, 2)], /killed 2 process\(es\) of this container for memory/],
-    ['restarts', [restart(0), restart(1), restart(2)], /restarted 3 times after failures within 60 s \(last: crash\)/],
+    ['restarts', [restart(0), restart(1), restart(2)], /restarted 3 times after failures within 60 s \(last: failure\)/],
     ['unresponsive', [unresponsive(0)], /stopped answering its health probe for 40 s \(3 probes in a row\): the supervisor killed it and restarts it/],
   ])('%s says what happened', (_name, inputs, text) => {
     let state = INITIAL_ALERT_STATE;

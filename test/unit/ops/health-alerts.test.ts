@@ -6,17 +6,17 @@ import type { FrontDoorStats } from '../../../src/front-door/front-door.js';
 import { INITIAL_ALERT_STATE, buildAlertPayload, stepAlerts, type AlertContext, type AlertInput, type AlertKind } from '../../../src/ops/alert-policy.js';
 import { MAX_SPOOLED, SPOOL_FILE, mergeSpool, parseSpool, readSpool, validSpooledAlert, writeSpool, type SpooledAlert } from '../../../src/ops/alert-spool.js';
 import { MAX_CHANNEL_LABELS, createMetrics } from '../../../src/ops/metrics.js';
-import { eventFromRecord, type OpsEvent } from '../../../src/ops/ops-events.js';
-import { ALERT_SETTINGS, ev, runAlerts } from '../../helpers/alert-steps.js';
+import { ALERT_SETTINGS, ev, event, runAlerts } from '../../helpers/alert-steps.js';
 
-const channel = (at: number, name: string, type: 'channel_unhealthy' | 'channel_recovered' = 'channel_unhealthy'): AlertInput => ev({ type, at, channel: name });
-const low = (at: number): AlertInput => ev({ type: 'disk_low', at, freeBytes: 1, sizeBytes: 100, thresholdBytes: 5 });
-const readOnly = (at: number): AlertInput => ev({ type: 'disk_read_only', at, code: 'EROFS' });
+const channel = (at: number, name: string, which: 'gateway.channel_unhealthy' | 'gateway.channel_recovered' = 'gateway.channel_unhealthy'): AlertInput => ev(at, which, { channel: name, failing: [name] });
+const diskFacts = (freeBytes: number, sizeBytes: number, thresholdBytes: number) => ({ stateDir: '/data', freeBytes, sizeBytes, thresholdBytes });
+const low = (at: number): AlertInput => ev(at, 'supervisor.state_disk_low', diskFacts(1, 100, 5));
+const readOnly = (at: number): AlertInput => ev(at, 'supervisor.state_disk_read_only', { stateDir: '/data', code: 'EROFS' });
 
 describe('alerts for channel and disk health', () => {
   it.each<[string, AlertInput[], AlertKind[][]]>([
     ['a failing channel alerts', [channel(0, 'telegram')], [['channel_unhealthy']]],
-    ['a recovery does not', [channel(0, 'telegram'), channel(1, 'telegram', 'channel_recovered')], [['channel_unhealthy'], []]],
+    ['a recovery does not', [channel(0, 'telegram'), channel(1, 'telegram', 'gateway.channel_recovered')], [['channel_unhealthy'], []]],
     ['a flapping channel alerts once per window', [channel(0, 'telegram'), channel(10, 'telegram'), channel(60_001, 'telegram')], [['channel_unhealthy'], [], ['channel_unhealthy']]],
     ['each channel for itself', [channel(0, 'telegram'), channel(1, 'slack')], [['channel_unhealthy'], ['channel_unhealthy']]],
     ['disk low, once per window', [low(0), low(5), low(60_000)], [['disk_low'], [], ['disk_low']]],
@@ -32,22 +32,9 @@ describe('alerts for channel and disk health', () => {
     expect(payload).toMatchObject({ kind: 'channel_unhealthy', severity: 'warning', facts: { channel: 'telegram' } });
     expect(payload.summary).toContain('telegram as failing');
     expect(payload.summary).toContain('not restarted');
-    const [disk] = stepAlerts(INITIAL_ALERT_STATE, ev({ type: 'disk_low', at: 0, freeBytes: 50 * 1048576, sizeBytes: 2000 * 1048576, thresholdBytes: 100 * 1048576 }), ALERT_SETTINGS).alerts;
+    const [disk] = stepAlerts(INITIAL_ALERT_STATE, ev(0, 'supervisor.state_disk_low', diskFacts(50 * 1048576, 2000 * 1048576, 100 * 1048576)), ALERT_SETTINGS).alerts;
     expect(buildAlertPayload(disk!, context).summary).toContain('50.0 MiB free of 2000.0 MiB');
     expect(buildAlertPayload(disk!, context, { late: true })).toMatchObject({ late: true, text: expect.stringContaining('from the previous run') });
-  });
-});
-
-describe('ops events of the health records', () => {
-  it.each<[string, Record<string, unknown>, OpsEvent | null]>([
-    ['channel unhealthy', { event: 'gateway.channel_unhealthy', channel: 'telegram' }, { type: 'channel_unhealthy', at: 5, channel: 'telegram' }],
-    ['channel recovered', { event: 'gateway.channel_recovered', channel: 'agent-database:main' }, { type: 'channel_recovered', at: 5, channel: 'agent-database:main' }],
-    ['a channel of another shape is _other', { event: 'gateway.channel_unhealthy', channel: 'a"} 1\n' }, { type: 'channel_unhealthy', at: 5, channel: '_other' }],
-    ['disk low', { event: 'supervisor.state_disk_low', freeBytes: 1, sizeBytes: 2, thresholdBytes: 3 }, { type: 'disk_low', at: 5, freeBytes: 1, sizeBytes: 2, thresholdBytes: 3 }],
-    ['read-only', { event: 'supervisor.state_disk_read_only', code: 'EROFS' }, { type: 'disk_read_only', at: 5, code: 'EROFS' }],
-    ['read-only, odd code', { event: 'supervisor.state_disk_read_only', code: 'x y' }, { type: 'disk_read_only', at: 5, code: null }],
-  ])('%s', (_name, record, expected) => {
-    expect(eventFromRecord(record, 5)).toEqual(expected);
   });
 });
 
@@ -57,11 +44,13 @@ describe('channel metric', () => {
 
   it('1 while failing, 0 after; past the cap, _other counts the failing ones', async () => {
     const metrics = setup();
-    metrics.observe({ type: 'channel_unhealthy', at: 0, channel: 'telegram' });
-    metrics.observe({ type: 'channel_unhealthy', at: 0, channel: 'slack' });
-    metrics.observe({ type: 'channel_recovered', at: 0, channel: 'slack' });
-    for (let i = 0; i < MAX_CHANNEL_LABELS + 5; i++) metrics.observe({ type: 'channel_unhealthy', at: 0, channel: `c${i}` });
-    metrics.observe({ type: 'channel_recovered', at: 0, channel: `c${MAX_CHANNEL_LABELS + 4}` });
+    const unhealthy = (name: string) => metrics.observe(event('gateway.channel_unhealthy', { channel: name, failing: [name] }));
+    const recovered = (name: string) => metrics.observe(event('gateway.channel_recovered', { channel: name, failing: [] }));
+    unhealthy('telegram');
+    unhealthy('slack');
+    recovered('slack');
+    for (let i = 0; i < MAX_CHANNEL_LABELS + 5; i++) unhealthy(`c${i}`);
+    recovered(`c${MAX_CHANNEL_LABELS + 4}`);
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/^openclaw_supervisor_gateway_channel_failing\{channel="telegram"\} 1$/m);
     expect(text).toMatch(/^openclaw_supervisor_gateway_channel_failing\{channel="slack"\} 0$/m);
@@ -75,7 +64,7 @@ describe('channel metric', () => {
 });
 
 const entry = (at: number, kind: AlertKind = 'crash_loop'): SpooledAlert => ({
-  alert: { kind, severity: 'critical', at, facts: { failures: 5, limitBurst: 5, lastCause: 'crash', channel: null } },
+  alert: { kind, severity: 'critical', at, facts: { failures: 5, limitBurst: 5, lastCause: 'failure', channel: null } },
   gateway: { state: 'failed', restarts: 4, lastExit: { code: 1, signal: null, reason: 'failure', at } },
 });
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FrontDoorStats } from '../../../src/front-door/front-door.js';
 import type { GatewayState } from '../../../src/gateway/lifecycle.js';
+import type { RestartCause } from '../../../src/gateway/restart-policy.js';
 import { createMetrics, type MemoryReading } from '../../../src/ops/metrics.js';
+import { FIELDS, event } from '../../helpers/alert-steps.js';
 
 const NOW = 1_000_000;
 
@@ -113,25 +115,27 @@ describe('createMetrics', () => {
 
   it('counts events: restarts by cause, give-ups, ready flips, spawn-to-ready, exits, drains', async () => {
     const { metrics } = setup();
-    metrics.observe({ type: 'ready', at: 1, sinceSpawnMs: 1500 });
-    metrics.observe({ type: 'exited', at: 2, exit: { code: 1, signal: null, reason: 'failure', at: 2 }, wasReady: true, oomKills: null });
-    metrics.observe({ type: 'restart_scheduled', at: 2, cause: 'crash' });
-    metrics.observe({ type: 'restart_scheduled', at: 3, cause: 'crash' });
-    metrics.observe({ type: 'restart_scheduled', at: 4, cause: 'restart-request' });
-    metrics.observe({ type: 'ready', at: 5, sinceSpawnMs: 700 });
-    metrics.observe({ type: 'crash_loop', at: 6, failures: 5, limitBurst: 5, limitIntervalMs: 1 });
-    metrics.observe({ type: 'drain_finished', at: 7, durationMs: 2500, deadlineHit: true });
-    metrics.observe({ type: 'unresponsive', at: 8, failures: 3, unresponsiveForMs: 40_000 });
-    metrics.observe({ type: 'restart_scheduled', at: 9, cause: 'unresponsive' });
-    metrics.observe({ type: 'update_rolled_back', at: 10, stage: 'preflight', from: '2026.9.6', to: '2026.8.2' });
-    metrics.observe({ type: 'restart_scheduled', at: 11, cause: 'rolled-back' });
+    const restart = (reason: RestartCause) => metrics.observe(event('gateway.restart_scheduled', { reason, delayMs: 0 }));
+    metrics.observe(event('gateway.ready', { gatewayPid: 3, sinceSpawnMs: 1500 }));
+    metrics.observe(event('gateway.exited', FIELDS.exited(null)));
+    restart('failure');
+    restart('failure');
+    restart('restart-request');
+    metrics.observe(event('gateway.ready', { gatewayPid: 4, sinceSpawnMs: 700 }));
+    metrics.observe(event('gateway.crash_loop', FIELDS.crashLoop));
+    metrics.observe(event('supervisor.drain_finished', { durationMs: 2500, deadlineHit: true, httpCompleted: 1, httpRejected: 0, httpCut: 0, websocketsClosed: 0, websocketsCut: 1 }));
+    metrics.observe(event('gateway.unresponsive', FIELDS.unresponsive));
+    restart('unresponsive');
+    metrics.observe(event('gateway.update_rolled_back', { from: '2026.9.6', to: '2026.8.2', stage: 'preflight', reason: 'refused', restoredBackup: null }));
+    restart('rolled-back');
     const s = await samples(metrics.registry.metrics());
     expect(s.get('openclaw_supervisor_gateway_unresponsive_kills_total')).toBe(1);
     expect(s.get('openclaw_supervisor_gateway_update_rollbacks_total{stage="preflight"}')).toBe(1);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="rolled-back"}')).toBe(1);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="unresponsive"}')).toBe(1);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="spawn-failed"}')).toBe(0);
-    expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="crash"}')).toBe(2);
+    expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="failure"}')).toBe(2);
+    expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="crash"}')).toBeUndefined();
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="restart-request"}')).toBe(1);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="startup-timeout"}')).toBe(0);
     expect(s.get('openclaw_supervisor_gateway_restarts_total{cause="stable-failure"}')).toBe(0);
@@ -140,6 +144,7 @@ describe('createMetrics', () => {
     expect(s.get('openclaw_supervisor_gateway_ready_transitions_total{to="ready"}')).toBe(2);
     expect(s.get('openclaw_supervisor_gateway_ready_transitions_total{to="not_ready"}')).toBe(1);
     expect(s.get('openclaw_supervisor_gateway_exits_total{outcome="failure"}')).toBe(1);
+    expect(s.get('openclaw_supervisor_gateway_exits_total{outcome="other"}')).toBe(0);
     expect(s.get('openclaw_supervisor_gateway_spawn_to_ready_seconds_count')).toBe(2);
     expect(s.get('openclaw_supervisor_gateway_spawn_to_ready_seconds_sum')).toBeCloseTo(2.2);
     expect(s.get('openclaw_supervisor_gateway_spawn_to_ready_seconds_bucket{le="1"}')).toBe(1);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseUpdateArgs } from '../../../src/cli/update.js';
-import { UsageError } from '../../../src/config/usage-error.js';
+import { UsageError } from '../../../src/errors.js';
 import { chooseRelease, preflightVerdict } from '../../../src/releases/choose-release.js';
 import { newerRelease, nodeSatisfies, parseReleasePin } from '../../../src/releases/release-pin.js';
 import { tailOf } from '../../../src/releases/release-cli.js';
-import { eventFromRecord } from '../../../src/ops/ops-events.js';
+import type { SupervisorEvent } from '../../../src/log/events.js';
 import { INITIAL_ALERT_STATE, stepAlerts } from '../../../src/ops/alert-policy.js';
 
 describe('parseReleasePin: SUPERVISOR_OPENCLAW_VERSION', () => {
@@ -93,14 +93,11 @@ describe('tailOf', () => {
   it('else keeps the last lines', () => expect(tailOf('a\n\nb\nc\nd\n', 2)).toBe('c\nd'));
 });
 
-describe('gateway.update_rolled_back → event → alert', () => {
+describe('gateway.update_rolled_back → alert', () => {
   it('keeps the stage and the two versions, and alerts once per step', () => {
-    const event = eventFromRecord({ event: 'gateway.update_rolled_back', from: '2026.9.6', to: '2026.8.2', stage: 'preflight', reason: 'free text' }, 7);
-    expect(event).toEqual({ type: 'update_rolled_back', at: 7, stage: 'preflight', from: '2026.9.6', to: '2026.8.2' });
-    const { alerts } = stepAlerts(INITIAL_ALERT_STATE, { kind: 'event', event: event! }, { restarts: 3, windowMs: 1000 });
+    const event: SupervisorEvent = { name: 'gateway.update_rolled_back', fields: { from: '2026.9.6', to: '2026.8.2', stage: 'preflight', reason: 'free text', restoredBackup: null } };
+    const { alerts } = stepAlerts(INITIAL_ALERT_STATE, { kind: 'event', event, at: 7 }, { restarts: 3, windowMs: 1000 });
     expect(alerts).toEqual([{ kind: 'update_rolled_back', severity: 'warning', at: 7, facts: { stage: 'preflight', from: '2026.9.6', to: '2026.8.2' } }]);
   });
-  it('drops what is not a version or a stage', () => {
-    expect(eventFromRecord({ event: 'gateway.update_rolled_back', from: '$(rm -rf)', to: 'x'.repeat(80), stage: 'weird' }, 1)).toEqual({ type: 'update_rolled_back', at: 1, stage: 'other', from: null, to: null });
-  });
 });
+

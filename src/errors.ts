@@ -15,9 +15,9 @@ export class SupervisorError extends Error {
   }
 }
 
-/** Bad input (exit 2): a setting, flag, command line, token or file the user gave. */
-export class BadInputError extends SupervisorError {
-  override name = 'BadInputError';
+/** Bad input (exit 2): a setting, flag, command line, token or file the user gave; the message names it and what is allowed. */
+export class UsageError extends SupervisorError {
+  override name = 'UsageError';
   constructor(message: string) {
     super(message, EXIT.badInput);
   }

@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 /**
  * The supervisor's exit codes: the one table that `--help`, the README (checked by a test) and the
  * code read. A code that is not here is a bug. The subcommands that pass another program's status
@@ -24,18 +26,20 @@ export const EXIT = {
   commandNotFound: 127,
 } as const;
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
 /** The base of the codes after a second stop signal: 128 + the signal's number, like a shell. */
 export const SECOND_SIGNAL_BASE = 128;
 
-const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+/** 128 + the signal's number (os.constants.signals), as a shell reports a process that `signal` ended; null for a signal this platform does not know. */
+export function signalExitCode(signal: NodeJS.Signals): number | null {
+  const number = (constants.signals as Partial<Record<NodeJS.Signals, number>>)[signal];
+  return number === undefined ? null : SECOND_SIGNAL_BASE + number;
+}
 
 /** The exit code of a stop forced by a second `signal` (SIGTERM → 143, SIGINT → 130, SIGHUP → 129). */
 export function secondSignalExit(signal: NodeJS.Signals): number {
-  const number = SIGNAL_NUMBERS[signal];
-  if (number === undefined) throw new Error(`no exit code for ${signal}`);
-  return SECOND_SIGNAL_BASE + number;
+  const code = signalExitCode(signal);
+  if (code === null) throw new Error(`no exit code for ${signal}`);
+  return code;
 }
 
 export const EXIT_CODES: readonly ExitCodeSpec[] = [

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { peekToken } from '../preflight/token.js';
 import { resolveConfig } from '../config/resolve-config.js';
-import { UsageError } from '../config/usage-error.js';
+import { UsageError } from '../errors.js';
 import { buildChildEnv } from '../gateway/child-env.js';
 import { LOOPBACK_PROXIES, prepareGatewayConfig } from '../preflight/gateway-config.js';
 import { locateRuntime, resolveOpenclaw, withNodeFirst } from '../preflight/locate-gateway.js';

@@ -1,5 +1,5 @@
 import { resolveConfig } from '../config/resolve-config.js';
-import { UsageError } from '../config/usage-error.js';
+import { UsageError } from '../errors.js';
 import { runDevices } from './devices.js';
 import { AuthWatch } from '../gateway/auth-check.js';
 import type { Logger } from '../log/logger.js';

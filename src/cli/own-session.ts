@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { constants } from 'node:os';
+import { EXIT, signalExitCode } from '../exit-codes.js';
 
 /** What a signal sent to us means for the CLI: passed on to its whole process group. */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGWINCH'];
@@ -34,6 +34,5 @@ export function spawnInOwnSession(file: string, args: readonly string[], env: Re
 /** A shell's exit code for a child's end: its code, else 128 + the signal's number. */
 export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
-  const number = signal === null ? undefined : constants.signals[signal];
-  return number === undefined ? 1 : 128 + number;
+  return (signal === null ? null : signalExitCode(signal)) ?? EXIT.failed;
 }

@@ -1,5 +1,5 @@
 import { SETTINGS, type SettingSpec } from '../config/settings.js';
-import { UsageError } from '../config/usage-error.js';
+import { UsageError } from '../errors.js';
 
 /** `openclaw-supervisor [flags] openclaw <args…>` / `devices …`: the CLI next to the supervisor. */
 export interface CliSubcommand {

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Config } from '../config/config.js';
-import { UsageError } from '../config/usage-error.js';
+import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { controlSocketPath, requestControl } from '../releases/control-socket.js';
 import { parseReleasePin } from '../releases/release-pin.js';

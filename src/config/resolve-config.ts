@@ -8,7 +8,7 @@ import { detectPlatform } from '../host/platform.js';
 import { DEFAULT_DISK_INTERVAL_MS } from '../host/disk-health.js';
 import { DEFAULT_CHANNEL_HEALTH } from '../ops/channel-health.js';
 import { stopTimingsProblem } from '../supervisor/stop-plan.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../errors.js';
 
 export type Invocation =
   | { readonly command: 'run'; readonly config: Config }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { parseReleasePin } from '../releases/release-pin.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../errors.js';
 
 /**
  * Every setting the supervisor takes: its environment variable, its flag and how it is parsed.

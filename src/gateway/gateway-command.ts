@@ -1,4 +1,4 @@
-import { UsageError } from '../config/usage-error.js';
+import { UsageError } from '../errors.js';
 
 export interface GatewayCommand {
   readonly file: string;

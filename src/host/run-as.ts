@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../config/usage-error.js';
+import { UsageError } from '../errors.js';
 
 /** The unprivileged account the supervisor and the gateway run as when started as root. */
 export interface RunAsUser {

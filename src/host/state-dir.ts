@@ -1,8 +1,7 @@
 import { constants, type Stats } from 'node:fs';
 import { access, lchown, lstat, mkdir, open, readdir, readFile, realpath, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UsageError } from '../config/usage-error.js';
-import { StartFailure } from '../errors.js';
+import { StartFailure, UsageError } from '../errors.js';
 import { describeWriteError, isOutOfSpace } from '../fs/write-file-atomic.js';
 import type { PlatformKind } from './platform.js';
 import type { RunAsUser } from './run-as.js';

@@ -1,6 +1,6 @@
 import { lstat, mkdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../config/usage-error.js';
+import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
 
 /** The front door on loopback is the gateway's only direct client that may attribute others. */

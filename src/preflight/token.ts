@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TokenSource } from '../config/config.js';
-import { UsageError } from '../config/usage-error.js';
-import { StartFailure } from '../errors.js';
+import { StartFailure, UsageError } from '../errors.js';
 import { describeWriteError, isOutOfSpace, writeFileAtomic } from '../fs/write-file-atomic.js';
 
 export interface LoadedToken {

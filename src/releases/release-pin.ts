@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { UsageError } from '../config/usage-error.js';
+import { UsageError } from '../errors.js';
 
 /** SUPERVISOR_OPENCLAW_VERSION: one release of openclaw, or whatever the registry calls `latest` at start. */
 export type ReleasePin = { readonly kind: 'exact'; readonly version: string } | { readonly kind: 'latest' };

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { helpText } from '../../src/cli/help.js';
-import { UsageError } from '../../src/config/usage-error.js';
-import { BadInputError, CommandNotFoundError, StartFailure, SupervisorError } from '../../src/errors.js';
-import { EXIT, EXIT_CODES, secondSignalExit } from '../../src/exit-codes.js';
+import { CommandNotFoundError, StartFailure, SupervisorError, UsageError } from '../../src/errors.js';
+import { constants } from 'node:os';
+import { exitCodeOf } from '../../src/cli/own-session.js';
+import { EXIT, EXIT_CODES, secondSignalExit, signalExitCode } from '../../src/exit-codes.js';
 import { CommandNotFound } from '../../src/preflight/locate-gateway.js';
 
 describe('the exit-code table', () => {
@@ -35,10 +36,30 @@ describe('secondSignalExit: 128 + the signal number', () => {
   });
 });
 
+describe("signalExitCode: 128 + the platform's number of the signal (os.constants.signals)", () => {
+  it.each<[NodeJS.Signals, number]>([
+    ['SIGHUP', 129],
+    ['SIGINT', 130],
+    ['SIGQUIT', 131],
+    ['SIGKILL', 137],
+    ['SIGTERM', 143],
+  ])('%s → %d', (signal, code) => {
+    expect(signalExitCode(signal)).toBe(code);
+    expect(code - 128).toBe(constants.signals[signal]);
+  });
+
+  it("the openclaw CLI's end as a shell reports it: its code, else 128+n, else 1", () => {
+    expect(exitCodeOf(3, null)).toBe(3);
+    expect(exitCodeOf(0, null)).toBe(0);
+    expect(exitCodeOf(null, 'SIGHUP')).toBe(129);
+    expect(exitCodeOf(null, 'SIGTERM')).toBe(143);
+    expect(exitCodeOf(null, null)).toBe(EXIT.failed);
+  });
+});
+
 describe('errors: one base, the exit code of each kind', () => {
   it.each<[string, SupervisorError, number]>([
-    ['bad input', new BadInputError('x'), 2],
-    ['UsageError (bad input, the name config/ uses)', new UsageError('x'), 2],
+    ['bad input', new UsageError('x'), 2],
     ['a start failure', new StartFailure('x'), 1],
     ['a missing command', new CommandNotFoundError('x'), 127],
     ['a missing gateway command', new CommandNotFound('/no/such/binary', ['/no/such/binary']), 127],
@@ -50,6 +71,6 @@ describe('errors: one base, the exit code of each kind', () => {
   it('a missing gateway command says what was tried and is not bad input', () => {
     const error = new CommandNotFound('openclaw', ['/a/openclaw', '/b/openclaw']);
     expect(error.message).toContain('/a/openclaw, /b/openclaw');
-    expect(error).not.toBeInstanceOf(BadInputError);
+    expect(error).not.toBeInstanceOf(UsageError);
   });
 });

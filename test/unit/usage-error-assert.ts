@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { UsageError } from '../../src/config/usage-error.js';
+import { UsageError } from '../../src/errors.js';
 
 /** Runs `fn`, expects a UsageError with exit code 2, and returns its message for further checks. */
 export function usageErrorOf(fn: () => unknown): string {

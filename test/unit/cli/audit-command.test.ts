@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findAuditCommand } from '../../../src/cli/subcommands.js';
-import { UsageError } from '../../../src/config/usage-error.js';
+import { UsageError } from '../../../src/errors.js';
 
 describe('findAuditCommand', () => {
   it.each<[string, string[], ReturnType<typeof findAuditCommand>]>([

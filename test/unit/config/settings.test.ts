@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SETTINGS, invalid, parseInteger } from '../../../src/config/settings.js';
-import { UsageError } from '../../../src/config/usage-error.js';
+import { UsageError } from '../../../src/errors.js';
 import { expectMentions, usageErrorOf } from '../usage-error-assert.js';
 
 const specs = Object.entries(SETTINGS);

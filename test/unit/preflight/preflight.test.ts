@@ -5,8 +5,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
-import { UsageError } from '../../../src/config/usage-error.js';
-import { CommandNotFoundError, StartFailure } from '../../../src/errors.js';
+import { CommandNotFoundError, StartFailure, UsageError } from '../../../src/errors.js';
 import type { SupervisorLogger } from '../../../src/log/logger.js';
 import { preflight, type PreflightEffects } from '../../../src/preflight/preflight.js';
 

@@ -235,6 +235,8 @@ describe('GatewayRunner, in-process with fake processes and a fake clock', () =>
     expect(h.events('gateway.exited')).toEqual([expect.objectContaining({ signal: 'SIGKILL', outcome: 'failure', wasReady: false, uptimeMs: 12_000 })]);
     // A SIGKILL we sent: no memory evidence.
     expect(h.events('gateway.exited')[0]).not.toHaveProperty('memory');
+    // The record says failure; the lifecycle keeps why (the health answers and alerts show it).
+    expect(h.runner.lifecycle.lastExit).toMatchObject({ code: null, signal: 'SIGKILL', reason: 'startup-timeout' });
     expect(h.events('gateway.restart_scheduled')).toEqual([expect.objectContaining({ reason: 'startup-timeout', delayMs: 1_000 })]);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(h.spawnedAt).toEqual([0, 13_000]);

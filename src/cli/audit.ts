@@ -19,11 +19,12 @@ import { selfCommand } from './self-command.js';
 import { spawnInOwnSession } from './own-session.js';
 import { escapeOptional, terminalSafeJson } from '../log/untrusted.js';
 import { jsonOf } from '../releases/release-cli.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Measured on 2 cores: ~20 s wall, ~16 s CPU, ~540 MB RSS; generous for a loaded machine. */
-const AUDIT_TIMEOUT_MS = 180_000;
+const AUDIT_TIMEOUT_MS = TIME_BOUNDS.auditTimeout.ms;
 
 interface GatewayAudit {
   readonly summary?: Record<string, number>;

@@ -1,6 +1,7 @@
 import type { LivenessSettings } from '../gateway/liveness.js';
 import type { ReleasePin } from '../releases/release-pin.js';
 import type { LogLevel } from './settings.js';
+import { TIME_BOUNDS as T } from '../time-bounds.js';
 
 export interface RestartPolicy {
   /** First delay after a failure; p-retry jitters it by a random factor of 1-2. */
@@ -70,27 +71,27 @@ export const DEFAULTS = {
   host: '::',
   publicPort: 8080,
   gatewayPort: 18789,
-  startupTimeoutMs: 180_000,
+  startupTimeoutMs: T.startupTimeout.ms,
   /** Leaves 3 s of the default drain for in-flight HTTP before the gateway gets SIGTERM. */
-  stopTimeoutMs: 5_000,
+  stopTimeoutMs: T.stopTimeout.ms,
   /** docker stop waits 10 s before SIGKILL; keep 2 s of it for our own exit. */
-  drainTimeoutMs: 8_000,
-  drainSafetyMarginMs: 2_000,
+  drainTimeoutMs: T.drainTimeout.ms,
+  drainSafetyMarginMs: T.drainSafetyMargin.ms,
   /** Endpoint removal reaches kube-proxy and ingresses within a few seconds (lightship's default shutdownDelay is 5 s). */
-  kubernetesShutdownDelayMs: 5_000,
+  kubernetesShutdownDelayMs: T.kubernetesShutdownDelay.ms,
   /** The pod's default terminationGracePeriodSeconds is 30 s; keep 2 s of it for our own exit. */
-  kubernetesDrainTimeoutMs: 28_000,
+  kubernetesDrainTimeoutMs: T.kubernetesDrainTimeout.ms,
   logLevel: 'info' as LogLevel,
   logFields: false,
   restart: {
-    initialDelayMs: 1_000,
-    maxDelayMs: 30_000,
+    initialDelayMs: T.restartDelay.ms,
+    maxDelayMs: T.restartMaxDelay.ms,
     factor: 2,
-    stableAfterMs: 60_000,
+    stableAfterMs: T.restartStable.ms,
     limitBurst: 5,
-    limitIntervalMs: 300_000,
+    limitIntervalMs: T.restartLimitInterval.ms,
   } satisfies RestartPolicy,
-  healthcheckTimeoutMs: 3_000,
+  healthcheckTimeoutMs: T.healthcheckTimeout.ms,
   metricsHost: '::',
-  alerts: { webhook: null, restarts: 3, windowMs: 600_000 } satisfies AlertSettings,
+  alerts: { webhook: null, restarts: 3, windowMs: T.alertWindow.ms } satisfies AlertSettings,
 } as const;

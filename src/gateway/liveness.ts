@@ -1,6 +1,7 @@
 import { abortableSleep } from './abortable-sleep.js';
 import { loopbackGet } from './loopback-get.js';
 import type { LivenessEvidence } from '../log/events.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
  * Liveness of a ready gateway (issue 19): readiness says it once started; this says it still
@@ -39,7 +40,7 @@ export interface LivenessSettings {
  */
 export const MEASURED_ORDINARY_MAX_MS = 1_920;
 export const MEASURED_RELOAD_STALL_MS = 60_000;
-export const DEFAULT_LIVENESS: LivenessSettings = { intervalMs: 10_000, timeoutMs: 30_000, failuresToKill: 5 };
+export const DEFAULT_LIVENESS: LivenessSettings = { intervalMs: TIME_BOUNDS.livenessInterval.ms, timeoutMs: TIME_BOUNDS.livenessTimeout.ms, failuresToKill: 5 };
 
 /** How long a gateway must answer nothing before these settings kill it (its probes back to back). */
 export const killAfterMs = (settings: LivenessSettings): number => settings.failuresToKill * settings.timeoutMs + (settings.failuresToKill - 1) * settings.intervalMs;

@@ -5,10 +5,11 @@ import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import type { GatewayCommand } from './gateway-command.js';
 import type { ExitInfo } from './lifecycle.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 const STDERR_TAIL_LINES = 20;
 /** How long an exit waits for the gateway's last output lines. */
-const OUTPUT_DRAIN_MS = 200;
+const OUTPUT_DRAIN_MS = TIME_BOUNDS.outputDrain.ms;
 
 /** `[gateway] ready` on stdout; not `spawn broker ready pid=N` (GATEWAY-FACTS). */
 const READY_LINE = /\[gateway\] ready$/;
@@ -90,7 +91,7 @@ export class GatewaySpawnError extends Error {
 }
 
 /** How long a failed spawn waits for the child's 'error' event (Node emits it on the next tick). */
-const SPAWN_ERROR_WAIT_MS = 100;
+const SPAWN_ERROR_WAIT_MS = TIME_BOUNDS.spawnErrorWait.ms;
 
 /**
  * Runs `start` while watching Node's `child_process` diagnostics channel for the ChildProcess it

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 export interface ReadinessProbe {
   /** Resolves once GET /startupz answers 200 from our own gateway; rejects when aborted. */
@@ -7,8 +8,8 @@ export interface ReadinessProbe {
   kick(): void;
 }
 
-export const READINESS_POLL_MS = 20;
-const PROBE_TIMEOUT_MS = 1_000;
+export const READINESS_POLL_MS = TIME_BOUNDS.readinessPoll.ms;
+const PROBE_TIMEOUT_MS = TIME_BOUNDS.readinessProbeTimeout.ms;
 
 type ProbeResult = { ok: true } | { ok: false; foreign: boolean };
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
  * Health of the state directory's file system (issue 19): free space from statfs, and whether it
@@ -35,7 +36,7 @@ export interface DiskThresholds {
 export const DISK_LOW: DiskThresholds = { fraction: 0.05, maxBytes: 200 * 1024 * 1024 };
 
 /** 60 s: disks fill over hours; one statfs and one tiny write a minute cost nothing. */
-export const DEFAULT_DISK_INTERVAL_MS = 60_000;
+export const DEFAULT_DISK_INTERVAL_MS = TIME_BOUNDS.diskCheckInterval.ms;
 
 export function lowThresholdBytes(sizeBytes: number, thresholds: DiskThresholds = DISK_LOW): number {
   return Math.min(Math.floor(sizeBytes * thresholds.fraction), thresholds.maxBytes);

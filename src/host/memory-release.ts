@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
  * Giving a burst's memory back once the front door is quiet (issue 19). V8's own idle-time
@@ -14,7 +15,7 @@ import type { Logger } from '../log/logger.js';
  */
 
 /** How often the supervisor looks for a quiet, grown process. */
-export const RELEASE_POLL_MS = 5_000;
+export const RELEASE_POLL_MS = TIME_BOUNDS.memoryReleasePoll.ms;
 /** Growth of the RSS over its quiet floor that a collection is spent on (a burst's leftover, not noise). */
 export const RELEASE_GROWTH_BYTES = 16 * 1024 * 1024;
 

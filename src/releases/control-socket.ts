@@ -1,6 +1,7 @@
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
  * The supervisor's control socket: how `openclaw-supervisor update`, run beside it (docker exec,
@@ -14,7 +15,7 @@ export const controlSocketPath = (storeDir: string): string => join(storeDir, 'c
 /** A request line longer than this is no request of ours: the connection is closed. */
 const MAX_REQUEST_BYTES = 4096;
 /** A client that connects and says nothing is let go after this. */
-const REQUEST_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = TIME_BOUNDS.controlSocketRequest.ms;
 
 export type ControlHandler = (request: Record<string, unknown>, progress: (line: string) => void) => Promise<unknown>;
 

@@ -10,6 +10,7 @@ import { jsonOf, runBounded, tailOf } from './release-cli.js';
 import { nodeSatisfies, type ReleasePin } from './release-pin.js';
 import { type PendingTrial, type Release, ReleaseStore } from './release-store.js';
 import { STEP_BOUNDS, StepError, createBackup, preflightTarget, restoreBackup, snapshotState, stateChanged, stateWritten, type Backup, type StepEnv, type UpdateStage } from './release-step.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 export interface ReleaseManagerOptions {
   readonly stateDir: string;
@@ -321,7 +322,7 @@ export class StepBusyError extends Error {
 /** `node --version` of the Node the gateway runs on (its directory first on PATH; ours when none). */
 export async function nodeVersionOf(nodeBinDir: string | null, env: Record<string, string>): Promise<string> {
   if (nodeBinDir === null) return process.version;
-  const result = await runBounded(`${nodeBinDir}/node`, ['--version'], { env, timeoutMs: 10_000 });
+  const result = await runBounded(`${nodeBinDir}/node`, ['--version'], { env, timeoutMs: TIME_BOUNDS.releaseNodeVersion.ms });
   return result.code === 0 ? result.stdout.trim() : process.version;
 }
 

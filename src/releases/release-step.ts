@@ -6,9 +6,16 @@ import { diffSnapshots, snapshotTree, type TreeSnapshot } from '../fs/tree-snaps
 import { preflightVerdict } from './choose-release.js';
 import { jsonOf, runBounded, tailOf } from './release-cli.js';
 import type { Release } from './release-store.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /** Bounds of the release CLI's own work (a cold CLI start is ~1 s here; a backup of a fresh state ~3 s). */
-export const STEP_BOUNDS = { backupMs: 300_000, preflightMs: 120_000, restoreMs: 300_000, installMs: 600_000, registryMs: 60_000 } as const;
+export const STEP_BOUNDS = {
+  backupMs: TIME_BOUNDS.releaseBackup.ms,
+  preflightMs: TIME_BOUNDS.releasePreflight.ms,
+  restoreMs: TIME_BOUNDS.releaseRestore.ms,
+  installMs: TIME_BOUNDS.releaseInstall.ms,
+  registryMs: TIME_BOUNDS.releaseRegistry.ms,
+} as const;
 
 /** Backups the store keeps (the newest): each is the state as it was before one step. */
 const KEPT_BACKUPS = 3;

@@ -4,11 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { SETTINGS } from '../../src/config/settings.js';
 import { EXIT_CODES } from '../../src/exit-codes.js';
-import { DEFAULT_LIMITS } from '../../src/front-door/front-door.js';
+import { CUT_GRACE_MS, DEFAULT_LIMITS } from '../../src/front-door/front-door.js';
 import { WRITE_STALL_TIMEOUT_MS } from '../../src/front-door/http-forward.js';
 import { LINGER_MS } from '../../src/front-door/responses.js';
 import { HANDSHAKE_TIMEOUT_MS, UPSTREAM_BODY_TIMEOUT_MS, UPSTREAM_HEADERS_TIMEOUT_MS } from '../../src/front-door/upstream.js';
 import { EVENT_NAMES } from '../../src/log/events.js';
+import { EXIT_FLUSH_BOUND_MS, ATTEMPT_TIMEOUT_MS } from '../../src/ops/alert-webhook.js';
+import { MEMORY_POLL_MS } from '../../src/ops/attach-operations.js';
+import { DEFAULT_CHANNEL_HEALTH } from '../../src/ops/channel-health.js';
+import { TIME_BOUNDS, describeMs, type TimeBound } from '../../src/time-bounds.js';
 
 /**
  * The README and docs/ say what the code does: their tables (settings, exit codes, stable events,
@@ -231,6 +235,39 @@ describe("the front door's time bounds (docs/front-door.md, \"Time bounds\")", (
   it('is the constants of src/front-door/, row for row', () => {
     const rows = table(section(read('docs/front-door.md'), '## Time bounds'), '| bound | value | what happens |');
     expect(Object.fromEntries(rows.map(([bound = '', value = '']) => [bound, value]))).toEqual(EXPECTED);
+  });
+});
+
+describe('the time bounds (docs/how-it-works.md, "Time bounds")', () => {
+  it('is src/time-bounds.ts, row for row', () => {
+    const rows = table(section(read('docs/how-it-works.md'), '## Time bounds'), '| bound | value | what it bounds | setting |');
+    const expected = Object.entries(TIME_BOUNDS).map(([name, bound]: [string, TimeBound]) => [`\`${name}\``, describeMs(bound.ms), bound.bounds, bound.setting === undefined ? '–' : `\`${bound.setting}\``]);
+    expect(rows).toEqual(expected);
+  });
+
+  it('every setting it names is a setting (or the healthcheck flag)', () => {
+    const settings = new Set(Object.values(SETTINGS).map((spec) => spec.env));
+    for (const bound of Object.values(TIME_BOUNDS) as TimeBound[]) if (bound.setting !== undefined && bound.setting !== '--timeout-ms') expect(settings, bound.setting).toContain(bound.setting);
+  });
+
+  // src/front-door/ and src/ops/ keep constants of their own until they read the table: equal to it meanwhile.
+  it.each<[string, number, number]>([
+    ['DEFAULT_LIMITS.headersTimeoutMs', DEFAULT_LIMITS.headersTimeoutMs, TIME_BOUNDS.frontDoorHeaders.ms],
+    ['DEFAULT_LIMITS.requestTimeoutMs', DEFAULT_LIMITS.requestTimeoutMs, TIME_BOUNDS.frontDoorRequest.ms],
+    ['DEFAULT_LIMITS.keepAliveTimeoutMs', DEFAULT_LIMITS.keepAliveTimeoutMs, TIME_BOUNDS.frontDoorKeepAlive.ms],
+    ['WRITE_STALL_TIMEOUT_MS', WRITE_STALL_TIMEOUT_MS, TIME_BOUNDS.frontDoorWriteStall.ms],
+    ['LINGER_MS', LINGER_MS, TIME_BOUNDS.frontDoorLinger.ms],
+    ['UPSTREAM_HEADERS_TIMEOUT_MS', UPSTREAM_HEADERS_TIMEOUT_MS, TIME_BOUNDS.upstreamHeaders.ms],
+    ['UPSTREAM_BODY_TIMEOUT_MS', UPSTREAM_BODY_TIMEOUT_MS, TIME_BOUNDS.upstreamBody.ms],
+    ['HANDSHAKE_TIMEOUT_MS', HANDSHAKE_TIMEOUT_MS, TIME_BOUNDS.upstreamHandshake.ms],
+    ['CUT_GRACE_MS', CUT_GRACE_MS, TIME_BOUNDS.cutGrace.ms],
+    ['MEMORY_POLL_MS (ops)', MEMORY_POLL_MS, TIME_BOUNDS.memoryPoll.ms],
+    ['ATTEMPT_TIMEOUT_MS (ops)', ATTEMPT_TIMEOUT_MS, TIME_BOUNDS.alertAttemptTimeout.ms],
+    ['EXIT_FLUSH_BOUND_MS (ops)', EXIT_FLUSH_BOUND_MS, TIME_BOUNDS.alertExitFlush.ms],
+    ['DEFAULT_CHANNEL_HEALTH.intervalMs (ops)', DEFAULT_CHANNEL_HEALTH.intervalMs, TIME_BOUNDS.channelHealthInterval.ms],
+    ['DEFAULT_CHANNEL_HEALTH.timeoutMs (ops)', DEFAULT_CHANNEL_HEALTH.timeoutMs, TIME_BOUNDS.channelHealthTimeout.ms],
+  ])('%s is the table\'s', (_name, constant, tabled) => {
+    expect(constant).toBe(tabled);
   });
 });
 

@@ -1,8 +1,14 @@
 import { SETTINGS } from '../config/settings.js';
 import { exitCodeLines } from '../exit-codes.js';
 
+/** A setting's line of --help: its flag, variable, what it does and its default, all from its row in SETTINGS. */
+export function settingLine(spec: { flag: string; env: string; help: string; default: string }): string {
+  const fallback = spec.default === '–' ? '' : ` (default: ${spec.default.replace(/`/g, '')})`;
+  return `  --${spec.flag.padEnd(26)} ${spec.env.padEnd(38)} ${spec.help}${fallback}`;
+}
+
 export function helpText(version: string): string {
-  const rows = Object.values(SETTINGS).map((s) => `  --${s.flag.padEnd(26)} ${s.env.padEnd(38)} ${s.help}`);
+  const rows = Object.values(SETTINGS).map(settingLine);
   return [
     `openclaw-supervisor ${version}: runs the OpenClaw gateway behind a front door on $PORT`,
     '',

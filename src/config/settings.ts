@@ -1,6 +1,9 @@
 import { isIP } from 'node:net';
 import { parseReleasePin } from '../releases/release-pin.js';
 import { UsageError } from '../errors.js';
+import { DEFAULT_LIVENESS } from '../gateway/liveness.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
+import { DEFAULTS } from './config.js';
 
 /**
  * Every setting the supervisor takes: its environment variable, its flag and how it is parsed.
@@ -9,6 +12,12 @@ import { UsageError } from '../errors.js';
 export interface SettingSpec<T> {
   readonly env: string;
   readonly flag: string;
+  /**
+   * The default as the README's settings table writes it (Markdown), built from the values the code
+   * uses; --help prints it without the backticks. test/unit/readme.test.ts checks the README's cell.
+   */
+  readonly default: string;
+  /** What it does, without the default. */
   readonly help: string;
   readonly parse: (raw: string, origin: string) => T;
 }
@@ -156,38 +165,44 @@ function loopbackClients(raw: string, origin: string): 'local' | 'remote' {
 const spec = <T>(s: SettingSpec<T>): SettingSpec<T> => s;
 
 export const SETTINGS = {
-  publicPort: spec({ env: 'PORT', flag: 'port', help: 'public port the supervisor listens on (default 8080)', parse: port }),
-  host: spec({ env: 'HOST', flag: 'host', help: 'public address to listen on (default ::, all interfaces, IPv4 and IPv6)', parse: host }),
-  gatewayPort: spec({ env: 'SUPERVISOR_GATEWAY_PORT', flag: 'gateway-port', help: 'internal loopback port of the gateway (default 18789)', parse: port }),
-  tokenFile: spec({ env: 'OPENCLAW_GATEWAY_TOKEN_FILE', flag: 'token-file', help: 'file holding the gateway token (wins over OPENCLAW_GATEWAY_TOKEN)', parse: text }),
-  stateDir: spec({ env: 'OPENCLAW_STATE_DIR', flag: 'state-dir', help: 'gateway state directory (default $RAILWAY_VOLUME_MOUNT_PATH/.openclaw, else ~/.openclaw)', parse: text }),
-  startupTimeoutMs: spec({ env: 'SUPERVISOR_STARTUP_TIMEOUT_MS', flag: 'startup-timeout-ms', help: 'how long the gateway may take to become ready (default 180000)', parse: positiveMs }),
-  stopTimeoutMs: spec({ env: 'SUPERVISOR_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', help: 'grace period between SIGTERM and SIGKILL for the gateway group (default 5000, less when the drain is shorter than 8 s)', parse: positiveMs }),
-  drainTimeoutMs: spec({ env: 'SUPERVISOR_DRAIN_TIMEOUT_MS', flag: 'drain-timeout-ms', help: 'deadline for the whole graceful stop (default: RAILWAY_DEPLOYMENT_DRAINING_SECONDS - 2 s; 28000 on Kubernetes; else 8000)', parse: positiveMs }),
-  shutdownDelayMs: spec({ env: 'SUPERVISOR_SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', help: 'after a stop signal, keep serving this long with /readyz 503 before draining (default 5000 on Kubernetes, else 0)', parse: nonNegativeMs }),
-  logLevel: spec({ env: 'SUPERVISOR_LOG_LEVEL', flag: 'log-level', help: 'trace, debug, info (default), warn, error, fatal or silent', parse: logLevel }),
-  logFields: spec({ env: 'SUPERVISOR_LOG_FIELDS', flag: 'log-fields', help: "on a terminal, 1 shows every record with all its fields and every gateway line, as the debug level does (default 0: one short line per record a person needs, repeated gateway warnings folded; JSON off a terminal always has everything)", parse: onOff }),
-  restartDelayMs: spec({ env: 'SUPERVISOR_RESTART_DELAY_MS', flag: 'restart-delay-ms', help: 'first restart delay after a crash (default 1000; jittered up to 2x)', parse: positiveMs }),
-  restartMaxDelayMs: spec({ env: 'SUPERVISOR_RESTART_MAX_DELAY_MS', flag: 'restart-max-delay-ms', help: 'cap of the restart delay (default 30000)', parse: positiveMs }),
-  restartFactor: spec({ env: 'SUPERVISOR_RESTART_FACTOR', flag: 'restart-factor', help: 'growth factor of the restart delay (default 2)', parse: factor }),
-  restartStableMs: spec({ env: 'SUPERVISOR_RESTART_STABLE_MS', flag: 'restart-stable-ms', help: 'ready this long and the backoff resets (default 60000)', parse: positiveMs }),
-  restartLimitBurst: spec({ env: 'SUPERVISOR_RESTART_LIMIT_BURST', flag: 'restart-limit-burst', help: 'failures within the interval that make a crash loop (default 5)', parse: count }),
-  restartLimitIntervalMs: spec({ env: 'SUPERVISOR_RESTART_LIMIT_INTERVAL_MS', flag: 'restart-limit-interval-ms', help: 'window of the crash-loop count (default 300000)', parse: positiveMs }),
-  trustedProxies: spec({ env: 'SUPERVISOR_TRUSTED_PROXIES', flag: 'trusted-proxies', help: 'CIDR list of peers whose X-Forwarded-* headers are kept (default none; loopback is read anyway unless SUPERVISOR_LOOPBACK_CLIENTS=remote)', parse: cidrList }),
-  loopbackClients: spec({ env: 'SUPERVISOR_LOOPBACK_CLIENTS', flag: 'loopback-clients', help: 'local (default) or remote: remote when a tunnel without X-Forwarded-For (ssh -L, socat, kubectl port-forward) reaches the port over loopback', parse: loopbackClients }),
-  metricsPort: spec({ env: 'SUPERVISOR_METRICS_PORT', flag: 'metrics-port', help: 'serve Prometheus /metrics on this port, a listener of its own (default: off)', parse: port }),
-  metricsHost: spec({ env: 'SUPERVISOR_METRICS_HOST', flag: 'metrics-host', help: 'address of the metrics listener (default ::, all interfaces: the scraper is another pod or host)', parse: host }),
-  alertWebhook: spec({ env: 'SUPERVISOR_ALERT_WEBHOOK', flag: 'alert-webhook', help: 'incoming-webhook URL (Slack/Discord style) that gets one JSON POST per alert (default: none)', parse: webhookUrl }),
-  alertRestarts: spec({ env: 'SUPERVISOR_ALERT_RESTARTS', flag: 'alert-restarts', help: 'alert when this many restarts after failures happen within the alert window (default 3)', parse: count }),
-  alertWindowMs: spec({ env: 'SUPERVISOR_ALERT_WINDOW_MS', flag: 'alert-window-ms', help: 'window of that restart count (default 600000)', parse: positiveMs }),
-  livenessIntervalMs: spec({ env: 'SUPERVISOR_LIVENESS_INTERVAL_MS', flag: 'liveness-interval-ms', help: 'pause between liveness probes (GET /healthz) of the ready gateway (default 10000; 0 turns probing off)', parse: nonNegativeMs }),
-  livenessTimeoutMs: spec({ env: 'SUPERVISOR_LIVENESS_TIMEOUT_MS', flag: 'liveness-timeout-ms', help: 'a liveness probe not answered within this fails: /readyz 503 (default 30000)', parse: positiveMs }),
-  livenessFailures: spec({ env: 'SUPERVISOR_LIVENESS_FAILURES', flag: 'liveness-failures', help: 'failed liveness probes in a row that get the gateway killed and restarted (default 5)', parse: count }),
-  channelHealthIntervalMs: spec({ env: 'SUPERVISOR_CHANNEL_HEALTH_INTERVAL_MS', flag: 'channel-health-interval-ms', help: "pause between reads of the ready gateway's own GET /readyz for failing channels, reported and alerted, never restarted (default 30000; 0 turns it off)", parse: nonNegativeMs }),
-  diskCheckIntervalMs: spec({ env: 'SUPERVISOR_DISK_CHECK_INTERVAL_MS', flag: 'disk-check-interval-ms', help: "pause between checks of the state directory's free space and writability (default 60000; 0 turns them off)", parse: nonNegativeMs }),
-  runAs: spec({ env: 'SUPERVISOR_RUN_AS', flag: 'run-as', help: 'started as root: prepare the state dir for this user, then run the supervisor and the gateway as it (the image sets node; default: unset, stay who we are)', parse: text }),
-  openclawVersion: spec({ env: 'SUPERVISOR_OPENCLAW_VERSION', flag: 'openclaw-version', help: "the openclaw release to run (e.g. 2026.9.6, or latest): the image's own when it matches, else installed from the npm registry into the state volume, after a verified backup and the release's own database preflight, rolled back when it does not get ready (default: the newer of the image's and the last good one)", parse: parseReleasePin }),
-  allowedOrigins: spec({ env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', help: 'origins allowed to open the Control UI (default https://$RAILWAY_PUBLIC_DOMAIN)', parse: originList }),
+  publicPort: spec({ env: 'PORT', flag: 'port', default: `${DEFAULTS.publicPort}`, help: 'public port the supervisor listens on', parse: port }),
+  host: spec({ env: 'HOST', flag: 'host', default: `\`${DEFAULTS.host}\``, help: 'public address to listen on (:: is all interfaces, IPv4 and IPv6)', parse: host }),
+  gatewayPort: spec({ env: 'SUPERVISOR_GATEWAY_PORT', flag: 'gateway-port', default: `${DEFAULTS.gatewayPort}`, help: 'internal loopback port of the gateway', parse: port }),
+  tokenFile: spec({ env: 'OPENCLAW_GATEWAY_TOKEN_FILE', flag: 'token-file', default: '–', help: 'file holding the gateway token (wins over OPENCLAW_GATEWAY_TOKEN)', parse: text }),
+  stateDir: spec({ env: 'OPENCLAW_STATE_DIR', flag: 'state-dir', default: '`$RAILWAY_VOLUME_MOUNT_PATH/.openclaw`, else `~/.openclaw`', help: 'gateway state directory', parse: text }),
+  startupTimeoutMs: spec({ env: 'SUPERVISOR_STARTUP_TIMEOUT_MS', flag: 'startup-timeout-ms', default: `${DEFAULTS.startupTimeoutMs}`, help: 'how long the gateway may take to become ready', parse: positiveMs }),
+  stopTimeoutMs: spec({ env: 'SUPERVISOR_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', default: `${DEFAULTS.stopTimeoutMs} (5/8 of a shorter drain)`, help: 'grace period between SIGTERM and SIGKILL for the gateway group', parse: positiveMs }),
+  drainTimeoutMs: spec({
+    env: 'SUPERVISOR_DRAIN_TIMEOUT_MS',
+    flag: 'drain-timeout-ms',
+    default: `\`RAILWAY_DEPLOYMENT_DRAINING_SECONDS\`×1000 − ${DEFAULTS.drainSafetyMarginMs} (min(${DEFAULTS.drainSafetyMarginMs / 1000} s, ¼) margin); ${DEFAULTS.kubernetesDrainTimeoutMs} on Kubernetes; else ${DEFAULTS.drainTimeoutMs}`,
+    help: 'deadline for the whole graceful stop',
+    parse: positiveMs,
+  }),
+  shutdownDelayMs: spec({ env: 'SUPERVISOR_SHUTDOWN_DELAY_MS', flag: 'shutdown-delay-ms', default: `${DEFAULTS.kubernetesShutdownDelayMs} on Kubernetes (\`KUBERNETES_SERVICE_HOST\` set), else 0`, help: 'after a stop signal, keep serving this long with /readyz 503 before draining', parse: nonNegativeMs }),
+  logLevel: spec({ env: 'SUPERVISOR_LOG_LEVEL', flag: 'log-level', default: DEFAULTS.logLevel, help: 'trace, debug, info, warn, error, fatal or silent', parse: logLevel }),
+  logFields: spec({ env: 'SUPERVISOR_LOG_FIELDS', flag: 'log-fields', default: DEFAULTS.logFields ? '1' : '0', help: "on a terminal, 1 shows every record with all its fields and every gateway line, as the debug level does (0: one short line per record a person needs, repeated gateway warnings folded; JSON off a terminal always has everything)", parse: onOff }),
+  restartDelayMs: spec({ env: 'SUPERVISOR_RESTART_DELAY_MS', flag: 'restart-delay-ms', default: `${DEFAULTS.restart.initialDelayMs}`, help: 'first restart delay after a crash (jittered up to 2x)', parse: positiveMs }),
+  restartMaxDelayMs: spec({ env: 'SUPERVISOR_RESTART_MAX_DELAY_MS', flag: 'restart-max-delay-ms', default: `${DEFAULTS.restart.maxDelayMs}`, help: 'cap of the restart delay', parse: positiveMs }),
+  restartFactor: spec({ env: 'SUPERVISOR_RESTART_FACTOR', flag: 'restart-factor', default: `${DEFAULTS.restart.factor}`, help: 'growth factor of the restart delay', parse: factor }),
+  restartStableMs: spec({ env: 'SUPERVISOR_RESTART_STABLE_MS', flag: 'restart-stable-ms', default: `${DEFAULTS.restart.stableAfterMs}`, help: 'ready this long and the backoff resets', parse: positiveMs }),
+  restartLimitBurst: spec({ env: 'SUPERVISOR_RESTART_LIMIT_BURST', flag: 'restart-limit-burst', default: `${DEFAULTS.restart.limitBurst}`, help: 'failures within the interval that make a crash loop', parse: count }),
+  restartLimitIntervalMs: spec({ env: 'SUPERVISOR_RESTART_LIMIT_INTERVAL_MS', flag: 'restart-limit-interval-ms', default: `${DEFAULTS.restart.limitIntervalMs}`, help: 'window of the crash-loop count', parse: positiveMs }),
+  trustedProxies: spec({ env: 'SUPERVISOR_TRUSTED_PROXIES', flag: 'trusted-proxies', default: "none (loopback's `X-Forwarded-For` is read anyway, unless `SUPERVISOR_LOOPBACK_CLIENTS=remote`)", help: 'CIDR list of peers whose X-Forwarded-* headers are kept', parse: cidrList }),
+  loopbackClients: spec({ env: 'SUPERVISOR_LOOPBACK_CLIENTS', flag: 'loopback-clients', default: '`local`', help: 'local or remote: remote when a tunnel without X-Forwarded-For (ssh -L, socat, kubectl port-forward) reaches the port over loopback', parse: loopbackClients }),
+  metricsPort: spec({ env: 'SUPERVISOR_METRICS_PORT', flag: 'metrics-port', default: 'off', help: 'serve Prometheus /metrics on this port, a listener of its own', parse: port }),
+  metricsHost: spec({ env: 'SUPERVISOR_METRICS_HOST', flag: 'metrics-host', default: `\`${DEFAULTS.metricsHost}\``, help: 'address of the metrics listener (:: is all interfaces: the scraper is another pod or host)', parse: host }),
+  alertWebhook: spec({ env: 'SUPERVISOR_ALERT_WEBHOOK', flag: 'alert-webhook', default: 'none', help: 'incoming-webhook URL (Slack/Discord style) that gets one JSON POST per alert', parse: webhookUrl }),
+  alertRestarts: spec({ env: 'SUPERVISOR_ALERT_RESTARTS', flag: 'alert-restarts', default: `${DEFAULTS.alerts.restarts}`, help: 'alert when this many restarts after failures happen within the alert window', parse: count }),
+  alertWindowMs: spec({ env: 'SUPERVISOR_ALERT_WINDOW_MS', flag: 'alert-window-ms', default: `${DEFAULTS.alerts.windowMs}`, help: 'window of that restart count', parse: positiveMs }),
+  livenessIntervalMs: spec({ env: 'SUPERVISOR_LIVENESS_INTERVAL_MS', flag: 'liveness-interval-ms', default: `${DEFAULT_LIVENESS.intervalMs}`, help: 'pause between liveness probes (GET /healthz) of the ready gateway; 0 turns probing off', parse: nonNegativeMs }),
+  livenessTimeoutMs: spec({ env: 'SUPERVISOR_LIVENESS_TIMEOUT_MS', flag: 'liveness-timeout-ms', default: `${DEFAULT_LIVENESS.timeoutMs}`, help: 'a liveness probe not answered within this fails: /readyz 503', parse: positiveMs }),
+  livenessFailures: spec({ env: 'SUPERVISOR_LIVENESS_FAILURES', flag: 'liveness-failures', default: `${DEFAULT_LIVENESS.failuresToKill}`, help: 'failed liveness probes in a row that get the gateway killed and restarted', parse: count }),
+  channelHealthIntervalMs: spec({ env: 'SUPERVISOR_CHANNEL_HEALTH_INTERVAL_MS', flag: 'channel-health-interval-ms', default: `${TIME_BOUNDS.channelHealthInterval.ms}`, help: "pause between reads of the ready gateway's own GET /readyz for failing channels, reported and alerted, never restarted; 0 turns it off", parse: nonNegativeMs }),
+  diskCheckIntervalMs: spec({ env: 'SUPERVISOR_DISK_CHECK_INTERVAL_MS', flag: 'disk-check-interval-ms', default: `${TIME_BOUNDS.diskCheckInterval.ms}`, help: "pause between checks of the state directory's free space and writability; 0 turns them off", parse: nonNegativeMs }),
+  runAs: spec({ env: 'SUPERVISOR_RUN_AS', flag: 'run-as', default: 'unset (`node` in the image)', help: 'started as root: prepare the state dir for this user, then run the supervisor and the gateway as it (unset: stay who we are)', parse: text }),
+  openclawVersion: spec({ env: 'SUPERVISOR_OPENCLAW_VERSION', flag: 'openclaw-version', default: "the newer of the image's and the last good one", help: "the openclaw release to run (e.g. 2026.9.6, or latest): the image's own when it matches, else installed from the npm registry into the state volume, after a verified backup and the release's own database preflight, rolled back when it does not get ready", parse: parseReleasePin }),
+  allowedOrigins: spec({ env: 'SUPERVISOR_ALLOWED_ORIGINS', flag: 'allowed-origins', default: '`https://$RAILWAY_PUBLIC_DOMAIN`, else none', help: 'origins allowed to open the Control UI', parse: originList }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

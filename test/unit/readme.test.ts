@@ -185,6 +185,8 @@ describe('the settings table (README, "Settings")', () => {
     const row = byEnv.get(spec.env);
     expect(row, `README has no row for ${spec.env}`).toBeDefined();
     check!(row!.fallback);
+    // The same words as the setting's row, which --help prints too.
+    expect(row!.fallback).toBe(spec.default);
   });
 });
 

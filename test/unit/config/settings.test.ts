@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { helpText, settingLine } from '../../../src/cli/help.js';
 import { SETTINGS, invalid, parseInteger } from '../../../src/config/settings.js';
 import { UsageError } from '../../../src/errors.js';
 import { expectMentions, usageErrorOf } from '../usage-error-assert.js';
@@ -10,6 +11,20 @@ describe('SETTINGS table', () => {
     expect(spec.env).toMatch(/^[A-Z][A-Z0-9_]*$/);
     expect(spec.flag).toMatch(/^[a-z][a-z0-9-]*$/);
     expect(spec.help.length).toBeGreaterThan(10);
+  });
+
+  it.each(specs)('%s: the default is stated once, in its default field (the help text says none)', (_key, spec) => {
+    expect(spec.default).not.toBe('');
+    expect(spec.help).not.toMatch(/\bdefault\b/i);
+  });
+
+  it('--help prints each setting with its default, from the row', () => {
+    const help = helpText('0.0.0');
+    expect(help).toContain(settingLine(SETTINGS.drainTimeoutMs));
+    expect(settingLine(SETTINGS.drainTimeoutMs)).toMatch(/deadline for the whole graceful stop \(default: RAILWAY_DEPLOYMENT_DRAINING_SECONDS×1000 − 2000 \(min\(2 s, ¼\) margin\); 28000 on Kubernetes; else 8000\)$/);
+    expect(settingLine(SETTINGS.publicPort)).toMatch(/ \(default: 8080\)$/);
+    expect(settingLine(SETTINGS.tokenFile)).not.toContain('default');
+    for (const spec of Object.values(SETTINGS)) expect(help).toContain(settingLine(spec));
   });
 
   it('has no duplicate environment variables or flags', () => {

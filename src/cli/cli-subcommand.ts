@@ -1,6 +1,7 @@
 import { resolveConfig } from '../config/resolve-config.js';
 import { UsageError } from '../errors.js';
 import { runDevices } from './devices.js';
+import { LOOPBACK_IPV4 } from '../host/loopback.js';
 import { AuthWatch } from '../gateway/auth-check.js';
 import type { Logger } from '../log/logger.js';
 import type { CliInvocation, CliSubcommand } from './openclaw-cli.js';
@@ -30,7 +31,7 @@ export async function runCliSubcommand(sub: CliSubcommand, env: Env): Promise<nu
     const token = await tokenInEffect(config.gatewayPort, cli);
     process.stdout.write(
       [
-        'Control UI, through the supervisor\'s front door (the gateway\'s own 127.0.0.1:' + config.gatewayPort + ' URL bypasses it and is not reachable from elsewhere):',
+        `Control UI, through the supervisor's front door (the gateway's own ${LOOPBACK_IPV4}:${config.gatewayPort} URL bypasses it and is not reachable from elsewhere):`,
         ...urls.map((url) => `  ${url}`),
         `Token: ${token} (paste it into the Control UI; never put it in a URL you share).`,
         `A browser on another machine must then be approved once: ${selfCommand()} devices (lists it), ${selfCommand()} devices approve <request id>.`,

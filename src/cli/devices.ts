@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { runAttached, runCaptured, type CliInvocation } from './openclaw-cli.js';
 import { selfCommand } from './self-command.js';
 import { EXIT } from '../exit-codes.js';
+import { LOOPBACK_IPV4 } from '../host/loopback.js';
 import { describeRequest, readPendingList, shownRequestId, type PendingRequest } from '../gateway/pending-pairing.js';
 import { escapeUntrusted, terminalSafeJson } from '../log/untrusted.js';
 
@@ -36,7 +37,7 @@ export function parseDeviceList(stdout: string): DeviceList {
 async function listDevices(cli: CliInvocation, flags: readonly string[] = []): Promise<DeviceList | number> {
   const { code, stdout } = await runCaptured(cli, ['devices', 'list', ...flags.filter((flag) => flag !== '--json'), '--json']);
   if (code !== 0) {
-    process.stderr.write(`openclaw-supervisor: openclaw devices list failed (exit ${code}); is the supervisor running? (its gateway listens on 127.0.0.1:${cli.env['OPENCLAW_GATEWAY_PORT']})\n`);
+    process.stderr.write(`openclaw-supervisor: openclaw devices list failed (exit ${code}); is the supervisor running? (its gateway listens on ${LOOPBACK_IPV4}:${cli.env['OPENCLAW_GATEWAY_PORT']})\n`);
     return code;
   }
   try {

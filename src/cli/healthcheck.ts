@@ -1,13 +1,5 @@
 import http from 'node:http';
-
-/**
- * The address a local client uses to reach a listener bound to `host`. For the wildcards that is
- * 127.0.0.1: a dual-stack `::` listener accepts IPv4 too, and on a host without IPv6 it falls back
- * to 0.0.0.0.
- */
-function localAddressFor(host: string): string {
-  return host === '::' || host === '0.0.0.0' || host === '' ? '127.0.0.1' : host;
-}
+import { localAddressFor } from '../host/loopback.js';
 
 /**
  * `openclaw-supervisor healthcheck`: GET /readyz on the local public port. One line out, exit 0

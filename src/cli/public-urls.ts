@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { isWildcardHost } from '../host/loopback.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Interfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;
-
-const WILDCARDS = new Set(['::', '0.0.0.0', '']);
 
 function hostPart(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
@@ -29,7 +28,7 @@ export function publicUrls(
 ): string[] {
   const domain = env['RAILWAY_PUBLIC_DOMAIN']?.trim();
   if (domain) return [`https://${domain}/`];
-  if (!WILDCARDS.has(host)) return [`http://${hostPart(host)}:${port}/`];
+  if (!isWildcardHost(host)) return [`http://${hostPart(host)}:${port}/`];
   const urls = [`http://localhost:${port}/`];
   const lan = (defaultRouteInterface === null ? [] : (interfaces[defaultRouteInterface] ?? [])).find((entry) => !entry.internal && entry.family === 'IPv4');
   if (lan !== undefined) urls.push(`http://${lan.address}:${port}/`);

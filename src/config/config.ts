@@ -1,6 +1,7 @@
 import type { LivenessSettings } from '../gateway/liveness.js';
 import type { ReleasePin } from '../releases/release-pin.js';
 import type { LogLevel } from './settings.js';
+import { ALL_INTERFACES } from '../host/loopback.js';
 import { TIME_BOUNDS as T } from '../time-bounds.js';
 
 export interface RestartPolicy {
@@ -68,7 +69,7 @@ export interface Config {
 }
 
 export const DEFAULTS = {
-  host: '::',
+  host: ALL_INTERFACES,
   publicPort: 8080,
   gatewayPort: 18789,
   startupTimeoutMs: T.startupTimeout.ms,
@@ -92,6 +93,6 @@ export const DEFAULTS = {
     limitIntervalMs: T.restartLimitInterval.ms,
   } satisfies RestartPolicy,
   healthcheckTimeoutMs: T.healthcheckTimeout.ms,
-  metricsHost: '::',
+  metricsHost: ALL_INTERFACES,
   alerts: { webhook: null, restarts: 3, windowMs: T.alertWindow.ms } satisfies AlertSettings,
 } as const;

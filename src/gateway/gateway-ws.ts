@@ -6,6 +6,8 @@
  * connect frame, never into an error message.
  */
 
+import { LOOPBACK_IPV4 } from '../host/loopback.js';
+
 /** A `res` frame: the answer to one of our requests. */
 export interface GatewayResponse {
   readonly type: 'res';
@@ -74,7 +76,7 @@ export async function converseWithGateway<T>(conversation: GatewayConversation<T
     };
     const timer = setTimeout(() => fail({ kind: 'timeout' }), timeoutMs);
     try {
-      ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+      ws = new WebSocket(`ws://${LOOPBACK_IPV4}:${port}/`);
     } catch (error) {
       fail({ kind: 'unreachable', detail: (error as Error).message });
       return;

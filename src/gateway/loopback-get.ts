@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { LOOPBACK_IPV4 } from '../host/loopback.js';
 
 export type LoopbackGetError = 'timeout' | 'refused' | 'reset' | 'too_large' | 'error';
 
@@ -28,7 +29,7 @@ export function loopbackGet(port: number, path: string, timeoutMs: number, maxBo
     const timedOut = (): void => {
       request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
     };
-    const request = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (response) => {
+    const request = http.get({ host: LOOPBACK_IPV4, port, path, agent: false, timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
       if (maxBodyBytes === null) response.resume();

@@ -1,3 +1,4 @@
+import { LOOPBACK_IPV4 } from '../host/loopback.js';
 import { converseWithGateway } from './gateway-ws.js';
 import { readPendingList, type PendingRequest } from './pending-pairing.js';
 
@@ -29,7 +30,7 @@ export function listPendingPairing(port: number, token: string, timeoutMs = 5_00
         case 'timeout':
           throw new Error(`the gateway did not list its pairing requests within ${timeoutMs} ms`);
         case 'unreachable':
-          throw new Error(`cannot reach the gateway on 127.0.0.1:${port}${failure.detail === undefined ? '' : `: ${failure.detail}`}`);
+          throw new Error(`cannot reach the gateway on ${LOOPBACK_IPV4}:${port}${failure.detail === undefined ? '' : `: ${failure.detail}`}`);
         case 'closed':
           throw new Error('the gateway closed the connection before listing its pairing requests');
       }

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { LOOPBACK_IPV4 } from '../host/loopback.js';
 import { TIME_BOUNDS } from '../time-bounds.js';
 
 export interface ReadinessProbe {
@@ -91,7 +92,7 @@ function judge(answer: StartupAnswer, spawnedAt: number, now: number): ProbeResu
 
 function getStartupz(port: number): Promise<StartupAnswer> {
   return new Promise((resolve) => {
-    const request = http.get({ host: '127.0.0.1', port, path: '/startupz', agent: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
+    const request = http.get({ host: LOOPBACK_IPV4, port, path: '/startupz', agent: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { RELAYED_LOOPBACK_CLIENT, type LoopbackClients } from '../front-door/client-attribution.js';
 import { configValue, type JsonObject } from './effective-config.js';
+import { LOOPBACK_ADDRESSES, isLoopback } from './loopback.js';
 import type { Platform, PlatformKind } from './platform.js';
 import type { EventFields } from '../log/events.js';
 
@@ -58,7 +59,6 @@ export interface Exposure {
   readonly allowedOrigins: readonly string[];
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []);
 const duration = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) ? Math.max(0, Math.trunc(value)) : fallback);
 
@@ -78,7 +78,7 @@ export function rateLimitInForce(config: JsonObject | null): RateLimit {
 
 /** What protects the gateway, from the supervisor's settings and the effective gateway config. Pure. */
 export function describeExposure(input: ExposureInput): Exposure {
-  const isPublic = !LOOPBACK_HOSTS.has(input.host) && !input.host.startsWith('127.');
+  const isPublic = input.host !== 'localhost' && !isLoopback(input.host) && !input.host.startsWith('127.');
   const config = input.effectiveConfig;
   const configToken = configValue(config, 'gateway.auth.token');
   const gatewayProxies = strings(configValue(config, 'gateway.trustedProxies'));
@@ -92,7 +92,7 @@ export function describeExposure(input: ExposureInput): Exposure {
     trustedProxies: {
       frontDoor: input.trustedProxies,
       source: input.trustedProxies.length > 0 ? 'SUPERVISOR_TRUSTED_PROXIES' : 'none',
-      gateway: gatewayProxies.length > 0 || config === null ? gatewayProxies : ['127.0.0.1', '::1'],
+      gateway: gatewayProxies.length > 0 || config === null ? gatewayProxies : [...LOOPBACK_ADDRESSES],
     },
     loopbackClients: input.loopbackClients,
     clientAddresses,
@@ -268,8 +268,7 @@ export function supervisorFindings(exposure: Exposure): Finding[] {
 
 /** A gateway.trustedProxies entry (address or CIDR) inside 127.0.0.0/8 or ::1. */
 function isLoopbackEntry(entry: string): boolean {
-  const address = entry.split('/')[0] ?? '';
-  return address === '::1' || (isIP(address) === 4 && address.startsWith('127.'));
+  return isLoopback(entry.split('/')[0] ?? '');
 }
 
 /**

@@ -2,9 +2,10 @@ import { lstat, mkdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/write-file-atomic.js';
+import { LOOPBACK_ADDRESSES } from '../host/loopback.js';
 
 /** The front door on loopback is the gateway's only direct client that may attribute others. */
-export const LOOPBACK_PROXIES = ['127.0.0.1', '::1'];
+export const LOOPBACK_PROXIES = LOOPBACK_ADDRESSES;
 
 export interface RequiredGatewayConfig {
   /**

@@ -5,6 +5,7 @@ import type { FrontDoor } from '../front-door/front-door.js';
 import type { GatewayRunner } from '../gateway/gateway-runner.js';
 import { restartsOf } from '../gateway/lifecycle.js';
 import { readMemoryEvidence, readRailwayEvidence } from '../host/evidence.js';
+import { ALL_INTERFACES, ALL_IPV4_INTERFACES } from '../host/loopback.js';
 import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import { diagnoseSignal, type SignalEvidence } from '../shutdown/diagnose-signal.js';
@@ -75,7 +76,7 @@ export class Supervisor {
       throw new StartFailure(`cannot listen on ${config.host}:${config.publicPort} (${code}): ${code === 'EADDRINUSE' ? 'another process uses PORT; pick another PORT' : 'check HOST and PORT'}`);
     });
     emit(logger, 'supervisor.listening', { address: bound.address, port: bound.port, sinceStartMs: Date.now() - startedAt }, `front door listening on [${bound.address}]:${bound.port}`);
-    if (config.host === '::' && bound.address === '0.0.0.0') emit(logger, 'supervisor.no_ipv6', {}, 'this host has no IPv6: listening on IPv4 only (0.0.0.0)');
+    if (config.host === ALL_INTERFACES && bound.address === ALL_IPV4_INTERFACES) emit(logger, 'supervisor.no_ipv6', {}, 'this host has no IPv6: listening on IPv4 only (0.0.0.0)');
     const exit = new Promise<number>((resolve) => (this.#resolveExit = resolve));
     this.#dispatch({ type: 'listening' });
 

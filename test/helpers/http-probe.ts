@@ -22,8 +22,8 @@ export function probe(url: string, timeoutMs = 2_000): Promise<ProbeResult> {
   });
 }
 
-/** Probes `url` every `intervalMs` until stop() is called; stop() resolves with every result. */
-export function pollInBackground(url: string, intervalMs = 25): { stop(): Promise<ProbeResult[]> } {
+/** Probes `url` every `intervalMs` until stop() is called; stop() resolves with every result, `count()` says how many so far. */
+export function pollInBackground(url: string, intervalMs = 25): { stop(): Promise<ProbeResult[]>; count(): number } {
   const results: ProbeResult[] = [];
   let running = true;
   const loop = (async () => {
@@ -33,6 +33,7 @@ export function pollInBackground(url: string, intervalMs = 25): { stop(): Promis
     }
   })();
   return {
+    count: () => results.length,
     async stop() {
       running = false;
       await loop;

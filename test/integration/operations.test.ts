@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePort } from '../helpers/ports.js';
+import { pollUntil } from '../helpers/proc.js';
 import { TEST_TOKEN, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 import { webhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -149,20 +150,17 @@ describe('metrics (SUPERVISOR_METRICS_PORT)', () => {
 
   it('count upstream errors, 5xx and answers cut when the gateway dies mid-request, and the crash', async () => {
     const metricsPort = await freePort();
-    const s = await start({ env: { SUPERVISOR_METRICS_PORT: String(metricsPort), SUPERVISOR_METRICS_HOST: '127.0.0.1' } });
+    const s = await start({ env: { SUPERVISOR_METRICS_PORT: String(metricsPort), SUPERVISOR_METRICS_HOST: '127.0.0.1', FAKE_LOG_REQUESTS: '1' } });
     const ready = await s.waitFor('gateway.ready');
-    // A client that leaves before its answer: no status went out.
-    await new Promise<void>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: s.port, path: '/slow?ms=3000' });
-      req.on('error', () => resolve());
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 200);
-    });
+    const reached = (path: string) => s.waitFor('gateway.log', (r) => String(r['line']).endsWith(`GET ${path} received`));
+    // A client that leaves before its answer, once the gateway has its request: no status went out.
+    const leaving = http.get({ host: '127.0.0.1', port: s.port, path: '/slow?ms=3000' });
+    leaving.on('error', () => undefined);
+    await reached('/slow?ms=3000');
+    leaving.destroy();
     // A request in flight when the gateway is SIGKILLed: 502.
     const pending = get({ host: '127.0.0.1', port: s.port, path: '/slow?ms=5000' });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await reached('/slow?ms=5000');
     process.kill(ready['gatewayPid'] as number, 'SIGKILL');
     expect((await pending).status).toBe(502);
     await s.waitFor('gateway.ready', (r) => r['gatewayPid'] !== ready['gatewayPid']);
@@ -197,7 +195,8 @@ describe('/readyz and /healthz details', () => {
 
     process.kill(first['gatewayPid'] as number, 'SIGUSR2');
     await s.waitFor('gateway.ready', (r) => r['gatewayPid'] !== first['gatewayPid']);
-    await new Promise((resolve) => setTimeout(resolve, 30)); // readyForMs must have grown past 0
+    // readyForMs must have grown past 0 (a bounded poll, not a guess of how long that takes).
+    expect(await pollUntil(async () => (JSON.parse((await get(s.url('/readyz'))).body) as { readyForMs: number }).readyForMs > 0, 5_000)).toBe(true);
     const ready = await get(s.url('/readyz'));
     const live = await get(s.url('/healthz'));
     for (const answer of [ready, live]) {

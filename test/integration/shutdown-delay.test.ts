@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollInBackground, type ProbeResult } from '../helpers/http-probe.js';
+import { pollUntil } from '../helpers/proc.js';
 import { startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 
 let sup: RunningSupervisor | undefined;
@@ -22,7 +23,8 @@ describe('shutdown delay', () => {
     // New connection for every request (no keep-alive): a refused connect shows up as such.
     const traffic = pollInBackground(sup.url('/anything'), 10);
     const readiness = pollInBackground(sup.url('/readyz'), 10);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both pollers under way (a few answers each) before the signal.
+    expect(await pollUntil(() => traffic.count() >= 3 && readiness.count() >= 3, 10_000)).toBe(true);
     const signalledAt = Date.now();
     sup.signal('SIGTERM');
     const exit = await sup.exited;

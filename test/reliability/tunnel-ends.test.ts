@@ -148,7 +148,10 @@ describe('a WebSocket handshake under way at the drain deadline', () => {
     // A gateway that answers the handshake only after 1.5 s.
     const server = http.createServer((_req, res) => res.end('plain'));
     const wss = new WebSocketServer({ noServer: true });
+    let handshakeArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (handshakeArrived = resolve));
     server.on('upgrade', (req, socket, head) => {
+      handshakeArrived();
       setTimeout(() => wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data) => ws.send(data))), 1_500);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -164,7 +167,8 @@ describe('a WebSocket handshake under way at the drain deadline', () => {
       socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
       const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
       socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The handshake is at the gateway, unanswered: under way at the deadline.
+      await arrived;
       door.startDrain();
       const started = Date.now();
       await door.cutRemaining();

@@ -88,7 +88,7 @@ export async function runSupervisor(config: Config, log: SupervisorLogger, reape
     gatewayResponsive: () => runner.responsive,
     maxConnections: connectionCap(readFdLimit()),
   });
-  // Issue 13: metrics, alerts, health details; the exit waits for alerts under way at most a bound (none after a second signal).
+  // Metrics, alerts, health details; the exit waits for alerts under way at most a bound (none after a second signal).
   const operations = await attachOperations({ config, log, frontDoor, gateway: () => factsOf(runner.lifecycle), readMemory: readMemoryEvidence, version, platform: prepared.platform.kind, env });
   await releases?.listen(runner);
   const code = await new Supervisor({ config, logger, runner, frontDoor, env, startedAt }).run();

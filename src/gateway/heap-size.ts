@@ -1,5 +1,5 @@
 /**
- * Heap sizing of the gateway under a memory limit (issue 19). `openclaw gateway install` sizes the
+ * Heap sizing of the gateway under a memory limit. `openclaw gateway install` sizes the
  * managed service's heap from the memory it may use; `gateway run`, which the supervisor starts,
  * does not, so under a container limit V8 keeps its own default and the kernel OOM-kills the tree
  * before V8 collects hard. The rule is the package's own, copied from

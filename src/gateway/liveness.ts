@@ -4,7 +4,7 @@ import type { LivenessEvidence } from '../log/events.js';
 import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
- * Liveness of a ready gateway (issue 19): readiness says it once started; this says it still
+ * Liveness of a ready gateway: readiness says it once started; this says it still
  * answers. A frozen gateway (SIGSTOP, a wedged event loop) keeps its port open and its process
  * alive, so nothing else notices it.
  *

@@ -51,19 +51,18 @@ export interface SpawnHooks {
  * Starts the gateway in a process group of its own (so a stop reaches all its workers) with only
  * the environment it needs, and relays every output line as a log record.
  *
- * With execa (issue 11): `detached: true` makes the gateway the leader of its own group, which
+ * With execa: `detached: true` makes the gateway the leader of its own group, which
  * `signalGroup` signals as `-pid`; `extendEnv: false` passes `env` alone; its line-wise iteration
  * (`subprocess.iterable`) replaces readline. Not used, on purpose:
  * - `forceKillAfterDelay` and `cancelSignal`: both signal the leader's pid only, never the group,
- *   and the SIGKILL instant belongs to the stop plan (the runner's `signalGroup('SIGKILL')`); a
- *   second timer aimed at the same instant is what issue 11 removes. Hence `forceKillAfterDelay: false`.
+ *   and the SIGKILL instant belongs to the stop plan (the runner's `signalGroup('SIGKILL')`), one
+ *   timer, not two aimed at the same instant. Hence `forceKillAfterDelay: false`.
  * - `cleanup`: execa skips it for a detached subprocess (execa lib/terminate/cleanup.js), so it is
  *   off here too; the group is killed at the supervisor's exit by its signal-exit hook
  *   (`onExit(() => runner.kill())`, which SIGKILLs the group).
- * execa was dropped once (7e6804f) for a measured 2.2× CPU per forwarded 1 MB response; that was
- * not execa's doing: its import raised the heap left after GC past V8's ~8 MB incremental-marking
- * point (inert objects of the same size do the same), and on Node 24 the supervisor is past that
- * point without execa too (issue 10/11, BENCHMARKS.md).
+ * execa's import raises the heap left after GC, and past V8's ~8 MB incremental-marking point that
+ * costs forwarding CPU (inert objects of the same size do the same); on Node 24 the supervisor is
+ * past that point without execa too, so execa adds none (BENCHMARKS.md).
  *
  * The process's own exit is what counts, not its stdio closing (a grandchild may hold the pipes):
  * `exited` follows the 'exit' event, not execa's result promise, which waits for the pipes.

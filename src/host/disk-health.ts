@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
- * Health of the state directory's file system (issue 19): free space from statfs, and whether it
+ * Health of the state directory's file system: free space from statfs, and whether it
  * still takes a write (a probe: a tiny file created exclusively, then removed). statfs gives no
  * mount flags in Node, and a volume can turn read-only under a mounted file system (an ext4 error
  * remount, a detached network disk), so only a write tells.

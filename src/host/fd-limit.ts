@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 
 /**
- * File descriptors kept out of the front door's reach (issue 19): a respawn of the gateway needs
+ * File descriptors kept out of the front door's reach: a respawn of the gateway needs
  * ~6 (its stdout/stderr pipes and their ends, execa's own), the liveness and readiness probes one
  * each, the metrics listener, a webhook, the logger, /proc reads. At the limit the spawn fails
  * (EMFILE) and the gateway could not come back; 128 is a generous bound for all of these at once.

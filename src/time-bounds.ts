@@ -20,6 +20,7 @@ export const TIME_BOUNDS = {
   readinessProbeTimeout: bound(1_000, 'one GET /startupz probe'),
   spawnErrorWait: bound(100, "a failed spawn's wait for the child's error code (EMFILE, ENOENT…)"),
   outputDrain: bound(200, "an exited gateway's last output lines (a grandchild may hold its pipes)"),
+  readinessUptimeSlack: bound(1_000, "how much older than our spawn a ready gateway's reported uptime may be and still be ours"),
   stopTimeout: bound(5_000, "SIGTERM to SIGKILL of the gateway's process group (5/8 of a shorter drain)", 'SUPERVISOR_STOP_TIMEOUT_MS'),
   // The supervisor's stop.
   drainTimeout: bound(8_000, 'the whole graceful stop (docker stop waits 10 s)', 'SUPERVISOR_DRAIN_TIMEOUT_MS'),
@@ -38,6 +39,11 @@ export const TIME_BOUNDS = {
   channelHealthTimeout: bound(5_000, "one read of the gateway's /readyz for channel health"),
   diskCheckInterval: bound(60_000, "pause between checks of the state directory's free space and writability", 'SUPERVISOR_DISK_CHECK_INTERVAL_MS'),
   memoryPoll: bound(5_000, "pause between reads of the cgroup's OOM-kill counter (with a webhook)"),
+  authProbeTimeout: bound(3_000, 'asking the gateway whether it accepts the token (a loopback WebSocket connect)'),
+  pairingListTimeout: bound(5_000, "reading the gateway's pending pairing requests"),
+  pairingListInterval: bound(1_000, 'the least time between two such reads after refusal lines'),
+  pairingListFailureEvery: bound(60_000, 'at most one record per this long when those reads fail'),
+  pairingDeviceWindow: bound(600_000, 'window of the pairing records per device'),
   memoryReleasePoll: bound(5_000, "pause between looks for a quiet supervisor whose memory grew"),
   // Alerts.
   alertWindow: bound(600_000, 'window of the restart count that makes an alert, and the quiet time after one', 'SUPERVISOR_ALERT_WINDOW_MS'),
@@ -54,6 +60,7 @@ export const TIME_BOUNDS = {
   releaseInstall: bound(600_000, 'installing a release from the npm registry'),
   releaseRegistry: bound(60_000, 'one question to the npm registry'),
   releaseNodeVersion: bound(10_000, "`node --version` of the Node a release runs on"),
+  selfUpdateHintEvery: bound(60_000, "at most one hint per this long when the Control UI's Update button is refused"),
   // The front door (src/front-door/).
   frontDoorHeaders: bound(15_000, 'a request head (slowloris): 408'),
   frontDoorRequest: bound(60_000, 'a whole request, head and body: 408'),

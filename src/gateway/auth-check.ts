@@ -2,6 +2,7 @@ import { configValue, readEffectiveConfig, type JsonObject } from '../host/effec
 import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import { converseWithGateway } from './gateway-ws.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 export type ProbeResult = 'accepted' | 'rejected' | 'unknown';
 
@@ -11,7 +12,7 @@ export type ProbeResult = 'accepted' | 'rejected' | 'unknown';
  * credential decides. `unknown` when the gateway does not answer within `timeoutMs` or answers
  * something else.
  */
-export function probeToken(port: number, token: string, timeoutMs = 3_000): Promise<ProbeResult> {
+export function probeToken(port: number, token: string, timeoutMs = TIME_BOUNDS.authProbeTimeout.ms): Promise<ProbeResult> {
   return converseWithGateway<ProbeResult>({
     port,
     token,

@@ -1,6 +1,7 @@
 import { LOOPBACK_IPV4 } from '../host/loopback.js';
 import { converseWithGateway } from './gateway-ws.js';
 import { readPendingList, type PendingRequest } from './pending-pairing.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
  * The gateway's own list of pending device pairing requests, asked over a loopback WebSocket with
@@ -9,7 +10,7 @@ import { readPendingList, type PendingRequest } from './pending-pairing.js';
  * `openclaw devices list --json` costs ~1.3 s of CPU in a Node 24 process. Rejects on any failure
  * (closed, refused, malformed, `timeoutMs` passed); the message never holds the token.
  */
-export function listPendingPairing(port: number, token: string, timeoutMs = 5_000): Promise<PendingRequest[]> {
+export function listPendingPairing(port: number, token: string, timeoutMs = TIME_BOUNDS.pairingListTimeout.ms): Promise<PendingRequest[]> {
   return converseWithGateway<PendingRequest[]>({
     port,
     token,

@@ -2,6 +2,7 @@ import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import { escapeOptional, escapeUntrusted } from '../log/untrusted.js';
 import { describeRequest, isPlainRequestId, type PendingRequest } from './pending-pairing.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
  * The gateway's line for a device refused for pairing (openclaw@2026.9.6, stderr, measured):
@@ -58,7 +59,7 @@ class Lru<K, V> {
   }
 }
 
-const LIST_FAILURE_EVERY_MS = 60_000;
+const LIST_FAILURE_EVERY_MS = TIME_BOUNDS.pairingListFailureEvery.ms;
 
 /**
  * `gateway.pairing_required`: one record per new pending request id the gateway lists, with the
@@ -79,7 +80,7 @@ export class PairingNotices {
   #lastFailureAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: PairingNoticeOptions) {
-    this.#options = { maxPerDevice: 3, deviceWindowMs: 600_000, maxTracked: 1000, minIntervalMs: 1000, now: Date.now, ...options };
+    this.#options = { maxPerDevice: 3, deviceWindowMs: TIME_BOUNDS.pairingDeviceWindow.ms, maxTracked: 1000, minIntervalMs: TIME_BOUNDS.pairingListInterval.ms, now: Date.now, ...options };
     this.#noticed = new Lru(this.#options.maxTracked);
     this.#devices = new Lru(this.#options.maxTracked);
   }

@@ -86,7 +86,7 @@ export function waitUntilReady(port: number, spawnedAt: number, signal: AbortSig
 function judge(answer: StartupAnswer, spawnedAt: number, now: number): ProbeResult {
   if (answer === null || answer.status !== 200) return { ok: false, foreign: false };
   const uptimeMs = readUptime(answer.body);
-  const foreign = uptimeMs !== null && uptimeMs > now - spawnedAt + 1_000;
+  const foreign = uptimeMs !== null && uptimeMs > now - spawnedAt + TIME_BOUNDS.readinessUptimeSlack.ms;
   return foreign ? { ok: false, foreign } : { ok: true };
 }
 

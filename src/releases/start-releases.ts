@@ -10,11 +10,12 @@ import { controlSocketPath, listenControl } from './control-socket.js';
 import { parseReleasePin } from './release-pin.js';
 import { ReleaseManager, consumeRestartHandoff, nodeVersionOf } from './release-manager.js';
 import { releaseOfBinary } from './release-store.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /** What the gateway prints when the Control UI's Update button (or `openclaw update`) meets OPENCLAW_SUPERVISOR_MODE=external (openclaw 2026.9.6). */
 const SELF_UPDATE_REFUSED = 'self-update is disabled while gateway lifecycle is managed by an external supervisor';
 /** One hint per this long, however often the button is pressed. */
-const HINT_EVERY_MS = 60_000;
+const HINT_EVERY_MS = TIME_BOUNDS.selfUpdateHintEvery.ms;
 
 export interface StartedReleases {
   readonly manager: ReleaseManager;

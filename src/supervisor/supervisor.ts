@@ -75,7 +75,7 @@ export class Supervisor {
       const code = error.code ?? 'error';
       throw new StartFailure(`cannot listen on ${config.host}:${config.publicPort} (${code}): ${code === 'EADDRINUSE' ? 'another process uses PORT; pick another PORT' : 'check HOST and PORT'}`);
     });
-    emit(logger, 'supervisor.listening', { address: bound.address, port: bound.port, sinceStartMs: Date.now() - startedAt }, `front door listening on [${bound.address}]:${bound.port}`);
+    emit(logger, 'supervisor.listening', { address: bound.address, port: bound.port, sinceStartMs: this.#fx.clock.now() - startedAt }, `front door listening on [${bound.address}]:${bound.port}`);
     if (config.host === ALL_INTERFACES && bound.address === ALL_IPV4_INTERFACES) emit(logger, 'supervisor.no_ipv6', {}, 'this host has no IPv6: listening on IPv4 only (0.0.0.0)');
     const exit = new Promise<number>((resolve) => (this.#resolveExit = resolve));
     this.#dispatch({ type: 'listening' });
@@ -142,7 +142,7 @@ export class Supervisor {
   #exit(): void {
     const state = this.#state;
     if (!isFinal(state)) return;
-    emit(this.#parts.logger, 'supervisor.exited', { code: state.exitCode, reason: state.reason, uptimeMs: Date.now() - this.#parts.startedAt }, `exiting with code ${state.exitCode} (${state.reason})`);
+    emit(this.#parts.logger, 'supervisor.exited', { code: state.exitCode, reason: state.reason, uptimeMs: this.#fx.clock.now() - this.#parts.startedAt }, `exiting with code ${state.exitCode} (${state.reason})`);
     this.#resolveExit(state.exitCode);
   }
 

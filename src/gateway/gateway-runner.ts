@@ -2,6 +2,7 @@ import type { RestartPolicy } from '../config/config.js';
 import { EXIT } from '../exit-codes.js';
 import { readMemoryEvidence, type MemoryEvidence } from '../host/evidence.js';
 import { countOpenFds, readFdLimit } from '../host/fd-limit.js';
+import { LOOPBACK_IPV4 } from '../host/loopback.js';
 import { emit } from '../log/emit.js';
 import type { GatewayReadyDetails } from '../log/events.js';
 import type { Logger } from '../log/logger.js';
@@ -281,7 +282,7 @@ export class GatewayRunner {
     const command = trial?.command ?? this.#command;
     await this.#fx.loadSpawner();
     if (!(await this.#fx.isPortFree(gatewayPort))) {
-      emit(logger, 'gateway.port_in_use', { gatewayPort }, `another process already listens on 127.0.0.1:${gatewayPort}; the gateway cannot start there. Stop it or set SUPERVISOR_GATEWAY_PORT`);
+      emit(logger, 'gateway.port_in_use', { gatewayPort }, `another process already listens on ${LOOPBACK_IPV4}:${gatewayPort}; the gateway cannot start there. Stop it or set SUPERVISOR_GATEWAY_PORT`);
       return this.#stopRequested ? 'requested-stop' : 'port-in-use';
     }
     if (this.#stopRequested) return 'requested-stop';
@@ -315,7 +316,7 @@ export class GatewayRunner {
     const probe = this.#fx.waitUntilReady(gatewayPort, spawnedAt, readinessAbort.signal, () => {
       if (foreignLogged) return;
       foreignLogged = true;
-      emit(logger, 'gateway.readiness_foreign', { gatewayPort }, `something else answers /startupz on 127.0.0.1:${gatewayPort} (its uptime predates our gateway): not taken as ready`);
+      emit(logger, 'gateway.readiness_foreign', { gatewayPort }, `something else answers /startupz on ${LOOPBACK_IPV4}:${gatewayPort} (its uptime predates our gateway): not taken as ready`);
     });
     kick = probe.kick;
     const startupOver = new AbortController();

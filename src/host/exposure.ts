@@ -251,7 +251,7 @@ export function supervisorFindings(exposure: Exposure): Finding[] {
       severity: 'warn',
       title: 'The gateway trusts proxies beyond loopback',
       detail: `gateway.trustedProxies has ${beyondLoopback.join(', ')}: the front door resolves the client itself and the gateway only ever hears it on loopback, so a client at those addresses (a trusted proxy's own request) gets 403 proxy_attribution_required.`,
-      remediation: 'Keep only loopback there: openclaw-supervisor openclaw config set gateway.trustedProxies \'["127.0.0.1","::1"]\' --strict-json (SUPERVISOR_TRUSTED_PROXIES is the front door\'s list).',
+      remediation: `Keep only loopback there: openclaw-supervisor openclaw config set gateway.trustedProxies '${JSON.stringify(LOOPBACK_ADDRESSES)}' --strict-json (SUPERVISOR_TRUSTED_PROXIES is the front door's list).`,
     });
   }
   if (exposure.public && exposure.platform !== 'local' && exposure.allowedOrigins.length === 0) {

@@ -65,6 +65,7 @@ class FakeChild extends EventEmitter implements GatewayProcess {
 function harness(options: Partial<GatewayRunnerOptions> = {}, effects: Partial<RunnerEffects> = {}) {
   const children: FakeChild[] = [];
   const spawnedAt: number[] = [];
+  const commands: GatewayCommand[] = [];
   /** Make the next spawn throw this (once). */
   const spawnErrors: Error[] = [];
   const records: Array<Record<string, unknown>> = [];
@@ -95,7 +96,7 @@ function harness(options: Partial<GatewayRunnerOptions> = {}, effects: Partial<R
     groupMembers: () => [],
     readMemoryEvidence: () => ({ currentBytes: 1, maxBytes: 2, oom: 0, oomKill: 1 }),
     spawn: (command) => {
-      expect(command).toEqual(COMMAND);
+      commands.push(command);
       const error = spawnErrors.shift();
       if (error !== undefined) throw error;
       const child = new FakeChild(1000 + children.length);
@@ -129,7 +130,7 @@ function harness(options: Partial<GatewayRunnerOptions> = {}, effects: Partial<R
   });
   let code: number | null = null;
   const run = runner.run().then((c) => (code = c));
-  return { runner, children, spawnedAt, spawnErrors, records, events, spawned, run, code: () => code };
+  return { runner, children, commands, spawnedAt, spawnErrors, records, events, spawned, run, code: () => code };
 }
 
 /** Lets the runner's promise chains settle without moving the clock. */
@@ -143,6 +144,7 @@ describe('GatewayRunner, in-process with fake processes and a fake clock', () =>
     const h = harness();
     await settle();
     expect(h.children).toHaveLength(1);
+    expect(h.commands).toEqual([COMMAND]);
     expect(h.runner.lifecycle).toMatchObject({ state: 'starting', spawnedAt: T0, spawns: 1 });
     expect(h.runner.pid).toBe(1000);
 
@@ -355,6 +357,62 @@ describe('GatewayRunner, in-process with fake processes and a fake clock', () =>
     h.runner.requestStop();
     h.runner.terminate('SIGTERM');
     await settle();
+  });
+
+  describe('a release on trial', () => {
+    const TRIAL: GatewayCommand = { file: '/state/releases/2026.9.9/openclaw', args: ['gateway'] };
+    function trial(prepared = true) {
+      return { command: TRIAL, version: '2026.9.9', prepare: vi.fn(async () => prepared), accept: vi.fn(async () => undefined), reject: vi.fn(async () => undefined) };
+    }
+
+    it('ready within the startup budget: accepted, and its command is the one that runs from then on', async () => {
+      const t = trial();
+      const h = harness({ prepare: async () => ({ command: COMMAND, trial: t }) });
+      await settle();
+      expect(h.commands).toEqual([TRIAL]);
+      expect(h.runner.trialPending).toBe(true);
+      h.children[0]!.ready();
+      await settle();
+      expect(t.accept).toHaveBeenCalledTimes(1);
+      expect(h.runner.trialPending).toBe(false);
+      expect(h.runner.command).toEqual(TRIAL);
+      h.children[0]!.exit(0);
+      await settle();
+      expect(h.commands).toEqual([TRIAL, TRIAL]);
+      h.runner.requestStop();
+      h.runner.terminate('SIGTERM');
+      await settle();
+    });
+
+    it('ended before it was ready: rejected with the outcome and stderr, and the previous command runs at once (no failure counted)', async () => {
+      const t = trial();
+      const h = harness({ prepare: async () => ({ command: COMMAND, trial: t }) });
+      await settle();
+      await vi.advanceTimersByTimeAsync(700);
+      h.children[0]!.exit(1);
+      await settle();
+      expect(t.reject).toHaveBeenCalledWith('failure', ['last words']);
+      expect(t.accept).not.toHaveBeenCalled();
+      expect(h.commands).toEqual([TRIAL, COMMAND]);
+      expect(h.spawnedAt).toEqual([0, 700]);
+      expect(h.events('gateway.restart_scheduled')).toEqual([expect.objectContaining({ reason: 'rolled-back', delayMs: 0 })]);
+      expect(h.runner.recentFailures()).toBe(0);
+      expect(h.runner.command).toEqual(COMMAND);
+      h.runner.requestStop();
+      h.runner.terminate('SIGTERM');
+      await settle();
+    });
+
+    it('a trial whose preparation declines is dropped: the previous command runs', async () => {
+      const t = trial(false);
+      const h = harness({ prepare: async () => ({ command: COMMAND, trial: t }) });
+      await settle();
+      expect(h.commands).toEqual([COMMAND]);
+      expect(h.runner.trialPending).toBe(false);
+      h.runner.requestStop();
+      h.runner.terminate('SIGTERM');
+      await settle();
+    });
   });
 
   it('recentFailures counts from the clock it is given', async () => {

@@ -35,6 +35,8 @@ export const TIME_BOUNDS = {
   // Watching the ready gateway and the host.
   livenessInterval: bound(10_000, 'pause between GET /healthz liveness probes of the ready gateway', 'SUPERVISOR_LIVENESS_INTERVAL_MS'),
   livenessTimeout: bound(30_000, 'one liveness probe; past it, /readyz 503', 'SUPERVISOR_LIVENESS_TIMEOUT_MS'),
+  // 30 s: the gateway caches its readiness for 1 s and gives a channel 120 s to connect before it
+  // counts as failing, so a faster poll learns nothing sooner; one read costs it well under 1 ms.
   channelHealthInterval: bound(30_000, "pause between reads of the gateway's own /readyz for failing channels", 'SUPERVISOR_CHANNEL_HEALTH_INTERVAL_MS'),
   channelHealthTimeout: bound(5_000, "one read of the gateway's /readyz for channel health"),
   diskCheckInterval: bound(60_000, "pause between checks of the state directory's free space and writability", 'SUPERVISOR_DISK_CHECK_INTERVAL_MS'),

@@ -6,9 +6,9 @@ import { SETTINGS, invalid, parseInteger, type SettingKey, type SettingValues } 
 import { DEFAULT_LIVENESS } from '../gateway/liveness.js';
 import { detectPlatform } from '../host/platform.js';
 import { DEFAULT_DISK_INTERVAL_MS } from '../host/disk-health.js';
-import { DEFAULT_CHANNEL_HEALTH } from '../ops/channel-health.js';
 import { stopTimingsProblem } from '../supervisor/stop-plan.js';
 import { UsageError } from '../errors.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 export type Invocation =
   | { readonly command: 'run'; readonly config: Config }
@@ -122,7 +122,7 @@ export function resolveConfig(env: Env, argv: readonly string[], home: string = 
       logFields: values.logFields ?? DEFAULTS.logFields,
       restart,
       trustedProxies: values.trustedProxies ?? [],
-      health: { channelIntervalMs: values.channelHealthIntervalMs ?? DEFAULT_CHANNEL_HEALTH.intervalMs, diskIntervalMs: values.diskCheckIntervalMs ?? DEFAULT_DISK_INTERVAL_MS },
+      health: { channelIntervalMs: values.channelHealthIntervalMs ?? TIME_BOUNDS.channelHealthInterval.ms, diskIntervalMs: values.diskCheckIntervalMs ?? DEFAULT_DISK_INTERVAL_MS },
       loopbackClients: values.loopbackClients ?? 'local',
       allowedOrigins: values.allowedOrigins ?? (railwayDomain ? SETTINGS.allowedOrigins.parse(`https://${railwayDomain}`, 'RAILWAY_PUBLIC_DOMAIN') : []),
       metrics: metricsPort === null ? null : { port: metricsPort, host: values.metricsHost ?? DEFAULTS.metricsHost },

@@ -1,14 +1,16 @@
 import pRetry, { AbortError } from 'p-retry';
 import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 import type { AlertPayload } from './alert-policy.js';
 
-/** Each POST attempt is aborted after this long (a receiver that accepts and never answers). */
-export const ATTEMPT_TIMEOUT_MS = 5_000;
-/** Attempts per alert: the first and two retries, 0.5-1 s then 1-2 s apart. */
+/**
+ * Attempts per alert: the first and two retries, alertMinRetryDelay (×1–2) then twice that apart.
+ * Each attempt is aborted after alertAttemptTimeout (a receiver that accepts and never answers);
+ * the exit (after a crash loop, a refusal or a stop) waits at most alertExitFlush for alerts still
+ * being delivered (src/time-bounds.ts).
+ */
 export const ATTEMPTS = 3;
-/** The most the exit (after a crash loop, a refusal or a stop) waits for alerts still being delivered. */
-export const EXIT_FLUSH_BOUND_MS = 2_000;
 
 export interface WebhookOptions {
   readonly url: string;
@@ -48,9 +50,9 @@ export class AlertWebhook {
 
   constructor(options: WebhookOptions) {
     this.#options = {
-      attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
+      attemptTimeoutMs: TIME_BOUNDS.alertAttemptTimeout.ms,
       attempts: ATTEMPTS,
-      minRetryDelayMs: 500,
+      minRetryDelayMs: TIME_BOUNDS.alertMinRetryDelay.ms,
       fetch: globalThis.fetch,
       ...options,
     };

@@ -5,17 +5,15 @@ import type { FrontDoorStats } from '../front-door/front-door.js';
 import type { HealthDetails } from '../front-door/health.js';
 import { emit, subscribe } from '../log/emit.js';
 import type { SupervisorLogger } from '../log/logger.js';
+import type { MemoryEvidence } from '../host/evidence.js';
 import { DISK_OK, assessDisk, diskChanges, lowThresholdBytes, readDisk, type DiskReading } from '../host/disk-health.js';
 import { INITIAL_ALERT_STATE, buildAlertPayload, mib, stepAlerts, type AlertContext, type AlertInput, type AlertPolicyState } from './alert-policy.js';
 import { mergeSpool, parseSpool, readSpool, removeSpool, writeSpool, SPOOL_FILE, type SpooledAlert } from './alert-spool.js';
-import { AlertWebhook, EXIT_FLUSH_BOUND_MS } from './alert-webhook.js';
-import { DEFAULT_CHANNEL_HEALTH, watchChannelHealth, type ReadinessFetch } from './channel-health.js';
+import { AlertWebhook } from './alert-webhook.js';
+import { watchChannelHealth, type ReadinessFetch } from './channel-health.js';
 import { healthDetails, type GatewayFacts } from './health-details.js';
 import { METRICS_PATH, startMetricsServer, type MetricsServer } from './metrics-server.js';
-import type { MemoryReading } from './metrics.js';
-
-/** How often the cgroup's OOM-kill counter is read for alerts (three small files; only with a webhook). */
-export const MEMORY_POLL_MS = 5_000;
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 export interface OperationsDeps {
   readonly config: Config;
@@ -24,7 +22,7 @@ export interface OperationsDeps {
   /** The gateway's lifecycle as the runner keeps it (`runner.lifecycle` with `restartsOf`). */
   readonly gateway: () => GatewayFacts;
   /** The container's cgroup memory (src/host/evidence.ts readMemoryEvidence), null where there is none. */
-  readonly readMemory: () => MemoryReading | null;
+  readonly readMemory: () => MemoryEvidence | null;
   readonly version: string;
   /** railway, kubernetes, docker, local (src/host/platform.ts). */
   readonly platform: string;
@@ -33,13 +31,15 @@ export interface OperationsDeps {
   /** Injectable for tests: the gateway's /readyz (channel-health.ts) and the state disk (disk-health.ts). */
   readonly fetchReadiness?: ReadinessFetch;
   readonly readDisk?: (dir: string) => Promise<DiskReading | null>;
+  /** Pause between reads of the cgroup's OOM-kill counter (three small files; only with a webhook): TIME_BOUNDS.memoryPoll by default. */
+  readonly memoryPollMs?: number;
 }
 
 export interface Operations {
   /** Where /metrics is served, or null when SUPERVISOR_METRICS_PORT is not set. */
   readonly metrics: { readonly address: string; readonly port: number } | null;
   /**
-   * The exit path: alerts still being delivered get at most `boundMs` (EXIT_FLUSH_BOUND_MS by
+   * The exit path: alerts still being delivered get at most `boundMs` (TIME_BOUNDS.alertExitFlush by
    * default; nothing is waited for when none is under way), then the metrics listener closes.
    */
   close(boundMs?: number): Promise<void>;
@@ -114,7 +114,7 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
   // gateway: a restart that fixes a channel reads as its recovery, one that does not changes nothing.
   let channelFailing: ReadonlySet<string> = new Set();
   let channelWatch: AbortController | null = null;
-  const channelSettings = config.health.channelIntervalMs > 0 ? { intervalMs: config.health.channelIntervalMs, timeoutMs: DEFAULT_CHANNEL_HEALTH.timeoutMs } : null;
+  const channelSettings = config.health.channelIntervalMs > 0 ? { intervalMs: config.health.channelIntervalMs, timeoutMs: TIME_BOUNDS.channelHealthTimeout.ms } : null;
   const watchChannels = (): void => {
     channelWatch?.abort();
     channelWatch = null;
@@ -157,7 +157,7 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
   let poll: NodeJS.Timeout | null = null;
   if (webhook !== null) {
     alertOn({ kind: 'memory', at: now(), oomKills: deps.readMemory()?.oomKill ?? null });
-    poll = setInterval(() => alertOn({ kind: 'memory', at: now(), oomKills: deps.readMemory()?.oomKill ?? null }), MEMORY_POLL_MS);
+    poll = setInterval(() => alertOn({ kind: 'memory', at: now(), oomKills: deps.readMemory()?.oomKill ?? null }), deps.memoryPollMs ?? TIME_BOUNDS.memoryPoll.ms);
     poll.unref();
   }
 
@@ -227,7 +227,7 @@ export async function attachOperations(deps: OperationsDeps): Promise<Operations
   let closed: Promise<void> | null = null;
   return {
     metrics: server === null ? null : { address: server.address, port: server.port },
-    close(boundMs = EXIT_FLUSH_BOUND_MS) {
+    close(boundMs = TIME_BOUNDS.alertExitFlush.ms) {
       closed ??= (async () => {
         exiting = true;
         if (poll !== null) clearInterval(poll);

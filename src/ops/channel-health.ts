@@ -2,7 +2,7 @@ import { abortableSleep } from '../gateway/abortable-sleep.js';
 import { loopbackGet } from '../gateway/loopback-get.js';
 
 /**
- * Channel health of the ready gateway (issue 19), read from the gateway's own `GET /readyz` on
+ * Channel health of the ready gateway, read from the gateway's own `GET /readyz` on
  * loopback. A loopback caller gets the full body (measured on openclaw@2026.9.6, a Telegram account
  * without network, ~125 s after start once its 120 s connect grace ran out):
  *   503 {"ready":false,"failing":["telegram"],"uptimeMs":173382,"eventLoop":{…}}
@@ -20,12 +20,6 @@ export interface ChannelHealthSettings {
   readonly intervalMs: number;
   readonly timeoutMs: number;
 }
-
-/**
- * 30 s: the gateway itself caches readiness for 1 s and gives a channel 120 s to connect before it
- * counts as failing, so a faster poll learns nothing sooner; one read costs it well under 1 ms.
- */
-export const DEFAULT_CHANNEL_HEALTH: ChannelHealthSettings = { intervalMs: 30_000, timeoutMs: 5_000 };
 
 /** A gateway answer larger than this is not a readiness body (the measured one is ~350 bytes). */
 export const MAX_READINESS_BODY_BYTES = 64 * 1024;

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import { ALL_INTERFACES, ALL_IPV4_INTERFACES } from '../host/loopback.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -42,10 +43,10 @@ export async function startMetricsServer(registry: Registry, host: string, port:
   try {
     await listen(host);
   } catch (error) {
-    // `::` on a host without IPv6: all IPv4 interfaces, as the front door does.
+    // All interfaces on a host without IPv6: all IPv4 interfaces, as the front door does.
     const code = (error as NodeJS.ErrnoException).code;
-    if (host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
-    await listen('0.0.0.0');
+    if (host !== ALL_INTERFACES || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
+    await listen(ALL_IPV4_INTERFACES);
   }
   // Never what keeps a finished supervisor alive.
   server.unref();

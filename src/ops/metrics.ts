@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FrontDoorStats, StatusClass } from '../front-door/front-door.js';
 import type { GatewayState } from '../gateway/lifecycle.js';
 import type { DiskReading } from '../host/disk-health.js';
+import type { MemoryEvidence } from '../host/evidence.js';
 import { EXIT_OUTCOMES, RESTART_CAUSES } from '../gateway/restart-policy.js';
 import type { SupervisorEvent } from '../log/events.js';
 
@@ -11,19 +12,12 @@ export const OTHER_CHANNEL_LABEL = '_other';
 
 export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'];
 
-export interface MemoryReading {
-  readonly currentBytes: number | null;
-  readonly maxBytes: number | null;
-  readonly oom: number | null;
-  readonly oomKill: number | null;
-}
-
 /** Where the pulled metrics come from: read at scrape time only. */
 export interface MetricsSources {
   gateway(): { readonly state: GatewayState; readonly readyAt: number | null };
   frontDoor(): FrontDoorStats;
   /** The container's cgroup memory, or null when there is none to read. */
-  memory(): MemoryReading | null;
+  memory(): MemoryEvidence | null;
   /** The state directory's file system as last polled (src/host/disk-health.ts), null before the first poll or when off. */
   disk?(): DiskReading | null;
   now?(): number;
@@ -128,7 +122,7 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
   // cgroup memory of the container (v2, or v1's equivalents): series only where there is one to read
   // (a label-less series cannot be left out later), the limit only when there is a limit.
   const firstReading = sources.memory();
-  const memoryGauge = (name: string, help: string, read: (m: MemoryReading) => number | null): void => {
+  const memoryGauge = (name: string, help: string, read: (m: MemoryEvidence) => number | null): void => {
     if (firstReading === null || read(firstReading) === null) return;
     new Gauge({
       name: `${PREFIX}${name}`,

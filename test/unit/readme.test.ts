@@ -9,9 +9,6 @@ import { WRITE_STALL_TIMEOUT_MS } from '../../src/front-door/http-forward.js';
 import { LINGER_MS } from '../../src/front-door/responses.js';
 import { HANDSHAKE_TIMEOUT_MS, UPSTREAM_BODY_TIMEOUT_MS, UPSTREAM_HEADERS_TIMEOUT_MS } from '../../src/front-door/upstream.js';
 import { EVENT_NAMES } from '../../src/log/events.js';
-import { EXIT_FLUSH_BOUND_MS, ATTEMPT_TIMEOUT_MS } from '../../src/ops/alert-webhook.js';
-import { MEMORY_POLL_MS } from '../../src/ops/attach-operations.js';
-import { DEFAULT_CHANNEL_HEALTH } from '../../src/ops/channel-health.js';
 import { TIME_BOUNDS, describeMs, type TimeBound } from '../../src/time-bounds.js';
 
 /**
@@ -252,7 +249,7 @@ describe('the time bounds (docs/how-it-works.md, "Time bounds")', () => {
     for (const bound of Object.values(TIME_BOUNDS) as TimeBound[]) if (bound.setting !== undefined && bound.setting !== '--timeout-ms') expect(settings, bound.setting).toContain(bound.setting);
   });
 
-  // src/front-door/ and src/ops/ keep constants of their own until they read the table: equal to it meanwhile.
+  // src/front-door/ keeps constants of its own until it reads the table: equal to it meanwhile.
   it.each<[string, number, number]>([
     ['DEFAULT_LIMITS.headersTimeoutMs', DEFAULT_LIMITS.headersTimeoutMs, TIME_BOUNDS.frontDoorHeaders.ms],
     ['DEFAULT_LIMITS.requestTimeoutMs', DEFAULT_LIMITS.requestTimeoutMs, TIME_BOUNDS.frontDoorRequest.ms],
@@ -263,11 +260,6 @@ describe('the time bounds (docs/how-it-works.md, "Time bounds")', () => {
     ['UPSTREAM_BODY_TIMEOUT_MS', UPSTREAM_BODY_TIMEOUT_MS, TIME_BOUNDS.upstreamBody.ms],
     ['HANDSHAKE_TIMEOUT_MS', HANDSHAKE_TIMEOUT_MS, TIME_BOUNDS.upstreamHandshake.ms],
     ['CUT_GRACE_MS', CUT_GRACE_MS, TIME_BOUNDS.cutGrace.ms],
-    ['MEMORY_POLL_MS (ops)', MEMORY_POLL_MS, TIME_BOUNDS.memoryPoll.ms],
-    ['ATTEMPT_TIMEOUT_MS (ops)', ATTEMPT_TIMEOUT_MS, TIME_BOUNDS.alertAttemptTimeout.ms],
-    ['EXIT_FLUSH_BOUND_MS (ops)', EXIT_FLUSH_BOUND_MS, TIME_BOUNDS.alertExitFlush.ms],
-    ['DEFAULT_CHANNEL_HEALTH.intervalMs (ops)', DEFAULT_CHANNEL_HEALTH.intervalMs, TIME_BOUNDS.channelHealthInterval.ms],
-    ['DEFAULT_CHANNEL_HEALTH.timeoutMs (ops)', DEFAULT_CHANNEL_HEALTH.timeoutMs, TIME_BOUNDS.channelHealthTimeout.ms],
   ])('%s is the table\'s', (_name, constant, tabled) => {
     expect(constant).toBe(tabled);
   });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { FrontDoorStats } from '../../../src/front-door/front-door.js';
 import type { GatewayState } from '../../../src/gateway/lifecycle.js';
 import type { RestartCause } from '../../../src/gateway/restart-policy.js';
-import { createMetrics, type MemoryReading } from '../../../src/ops/metrics.js';
+import type { MemoryEvidence } from '../../../src/host/evidence.js';
+import { createMetrics } from '../../../src/ops/metrics.js';
 import { FIELDS, event } from '../../helpers/alert-steps.js';
 
 const NOW = 1_000_000;
@@ -21,7 +22,7 @@ function stats(overrides: Partial<FrontDoorStats> = {}): FrontDoorStats {
   };
 }
 
-function setup(state: GatewayState = 'ready', memory: MemoryReading | null = { currentBytes: 500, maxBytes: 1000, oom: 2, oomKill: 1 }) {
+function setup(state: GatewayState = 'ready', memory: MemoryEvidence | null = { currentBytes: 500, maxBytes: 1000, oom: 2, oomKill: 1 }) {
   const gateway = { state, readyAt: state === 'ready' ? NOW - 90_000 : null };
   const metrics = createMetrics({ gateway: () => gateway, frontDoor: () => stats(), memory: () => memory, now: () => NOW }, { defaultMetrics: false });
   return { metrics, gateway };

@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { controlSocketPath, requestControl } from '../releases/control-socket.js';
-import { parseReleasePin } from '../releases/release-pin.js';
+import { parseReleasePin } from '../config/release-pin.js';
 import { storeDirOf } from '../releases/release-store.js';
 import { selfCommand } from './self-command.js';
 

@@ -1,5 +1,5 @@
 import type { LivenessSettings } from '../gateway/liveness.js';
-import type { ReleasePin } from '../releases/release-pin.js';
+import type { ReleasePin } from './release-pin.js';
 import type { LogLevel } from './settings.js';
 import { ALL_INTERFACES } from '../host/loopback.js';
 import { TIME_BOUNDS as T } from '../time-bounds.js';

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, type Config, type TokenSource } from './config.js';
 import { SETTINGS, invalid, parseInteger, type SettingKey, type SettingValues } from './settings.js';
+import { stopTimingsProblem } from './stop-timings.js';
 import { DEFAULT_LIVENESS } from '../gateway/liveness.js';
 import { detectPlatform } from '../host/platform.js';
 import { DEFAULT_DISK_INTERVAL_MS } from '../host/disk-health.js';
-import { stopTimingsProblem } from '../supervisor/stop-plan.js';
 import { UsageError } from '../errors.js';
 import { TIME_BOUNDS } from '../time-bounds.js';
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseReleasePin } from '../releases/release-pin.js';
+import { parseReleasePin } from './release-pin.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_LIVENESS } from '../gateway/liveness.js';
 import { TIME_BOUNDS } from '../time-bounds.js';

@@ -156,7 +156,7 @@ export interface EventFields {
   'gateway.backup_created': { readonly path: string; readonly from: string | null; readonly to: string; readonly sizeBytes: number; readonly durationMs: number };
   'gateway.release_preflight': { readonly to: string; readonly status: string; readonly foundVersion: number | null; readonly targetVersion: number | null };
   'gateway.update_accepted': { readonly from: string | null; readonly to: string; readonly backup: string | null; readonly outageMs: number | null; readonly removedReleases: readonly string[] };
-  /** `from` and `to` are versions as the store and release-pin.ts accept them; `stage` says what refused the step. */
+  /** `from` and `to` are versions as the store and src/config/release-pin.ts accept them; `stage` says what refused the step. */
   'gateway.update_rolled_back': { readonly from: string | null; readonly to: string; readonly stage: UpdateStage; readonly reason: string; readonly restoredBackup: string | null };
   'gateway.update_refused_by_gateway': { readonly command: string };
   'gateway.restart_handoff': { readonly gatewayPid: number } & RestartHandoff;

@@ -1,4 +1,4 @@
-import { newerRelease } from './release-pin.js';
+import { newerRelease } from './release-versions.js';
 
 /**
  * Which release a start runs, and whether that is a step between versions. Pure.

@@ -27,7 +27,7 @@ export interface Release {
 export const storeDirOf = (stateDir: string): string => join(stateDir, 'tools', 'openclaw-supervisor');
 
 /**
- * A version exactly as npm spells it (what release-pin.ts accepts). The store's record and a
+ * A version exactly as npm spells it (what src/config/release-pin.ts accepts). The store's record and a
  * package.json are files in the state directory, which the gateway can write: only versions get
  * from them into a path, a record or an alert.
  */

@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { resolveExecutable, type GatewayRuntime } from '../preflight/locate-gateway.js';
 import { selfCommand } from '../cli/self-command.js';
 import { controlSocketPath, listenControl } from './control-socket.js';
-import { parseReleasePin } from './release-pin.js';
+import { parseReleasePin } from '../config/release-pin.js';
 import { ReleaseManager, consumeRestartHandoff, nodeVersionOf } from './release-manager.js';
 import { releaseOfBinary } from './release-store.js';
 import { TIME_BOUNDS } from '../time-bounds.js';

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { planStop, stopTimingsProblem } from '../../../src/supervisor/stop-plan.js';
+import { stopTimingsProblem } from '../../../src/config/stop-timings.js';
+import { planStop } from '../../../src/supervisor/stop-plan.js';
 import { runStop, systemClock, type DrainingFrontDoor, type StoppableGateway } from '../../../src/supervisor/stop.js';
 
 describe('planStop', () => {

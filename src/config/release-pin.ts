@@ -15,16 +15,3 @@ export function parseReleasePin(raw: string, origin: string): ReleasePin {
   if (semver.valid(value) === value) return { kind: 'exact', version: value };
   throw new UsageError(`${origin}=${JSON.stringify(raw)} is invalid: expected an openclaw release such as 2026.9.6 (exactly as npm lists it: npm view openclaw versions), or latest`);
 }
-
-/** The newer of two releases (semver order); either may be missing. */
-export function newerRelease(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return semver.gt(b, a) ? b : a;
-}
-
-/** Whether `nodeVersion` satisfies a release's `engines.node`; a release that names none runs anywhere. */
-export function nodeSatisfies(nodeVersion: string, enginesNode: string | null): boolean {
-  if (enginesNode === null) return true;
-  return semver.satisfies(nodeVersion, enginesNode, { includePrerelease: true });
-}

@@ -4,8 +4,9 @@ import { escapeUntrusted } from './untrusted.js';
 /**
  * The calm terminal (a TTY, SUPERVISOR_LOG_FIELDS unset, level info or quieter): one short line
  * per record a person needs, so that the screen at ready says where to open, how to get the token
- * and that it is ready (issue 22: it was 117 lines, 91 of them fields). JSON off a terminal keeps
- * every record and field; SUPERVISOR_LOG_FIELDS=1 or the debug level brings them back here too.
+ * and that it is ready, and those lines are not lost among the fields (every record with every
+ * field is over a hundred lines by then). JSON off a terminal keeps every record and field;
+ * SUPERVISOR_LOG_FIELDS=1 or the debug level brings them back here too.
  */
 
 /** The gateway's own timestamp at the start of each of its lines (openclaw@2026.9.6): the record has one already. */

@@ -8,8 +8,9 @@ import { EXIT_OUTCOMES } from '../gateway/restart-policy.js';
 import type { ExitSummary } from './health-details.js';
 
 /**
- * Alerts still under way when the exit's 2 s bound ran out (issue 19), kept in the state directory
- * and delivered at the next start with a webhook, then removed. What is kept is the alert itself
+ * Alerts still under way when the exit's bound (TIME_BOUNDS.alertExitFlush) ran out, kept in the
+ * state directory and delivered at the next start with a webhook, then removed: the exit that most
+ * needs an alert (a crash loop, a refusal) is the one that cannot wait for a slow receiver. What is kept is the alert itself
  * (kind, severity, time, its numeric and enumerated facts) and the gateway's state at the time;
  * never a payload's text, the webhook URL or anything from the environment: the body is rebuilt
  * from these fields at delivery, so a file planted in the state directory (the gateway's exec

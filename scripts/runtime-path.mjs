@@ -1,6 +1,7 @@
 // Where `npm run runtime` puts Node 24, and PATH with it first: for the scripts, which run before
-// the build. The supervisor's own copy is src/preflight/locate-gateway.ts (MANAGED_NODE_BIN,
-// withNodeFirst); test/unit/preflight/locate-gateway.test.ts keeps the two equal.
+// the build, and the tests and benches that start Node 24 themselves (types in runtime-path.d.mts).
+// The supervisor's own copy is src/preflight/locate-gateway.ts (MANAGED_NODE_BIN, withNodeFirst);
+// test/unit/preflight/locate-gateway.test.ts keeps the two equal.
 import { join } from 'node:path';
 
 /** The bin dir of the managed Node 24 under the project root `root`. */

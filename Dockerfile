@@ -14,7 +14,7 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
 FROM node:24-bookworm-slim
 ARG OPENCLAW_VERSION=2026.9.6
 # tini: the supervisor hands PID 1 to it at start so that orphaned gateway descendants are reaped.
-# libjemalloc2: the supervisor's own allocator from that hand-over (src/cli/pid1.ts: its memory
+# libjemalloc2: the supervisor's own allocator from that hand-over (src/host/pid1.ts: its memory
 # returns after a burst; glibc's arena keeps it), never the gateway's.
 # Install scripts that must run: openclaw's (bundled plugins, its fs-safe prebuild) and koffi's
 # (picks its native prebuild). protobufjs's only prints a version-scheme warning and

@@ -8,7 +8,7 @@
 #   tmux       a terminal for `npm start` whose screen a test reads (test/e2e/terminal-screen.test.ts)
 #   chromium   a headless browser (driven by playwright-core) that opens the Control UI locally and
 #              from a network namespace as a person would (test/e2e/control-ui-browser.test.ts)
-#   libjemalloc2 the allocator the image's supervisor runs on (src/cli/pid1.ts): the benchmarks run
+#   libjemalloc2 the allocator the image's supervisor runs on (src/host/pid1.ts): the benchmarks run
 #              the supervisor on it as the image does
 #   nginx, wrk test/bench-smoke.test.ts runs `npm run bench -- --smoke`, which compares the front
 #              door with nginx and loads HTTP with wrk (bench/, BENCHMARKS.md)

@@ -5,7 +5,7 @@ import { resolveConfig } from './config/resolve-config.js';
 import { StartFailure, SupervisorError, errorLine } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { helpText } from './cli/help.js';
-import { handOverPid1 } from './cli/pid1.js';
+import { handOverPid1 } from './host/pid1.js';
 import { findAuditCommand, findCliSubcommand, ownSetting } from './cli/subcommands.js';
 import { SETTINGS } from './config/settings.js';
 import { adoptUserEnv, becomeUser, resolveRunAs, type RunAsUser } from './host/run-as.js';

@@ -25,7 +25,7 @@ export const RUNTIME_NODE = join(managedNodeBin(ROOT), 'node');
 export const SUPERVISOR_NODE = process.env.BENCH_NODE || (existsSync(RUNTIME_NODE) ? RUNTIME_NODE : process.execPath);
 
 /**
- * The V8 flags the image's supervisor runs with (its PID 1 hand-over adds them, src/cli/pid1.ts), read
+ * The V8 flags the image's supervisor runs with (its PID 1 hand-over adds them, src/host/pid1.ts), read
  * from the build under test, so every supervisor here runs as the image's does; [] for a build without them.
  */
 export const IMAGE_NODE_FLAGS = await import(pathToFileURL(join(dirname(CLI), 'cli', 'pid1.js')).href).then(

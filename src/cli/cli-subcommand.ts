@@ -6,8 +6,8 @@ import { AuthWatch } from '../gateway/auth-check.js';
 import type { Logger } from '../log/logger.js';
 import type { CliInvocation, CliSubcommand } from './openclaw-cli.js';
 import { prepareCli, runAttached } from './openclaw-cli.js';
-import { publicUrls } from './public-urls.js';
-import { selfCommand } from './self-command.js';
+import { publicUrls } from '../host/public-urls.js';
+import { selfCommand } from '../host/self-command.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

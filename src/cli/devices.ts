@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { runAttached, runCaptured, type CliInvocation } from './openclaw-cli.js';
-import { selfCommand } from './self-command.js';
+import { selfCommand } from '../host/self-command.js';
 import { EXIT } from '../exit-codes.js';
 import { LOOPBACK_IPV4 } from '../host/loopback.js';
 import { describeRequest, readPendingList, shownRequestId, type PendingRequest } from '../gateway/pending-pairing.js';

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
-import { peekToken } from '../preflight/token.js';
+import { peekToken } from '../gateway-config/token.js';
 import { buildChildEnv } from '../gateway/child-env.js';
-import { locateGatewayConfig } from '../gateway/config-location.js';
+import { locateGatewayConfig } from '../gateway-config/config-location.js';
 import { locateRuntime, resolveOpenclaw, withNodeFirst } from '../preflight/locate-gateway.js';
 import { EXIT } from '../exit-codes.js';
 import { exitCodeOf, spawnInOwnSession } from './own-session.js';

@@ -16,9 +16,9 @@ import { readMemoryEvidence } from '../host/evidence.js';
 import { connectionCap, readFdLimit } from '../host/fd-limit.js';
 import { attachOperations } from '../ops/attach-operations.js';
 import { factsOf } from '../ops/health-details.js';
-import type { ReaperStatus } from './pid1.js';
-import { publicUrls } from './public-urls.js';
-import { selfCommand } from './self-command.js';
+import type { ReaperStatus } from '../host/pid1.js';
+import { publicUrls } from '../host/public-urls.js';
+import { selfCommand } from '../host/self-command.js';
 import { startReleases } from '../releases/start-releases.js';
 import { tokenCommandHere } from './token-command.js';
 

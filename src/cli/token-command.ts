@@ -1,5 +1,6 @@
-import { resolveExecutable, isSupervisorWrapper } from '../preflight/locate-gateway.js';
-import { selfCommand } from './self-command.js';
+import { resolveExecutable } from '../host/executables.js';
+import { isSupervisorWrapper } from '../preflight/locate-gateway.js';
+import { selfCommand } from '../host/self-command.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

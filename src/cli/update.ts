@@ -5,7 +5,7 @@ import { EXIT } from '../exit-codes.js';
 import { controlSocketPath, requestControl } from '../releases/control-socket.js';
 import { parseReleasePin } from '../config/release-pin.js';
 import { storeDirOf } from '../releases/release-store.js';
-import { selfCommand } from './self-command.js';
+import { selfCommand } from '../host/self-command.js';
 
 interface UpdateArgs {
   readonly to: string;

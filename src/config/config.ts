@@ -1,4 +1,4 @@
-import type { LivenessSettings } from '../gateway/liveness.js';
+import type { LivenessSettings } from './liveness-settings.js';
 import type { ReleasePin } from './release-pin.js';
 import type { LogLevel } from './settings.js';
 import { ALL_INTERFACES } from '../host/loopback.js';

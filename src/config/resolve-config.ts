@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS, type Config, type TokenSource } from './config.js';
 import { SETTINGS, invalid, parseInteger, type SettingKey, type SettingValues } from './settings.js';
 import { stopTimingsProblem } from './stop-timings.js';
-import { DEFAULT_LIVENESS } from '../gateway/liveness.js';
+import { DEFAULT_LIVENESS } from './liveness-settings.js';
 import { detectPlatform } from '../host/platform.js';
 import { DEFAULT_DISK_INTERVAL_MS } from '../host/disk-health.js';
 import { UsageError } from '../errors.js';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { parseReleasePin } from './release-pin.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_LIVENESS } from '../gateway/liveness.js';
+import { DEFAULT_LIVENESS } from './liveness-settings.js';
 import { TIME_BOUNDS } from '../time-bounds.js';
 import { DEFAULTS } from './config.js';
 

@@ -1,4 +1,4 @@
-import { configValue, readEffectiveConfig, type JsonObject } from '../host/effective-config.js';
+import { configValue, readEffectiveConfig, type JsonObject } from '../gateway-config/effective-config.js';
 import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
 import { converseWithGateway } from './gateway-ws.js';

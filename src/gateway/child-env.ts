@@ -28,7 +28,7 @@ export interface ChildEnvInput {
 
 export function buildChildEnv({ parentEnv, token, stateDir, configPath, includeRoots, nodeBinDir, nodeOptions = null }: ChildEnvInput): Record<string, string> {
   const env: Record<string, string> = {};
-  // What the PID 1 hand-over set for the supervisor's own allocator (src/cli/pid1.ts) is not the gateway's.
+  // What the PID 1 hand-over set for the supervisor's own allocator (src/host/pid1.ts) is not the gateway's.
   const preloaded = new Set((parentEnv['SUPERVISOR_PRELOADED'] ?? '').split(',').filter(Boolean));
   for (const [name, value] of Object.entries(parentEnv)) {
     if (value !== undefined && !isSupervisorOnly(name) && !preloaded.has(name)) env[name] = value;

@@ -11,7 +11,7 @@ import { TIME_BOUNDS } from '../time-bounds.js';
  * Buffers and the heap pages they grew stay resident for good. Measured after 1000 never-reading
  * clients: one collection returns 8-10 MB of V8 pages and every dead Buffer in 46-110 ms
  * (bench/burst-memory.mjs). The allocator's part (the freed 64 KB socket reads) is jemalloc's to
- * return (src/cli/pid1.ts); glibc's main arena keeps it.
+ * return (src/host/pid1.ts); glibc's main arena keeps it.
  */
 
 /** How often the supervisor looks for a quiet, grown process. */

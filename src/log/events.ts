@@ -4,14 +4,14 @@
  * event as a pino record `{ event: <name>, ...fields }` with its message, and metrics and alerts
  * subscribe to the same typed events, so neither can name an event the other does not know.
  */
-import type { ReaperStatus } from '../cli/pid1.js';
+import type { ReaperStatus } from '../host/pid1.js';
 import type { Config } from '../config/config.js';
 import type { DrainCounts } from '../front-door/front-door.js';
 import type { ExitInfo } from '../gateway/lifecycle.js';
 import type { ProbeError } from '../gateway/liveness.js';
 import type { ExitOutcome, RestartCause } from '../gateway/restart-policy.js';
 import type { MemoryEvidence } from '../host/evidence.js';
-import type { Exposure } from '../host/exposure.js';
+import type { Exposure } from '../security/exposure.js';
 import type { PlatformKind } from '../host/platform.js';
 import type { UpdateStage } from '../releases/release-step.js';
 import type { Diagnosis, SignalEvidence } from '../shutdown/diagnose-signal.js';

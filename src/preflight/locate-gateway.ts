@@ -1,7 +1,8 @@
-import { accessSync, closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommandNotFoundError } from '../errors.js';
+import { resolveExecutable } from '../host/executables.js';
 
 /** Where `npm run runtime` (scripts/ensure-runtime.mjs) puts Node 24 and the pinned openclaw. */
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,28 +21,6 @@ export interface GatewayRuntime {
 export function withNodeFirst(nodeBinDir: string | null, path: string | undefined): string {
   if (nodeBinDir === null) return path ?? '';
   return path ? `${nodeBinDir}:${path}` : nodeBinDir;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A command as the gateway's spawn will resolve it: a path as is, a bare name through PATH. */
-export function resolveExecutable(file: string, pathEnv: string, cwd: string): { found: string | null; tried: string[] } {
-  if (file.includes('/')) {
-    const path = isAbsolute(file) ? file : resolve(cwd, file);
-    return { found: isExecutable(path) ? path : null, tried: [path] };
-  }
-  const tried = pathEnv
-    .split(delimiter)
-    .filter((dir) => dir !== '')
-    .map((dir) => join(dir, file));
-  return { found: tried.find(isExecutable) ?? null, tried };
 }
 
 /**

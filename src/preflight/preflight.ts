@@ -1,19 +1,19 @@
 import type { Config } from '../config/config.js';
-import { loadToken, type LoadedToken } from './token.js';
+import { loadToken, type LoadedToken } from '../gateway-config/token.js';
 import { StartFailure, UsageError } from '../errors.js';
 import { describeWriteError, isOutOfSpace } from '../fs/write-file-atomic.js';
 import { AuthWatch, configCredentialNote } from '../gateway/auth-check.js';
 import { buildGatewayCommand, type GatewayCommand } from '../gateway/gateway-command.js';
-import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from './gateway-config.js';
+import { LOOPBACK_PROXIES, prepareGatewayConfig, type PreparedConfig } from '../gateway-config/gateway-config.js';
 import { locateRuntime, resolveOpenclaw, withNodeFirst, type GatewayRuntime } from './locate-gateway.js';
-import { readEffectiveConfig } from '../host/effective-config.js';
-import { describeExposure, exposureRecord, sharedClientAddressRecord } from '../host/exposure.js';
+import { readEffectiveConfig } from '../gateway-config/effective-config.js';
+import { describeExposure, exposureRecord, sharedClientAddressRecord } from '../security/exposure.js';
 import { detectPlatform, readHostFacts, type HostFacts, type Platform } from '../host/platform.js';
 import { checkStateDirWritable, readStateMounts, stateNotPersistentReason } from '../host/state-dir.js';
 import { emit } from '../log/emit.js';
 import type { SupervisorLogger } from '../log/logger.js';
-import { publicUrls } from '../cli/public-urls.js';
-import type { ReaperStatus } from '../cli/pid1.js';
+import { publicUrls } from '../host/public-urls.js';
+import type { ReaperStatus } from '../host/pid1.js';
 
 type Logger = SupervisorLogger['logger'];
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeRequest, parseDeviceList } from '../../../src/cli/devices.js';
 import { findCliSubcommand } from '../../../src/cli/subcommands.js';
-import { defaultRouteOf, publicUrls } from '../../../src/cli/public-urls.js';
-import { selfCommand } from '../../../src/cli/self-command.js';
-import { locateGatewayConfig } from '../../../src/gateway/config-location.js';
+import { defaultRouteOf, publicUrls } from '../../../src/host/public-urls.js';
+import { selfCommand } from '../../../src/host/self-command.js';
+import { locateGatewayConfig } from '../../../src/gateway-config/config-location.js';
 
 describe('findCliSubcommand', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LIVENESS, INITIAL_LIVENESS, MEASURED_ORDINARY_MAX_MS, MEASURED_RELOAD_STALL_MS, killAfterMs, killEvidence, probeHealthz, stepLiveness, watchLiveness, type LivenessAction, type LivenessSettings, type LivenessState, type ProbeResult } from '../../../src/gateway/liveness.js';
+import { DEFAULT_LIVENESS, MEASURED_ORDINARY_MAX_MS, MEASURED_RELOAD_STALL_MS, type LivenessSettings } from '../../../src/config/liveness-settings.js';
+import { INITIAL_LIVENESS, killAfterMs, killEvidence, probeHealthz, stepLiveness, watchLiveness, type LivenessAction, type LivenessState, type ProbeResult } from '../../../src/gateway/liveness.js';
 import { loopbackServers } from '../../helpers/loopback-servers.js';
 import { freePort } from '../../helpers/ports.js';
 

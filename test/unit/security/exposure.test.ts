@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeExposure, exposureRecord, rateLimitInForce, sharedClientAddressRecord, supervisorFindings, type ExposureInput } from '../../../src/host/exposure.js';
+import { describeExposure, exposureRecord, rateLimitInForce, sharedClientAddressRecord, supervisorFindings, type ExposureInput } from '../../../src/security/exposure.js';
 import { detectPlatform } from '../../../src/host/platform.js';
 
 const RAILWAY = detectPlatform({ RAILWAY_DEPLOYMENT_ID: 'dep' });

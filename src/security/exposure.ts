@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { RELAYED_LOOPBACK_CLIENT, type LoopbackClients } from '../front-door/client-attribution.js';
-import { configValue, type JsonObject } from './effective-config.js';
-import { LOOPBACK_ADDRESSES, isLoopback } from './loopback.js';
-import type { Platform, PlatformKind } from './platform.js';
+import { configValue, type JsonObject } from '../gateway-config/effective-config.js';
+import { LOOPBACK_ADDRESSES, isLoopback } from '../host/loopback.js';
+import type { Platform, PlatformKind } from '../host/platform.js';
 import type { EventFields } from '../log/events.js';
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOOPBACK_PROXIES, prepareGatewayConfig, withRequiredKeys } from '../../../src/preflight/gateway-config.js';
+import { LOOPBACK_PROXIES, prepareGatewayConfig, withRequiredKeys } from '../../../src/gateway-config/gateway-config.js';
 import { asyncUsageErrorOf, expectMentions } from '../usage-error-assert.js';
 
 const REQUIRED = { trustedProxies: [...LOOPBACK_PROXIES, '10.0.0.0/8'], allowedOrigins: ['https://app.example'] };

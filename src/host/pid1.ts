@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolveExecutable } from '../preflight/locate-gateway.js';
+import { resolveExecutable } from './executables.js';
 
 const MARKER = 'SUPERVISOR_UNDER_REAPER';
 

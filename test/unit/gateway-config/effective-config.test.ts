@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configValue, readEffectiveConfig } from '../../../src/host/effective-config.js';
+import { configValue, readEffectiveConfig } from '../../../src/gateway-config/effective-config.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'ocs-effective-'));
 

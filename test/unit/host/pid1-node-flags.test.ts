@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JEMALLOC_CONF, JEMALLOC_LIBRARIES, SUPERVISOR_NODE_FLAGS, nodeArgsFor, supervisorAllocatorEnv } from '../../../src/cli/pid1.js';
+import { JEMALLOC_CONF, JEMALLOC_LIBRARIES, SUPERVISOR_NODE_FLAGS, nodeArgsFor, supervisorAllocatorEnv } from '../../../src/host/pid1.js';
 
 // The PID 1 hand-over re-executes the supervisor's Node: it must carry our heap flags (sizes cannot
 // be set at run time) without overriding a flag the user gave Node themselves.

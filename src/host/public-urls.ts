@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { isWildcardHost } from '../host/loopback.js';
+import { isWildcardHost } from './loopback.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Interfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GENERATED_TOKEN_FILE, loadToken, peekToken } from '../../../src/preflight/token.js';
+import { GENERATED_TOKEN_FILE, loadToken, peekToken } from '../../../src/gateway-config/token.js';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import { asyncUsageErrorOf, expectMentions } from '../usage-error-assert.js';
 

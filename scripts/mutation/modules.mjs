@@ -8,7 +8,7 @@ export const MODULES = {
   'src/front-door/admission.ts': ['test/unit/front-door/admission-rules.test.ts', 'test/unit/front-door/health.test.ts', 'test/unit/front-door/health-details.test.ts'],
   'src/front-door/client-attribution.ts': ['test/unit/front-door/client-attribution.test.ts', 'test/unit/front-door/client-attribution-rules.test.ts'],
   'src/front-door/health.ts': ['test/unit/front-door/health.test.ts', 'test/unit/front-door/health-details.test.ts', 'test/unit/front-door/admission-rules.test.ts'],
-  'src/config/resolve-config.ts': ['test/unit/config/resolve-config.test.ts', 'test/unit/config/settings.test.ts'],
+  'src/config/resolve-config.ts': ['test/unit/config/resolve-config.test.ts', 'test/unit/config/resolve-config-rules.test.ts', 'test/unit/config/settings.test.ts'],
   'src/gateway/restart-policy.ts': ['test/unit/gateway/restart-policy.test.ts', 'test/unit/gateway/restart-policy-rules.test.ts'],
   'src/gateway/lifecycle.ts': ['test/unit/gateway/lifecycle.test.ts'],
   'src/supervisor/state.ts': ['test/unit/supervisor/state.test.ts', 'test/unit/supervisor/state-rules.test.ts'],

@@ -16,7 +16,7 @@ export const MODULES = {
   'src/supervisor/stop.ts': ['test/unit/supervisor/stop.test.ts', 'test/unit/supervisor/stop-records.test.ts'],
   'src/log/fold.ts': ['test/unit/log/fold.test.ts', 'test/unit/log/fold-rules.test.ts'],
   'src/releases/choose-release.ts': ['test/unit/releases/release-decisions.test.ts', 'test/unit/releases/choose-release-rules.test.ts'],
-  'src/shutdown/diagnose-signal.ts': ['test/unit/shutdown/diagnose-signal.test.ts', 'test/unit/shutdown/diagnose-signal-rules.test.ts'],
+  'src/supervisor/diagnose-signal.ts': ['test/unit/supervisor/diagnose-signal.test.ts', 'test/unit/supervisor/diagnose-signal-rules.test.ts'],
   'src/ops/alert-policy.ts': ['test/unit/ops/alert-policy.test.ts', 'test/unit/ops/alert-policy-rules.test.ts', 'test/unit/ops/health-alerts.test.ts'],
 };
 

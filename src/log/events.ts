@@ -14,7 +14,7 @@ import type { MemoryEvidence } from '../host/evidence.js';
 import type { Exposure } from '../security/exposure.js';
 import type { PlatformKind } from '../host/platform.js';
 import type { UpdateStage } from '../releases/release-step.js';
-import type { Diagnosis, SignalEvidence } from '../shutdown/diagnose-signal.js';
+import type { Diagnosis, SignalEvidence } from '../supervisor/diagnose-signal.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 

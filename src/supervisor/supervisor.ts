@@ -8,7 +8,7 @@ import { readMemoryEvidence, readRailwayEvidence } from '../host/evidence.js';
 import { ALL_INTERFACES, ALL_IPV4_INTERFACES } from '../host/loopback.js';
 import { emit } from '../log/emit.js';
 import type { Logger } from '../log/logger.js';
-import { diagnoseSignal, type SignalEvidence } from '../shutdown/diagnose-signal.js';
+import { diagnoseSignal, type SignalEvidence } from './diagnose-signal.js';
 import { INITIAL_STATE, isFinal, supervisorTransition, type Effect, type StopSignal, type SupervisorEvent, type SupervisorState } from './state.js';
 import { runStop, systemClock, type Clock, type DrainingFrontDoor, type StoppableGateway } from './stop.js';
 import { planStop } from './stop-plan.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseSignal, type SignalEvidence } from '../../../src/shutdown/diagnose-signal.js';
+import { diagnoseSignal, type SignalEvidence } from '../../../src/supervisor/diagnose-signal.js';
 
 /** The edges diagnose-signal.test.ts leaves open, one row each. */
 const BASE: SignalEvidence = {

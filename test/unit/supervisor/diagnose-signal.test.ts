@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseSignal, type MemoryEvidence, type ProbableCause, type RailwayEvidence, type SignalEvidence } from '../../../src/shutdown/diagnose-signal.js';
+import { diagnoseSignal, type MemoryEvidence, type ProbableCause, type RailwayEvidence, type SignalEvidence } from '../../../src/supervisor/diagnose-signal.js';
 
 const GiB = 1024 ** 3;
 

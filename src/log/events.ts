@@ -13,6 +13,7 @@ import type { ExitOutcome, RestartCause } from '../gateway/restart-policy.js';
 import type { MemoryEvidence } from '../host/evidence.js';
 import type { Exposure } from '../security/exposure.js';
 import type { PlatformKind } from '../host/platform.js';
+import type { StateDirRepair } from '../host/state-dir.js';
 import type { UpdateStage } from '../releases/release-step.js';
 import type { Diagnosis, SignalEvidence } from '../supervisor/diagnose-signal.js';
 
@@ -76,18 +77,7 @@ export interface EventFields {
   };
   'supervisor.exposure': Exposure;
   'supervisor.shared_client_address': { readonly platform: PlatformKind; readonly setting: 'SUPERVISOR_TRUSTED_PROXIES'; readonly findItIn: 'front_door.forwarded_headers_replaced' };
-  'supervisor.privileges_dropped': {
-    readonly user: string;
-    readonly uid: number;
-    readonly gid: number;
-    readonly stateDir: string;
-    readonly created: boolean;
-    readonly repaired: number;
-    readonly otherMounts: number;
-    readonly skipped: number;
-    readonly truncated: boolean;
-    readonly durationMs: number;
-  };
+  'supervisor.privileges_dropped': StateDirRepair & { readonly user: string; readonly uid: number; readonly gid: number; readonly stateDir: string };
   'supervisor.state_repaired': { readonly files: ReadonlyArray<{ readonly path: string; readonly was: string; readonly now: string }> };
   'supervisor.state_not_persistent': { readonly stateDir: string; readonly resolvedStateDir: string; readonly platform: PlatformKind; readonly reason: string };
   'supervisor.no_draining_time': { readonly drainingSeconds: number | null };

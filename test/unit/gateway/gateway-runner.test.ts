@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RestartPolicy } from '../../../src/config/config.js';
 import { EXIT } from '../../../src/exit-codes.js';
@@ -9,6 +7,7 @@ import { GatewayRunner, type GatewayRunnerOptions, type RunnerEffects } from '..
 import type { ExitInfo } from '../../../src/gateway/lifecycle.js';
 import type { GatewayProcess } from '../../../src/gateway/spawn-gateway.js';
 import type { ReadinessProbe } from '../../../src/gateway/wait-until-ready.js';
+import { recordingLogger } from '../../helpers/records.js';
 
 /**
  * The runner in-process: fake gateway processes through the injected spawn, a fake readiness
@@ -68,14 +67,7 @@ function harness(options: Partial<GatewayRunnerOptions> = {}, effects: Partial<R
   const commands: GatewayCommand[] = [];
   /** Make the next spawn throw this (once). */
   const spawnErrors: Error[] = [];
-  const records: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = pino({ level: 'trace' }, stream);
+  const { logger, records } = recordingLogger();
   const events = (name: string) => records.filter((record) => record['event'] === name);
   const spawned = vi.fn<(child: FakeChild) => void>();
   const fx: Partial<RunnerEffects> = {

@@ -1,13 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import { CommandNotFoundError, StartFailure, UsageError } from '../../../src/errors.js';
 import type { SupervisorLogger } from '../../../src/log/logger.js';
 import { preflight, type PreflightEffects } from '../../../src/preflight/preflight.js';
+import { recordingLogger } from '../../helpers/records.js';
 
 /**
  * preflight's decisions in-process: the runtime, the command's resolution, the host facts and the
@@ -24,16 +23,7 @@ afterEach(async () => {
 const TOKEN = 'a-token-of-the-test-0123456789';
 
 function logged() {
-  const records: Array<Record<string, unknown>> = [];
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
+  const { logger, records } = recordingLogger();
   const secrets: string[] = [];
   const log = { logger, addSecrets: (list: readonly string[]) => secrets.push(...list), flush: () => undefined } as unknown as SupervisorLogger;
   return { log, secrets, events: (name: string) => records.filter((record) => record['event'] === name) };

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../../src/config/config.js';
 import { StartFailure } from '../../../src/errors.js';
@@ -7,6 +5,7 @@ import { EXIT } from '../../../src/exit-codes.js';
 import { INITIAL_LIFECYCLE, type Lifecycle } from '../../../src/gateway/lifecycle.js';
 import { Supervisor, type SupervisedFrontDoor, type SupervisedRunner, type SupervisorEffects } from '../../../src/supervisor/supervisor.js';
 import type { StopSignal } from '../../../src/supervisor/state.js';
+import { recordingLogger } from '../../helpers/records.js';
 
 /**
  * The supervisor in-process: its state machine (src/supervisor/state.ts) driven through its real
@@ -18,16 +17,7 @@ const STARTED_AT = T0 - 4_000;
 
 function harness(options: { listenError?: NodeJS.ErrnoException; host?: string; boundAddress?: string; gatewayIgnoresSigterm?: boolean; tty?: boolean } = {}) {
   const calls: string[] = [];
-  const records: Array<Record<string, unknown>> = [];
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
+  const { logger, records } = recordingLogger();
   const events = (name: string) => records.filter((record) => record['event'] === name);
 
   let endRun: (code: 0 | 1 | 78) => void = () => undefined;

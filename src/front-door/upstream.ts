@@ -11,9 +11,11 @@ export const UPSTREAM_BODY_TIMEOUT_MS = 300_000;
 /** A WebSocket handshake the gateway does not answer in this time gets 504. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** The gateway, as the front door reaches it: one undici pool on loopback. */
+/** The gateway, as the front door reaches it: one undici pool on loopback for HTTP. */
 export interface Upstream {
   readonly pool: Dispatcher;
+  /** The gateway's loopback port: WebSocket upgrades connect to it directly (ws-connect.ts). */
+  readonly gatewayPort: number;
   readonly incidents: UpstreamIncidents;
 }
 
@@ -37,5 +39,5 @@ export async function connectUpstream(gatewayPort: number, logger: Logger): Prom
     strictContentLength: true,
     connect: { timeout: 2_000 },
   });
-  return { pool, incidents: new UpstreamIncidents(logger) };
+  return { pool, gatewayPort, incidents: new UpstreamIncidents(logger) };
 }

@@ -10,6 +10,9 @@ import { serializeRequestHead, upstreamRequest } from './upstream-request.js';
 import { acceptFor, parseHandshakeHead } from './ws-handshake.js';
 import { splice, type TunnelHooks } from './ws-tunnel.js';
 
+/** Bytes a client may send behind its upgrade request before the gateway's 101 (frames it should not send yet). */
+const MAX_EARLY_BYTES = 64 * 1024;
+
 /**
  * Forwards one WebSocket upgrade on a connection of its own to the gateway: the request head is
  * written once, the answer head read strictly (ws-handshake.ts). A 101 is relayed (subprotocol and
@@ -25,6 +28,8 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
   const gateway = net.connect({ host: '127.0.0.1', port: upstream.gatewayPort, noDelay: true });
   let received: Buffer | null = null;
   let settled = false;
+  /** The client is read during the handshake, to see it leave; what it sends early goes after the 101. */
+  let early = clientHead;
 
   const detach = (): void => {
     settled = true;
@@ -33,6 +38,9 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
     gateway.off('error', onError);
     gateway.off('close', onGatewayClose);
     client.off('close', onClientGone);
+    client.off('end', onClientGone);
+    client.off('data', onClientData);
+    client.pause();
   };
   const fail = (code: string | undefined, error: Error & { code?: string }): void => {
     if (settled) return;
@@ -48,6 +56,12 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
     detach();
     gateway.on('error', () => undefined);
     gateway.destroy();
+    client.destroy();
+  };
+  const onClientData = (chunk: Buffer): void => {
+    early = Buffer.concat([early, chunk]);
+    // A client may not send frames before the 101 at all: a little is passed on, more is refused.
+    if (early.length > MAX_EARLY_BYTES) onClientGone();
   };
   const onError = (error: Error & { code?: string }): void => fail(error.code, error);
   const onGatewayClose = (): void => fail(undefined, Object.assign(new Error('the gateway closed the connection before answering the WebSocket handshake'), { code: 'ECONNRESET' }));
@@ -69,7 +83,7 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
     if (head.kind === 'switching') {
       client.write(responseHead(101, 'Switching Protocols', { ...endToEndResponseHeaders(head.headers), connection: 'Upgrade', upgrade: 'websocket' }));
       gateway.pause();
-      splice(client, clientHead, gateway, rest, hooks);
+      splice(client, early, gateway, rest, hooks);
       return;
     }
     const headers = endToEndResponseHeaders(head.headers);
@@ -85,6 +99,8 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
   gateway.on('error', onError);
   gateway.once('close', onGatewayClose);
   client.once('close', onClientGone);
+  client.once('end', onClientGone);
+  client.on('data', onClientData);
   gateway.write(serializeRequestHead(request));
 }
 

@@ -8,6 +8,13 @@ import { UpstreamIncidents } from './upstream-incidents.js';
  */
 export const UPSTREAM_HEADERS_TIMEOUT_MS = 300_000;
 export const UPSTREAM_BODY_TIMEOUT_MS = 300_000;
+/**
+ * Connections to the gateway at once; requests beyond wait in the pool's queue (each bounded by its
+ * client: a client that leaves takes its queued request with it). Uncapped, a burst of 1000 clients
+ * opened 1000 upstream connections, each with its buffers in the supervisor and a socket in the
+ * gateway. See BENCHMARKS.md for the measurement behind the figure.
+ */
+export const UPSTREAM_CONNECTIONS = 64;
 /** A WebSocket handshake the gateway does not answer in this time gets 504. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -30,6 +37,7 @@ export async function connectUpstream(gatewayPort: number, logger: Logger): Prom
   const { Pool } = await import('undici');
   const pool = new Pool(`http://127.0.0.1:${gatewayPort}`, {
     pipelining: 1,
+    connections: UPSTREAM_CONNECTIONS,
     // The gateway's server keeps idle sockets 5 s and says so (Keep-Alive: timeout=5); undici
     // retires ours 2 s before that, so a reused socket is never one the gateway is closing.
     keepAliveTimeout: 3_000,

@@ -40,7 +40,6 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
     client.off('close', onClientGone);
     client.off('end', onClientGone);
     client.off('data', onClientData);
-    client.pause();
   };
   const fail = (code: string | undefined, error: Error & { code?: string }): void => {
     if (settled) return;
@@ -49,6 +48,8 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
     gateway.destroy();
     const failure = upstreamFailure(code);
     if (failure.incident) upstream.incidents.failed('websocket', error);
+    // Still read (and dropped) after the answer, so the client's own close is seen at once.
+    client.resume();
     writeRawResponse(client, failure.status, failure.body, failure.headers);
   };
   const onClientGone = (): void => {
@@ -83,12 +84,14 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
     if (head.kind === 'switching') {
       client.write(responseHead(101, 'Switching Protocols', { ...endToEndResponseHeaders(head.headers), connection: 'Upgrade', upgrade: 'websocket' }));
       gateway.pause();
+      client.pause();
       splice(client, early, gateway, rest, hooks);
       return;
     }
     const headers = endToEndResponseHeaders(head.headers);
     if (head.body === 'chunked') headers['transfer-encoding'] = 'chunked';
     client.write(responseHead(head.status, head.reason, { ...headers, connection: 'close' }));
+    client.resume();
     relayBody(gateway, client, rest, head.body);
   };
   const timer = setTimeout(

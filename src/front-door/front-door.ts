@@ -33,7 +33,7 @@ export interface FrontDoorOptions {
   readonly gatewayState: () => HealthView['gatewayState'];
   /** False while the ready gateway fails its liveness probe: /readyz 503 (read by the health endpoints only). */
   readonly gatewayResponsive?: () => boolean;
-  /** Client connections accepted at once (src/host/fd-limit.ts connectionCap); more are closed at accept. */
+  /** Client connections accepted at once (src/host/fd-limit.ts connectionCap); more are closed at accept. The upstream pool's bound too. */
   readonly maxConnections?: number | null;
   /** The client-side time bounds; the defaults below unless a test needs shorter ones. */
   readonly limits?: Partial<FrontDoorLimits>;
@@ -140,7 +140,7 @@ export class FrontDoor {
   }
 
   #loadUpstream(): Promise<Upstream> {
-    this.#upstreamLoading ??= connectUpstream(this.#options.gatewayPort, this.#options.logger).then((upstream) => (this.#upstream = upstream));
+    this.#upstreamLoading ??= connectUpstream(this.#options.gatewayPort, this.#options.logger, this.#options.maxConnections ?? null).then((upstream) => (this.#upstream = upstream));
     return this.#upstreamLoading;
   }
 

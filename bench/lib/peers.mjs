@@ -1,6 +1,6 @@
 // The Node peers of the supervisor, each a process of its own on a kernel-picked loopback port in
-// front of a given upstream: http-proxy as the public templates use it, and a bare http.request +
-// pipe proxy (the floor of any Node front door). Started with the supervisor's Node by default.
+// front of a given upstream: http-proxy as the public templates use it, and a bare node:http +
+// undici Pool proxy with a raw-socket WebSocket tunnel (the floor of any Node front door). Started with the supervisor's Node by default.
 import { join } from 'node:path';
 import { freePort } from './ports.mjs';
 import { start } from './procs.mjs';

@@ -4,10 +4,9 @@ import type { Logger } from '../log/logger.js';
 
 /**
  * Giving a burst's memory back once the front door is quiet (issue 19). V8's own idle-time
- * collector (the memory reducer) starts by incremental marking, which cli.ts turns off for
- * forwarding CPU (issue 23): without this, nothing collects after a burst, and the dead forwarded
- * Buffers and the heap pages they grew stay resident for good. Measured after 1000 never-reading
- * clients: one collection returns 8-10 MB of V8 pages and every dead Buffer in 46-110 ms
+ * collector (the memory reducer) may wait long after a burst, or not run when the heap did not
+ * grow enough: without this, the dead forwarded Buffers and the heap pages they grew stay
+ * resident. Measured after 1000 never-reading clients: one collection returns 8-10 MB of V8 pages and every dead Buffer in 46-110 ms
  * (bench/burst-memory.mjs). The allocator's part (the freed 64 KB socket reads) is jemalloc's to
  * return (src/cli/pid1.ts); glibc's main arena keeps it.
  */

@@ -82,10 +82,13 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
       return;
     }
     if (head.kind === 'switching') {
+      // The 101 and the gateway's first frames in one write.
+      client.cork();
       client.write(responseHead(101, 'Switching Protocols', { ...endToEndResponseHeaders(head.headers), connection: 'Upgrade', upgrade: 'websocket' }));
       gateway.pause();
       client.pause();
       splice(client, early, gateway, rest, hooks);
+      client.uncork();
       return;
     }
     const headers = endToEndResponseHeaders(head.headers);

@@ -20,7 +20,7 @@ import { take } from './lib/real-gateway-pool.mjs';
 import { cpuMs, runToEnd } from './lib/procs.mjs';
 import { row } from './lib/report.mjs';
 import { fmt, fmtRatio, median, medianDiff, medianRatio } from './lib/stats.mjs';
-import { startSupervisor } from './lib/supervisor.mjs';
+import { IMAGE_ENV, IMAGE_NODE_FLAGS, startSupervisor } from './lib/supervisor.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 export const id = 'realfwd';
@@ -126,7 +126,10 @@ export async function run({ smoke, log, tools }) {
     const gatewayPid = sup.events('gateway.spawned').at(-1).record.gatewayPid;
     nginx = await startNginx(tools.nginx, sup.gatewayPort);
     proxy = await startPeer('http-proxy', sup.gatewayPort);
-    bare = await startPeer('bare', sup.gatewayPort);
+    // REALFWD_BARE_AS_IMAGE=1: the bare proxy with the supervisor's runtime settings (1 MB semi-space,
+    // jemalloc), to tell the front door's own cost from the price of the image's memory bound.
+    const asImage = process.env.REALFWD_BARE_AS_IMAGE === '1';
+    bare = await startPeer('bare', sup.gatewayPort, asImage ? { nodeArgs: IMAGE_NODE_FLAGS, env: IMAGE_ENV } : {});
     const ports = { direct: sup.gatewayPort, supervisor: sup.port, nginx: nginx.port, 'http-proxy': proxy.port, bare: bare.port };
     const proxyPids = { direct: [], supervisor: [sup.pid], nginx: [nginx.proc.pid, ...childrenOf(nginx.proc.pid)], 'http-proxy': [proxy.pid], bare: [bare.pid] };
     const cpuOf = (pids) => pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
@@ -209,7 +212,7 @@ export async function run({ smoke, log, tools }) {
       figures,
       rows,
       notes: [
-        `${rounds} round(s) × ${seconds} s per path and case${smoke ? '' : ' after a 1 s warm-up of each'}, path order rotated per round; one real gateway (openclaw ${sup.events('gateway.spawned').at(-1)?.record?.version ?? 'pinned'}) behind all five paths; wrk -t1 for HTTP with a browser's Accept-Encoding (gzip, deflate, br), a closed-loop Node + ws session client for WS; http-proxy with ws: true, no agent; nginx: 1 worker, upstream keep-alive; bare: node:http + undici Pool, raw WebSocket tunnel; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`,
+        `${rounds} round(s) × ${seconds} s per path and case${smoke ? '' : ' after a 1 s warm-up of each'}, path order rotated per round; one real gateway (openclaw ${sup.events('gateway.spawned').at(-1)?.record?.version ?? 'pinned'}) behind all five paths; wrk -t1 for HTTP with a browser's Accept-Encoding (gzip, deflate, br), a closed-loop Node + ws session client for WS; http-proxy with ws: true, no agent; nginx: 1 worker, upstream keep-alive; bare: node:http + undici Pool, raw WebSocket tunnel${process.env.REALFWD_BARE_AS_IMAGE === '1' ? `, run as the image runs the supervisor (${IMAGE_NODE_FLAGS.join(' ')}, jemalloc)` : ", on Node's defaults"}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`,
       ],
     };
   } finally {

@@ -12,9 +12,9 @@ export const PEERS = {
 };
 
 /** Starts peer `kind` in front of 127.0.0.1:upstreamPort; resolves once it listens. */
-export async function startPeer(kind, upstreamPort, { node = SUPERVISOR_NODE, nodeArgs = [] } = {}) {
+export async function startPeer(kind, upstreamPort, { node = SUPERVISOR_NODE, nodeArgs = [], env = {} } = {}) {
   const port = await freePort();
-  const proc = start(node, [...nodeArgs, PEERS[kind], String(port), String(upstreamPort)]);
+  const proc = start(node, [...nodeArgs, PEERS[kind], String(port), String(upstreamPort)], { env: { ...process.env, ...env } });
   await proc.waitLine((line) => line === `listening ${port}`, 10_000);
   return {
     kind,

@@ -79,7 +79,8 @@ export class Connections {
     const socket = req.socket;
     const state = stateOf(socket);
     if (state === undefined) {
-      handle(req, res);
+      const onClose = handle(req, res);
+      if (onClose) res.once('close', onClose);
       return;
     }
     // Each request parsed ahead holds a request, a response and a queue entry: a client that

@@ -45,8 +45,8 @@ export function pollRelease(state: ReleaseState, rssBytes: number, activity: Act
 
 /**
  * A full, memory-reducing collection (V8's "last resort": compacts, frees dead ArrayBuffers' memory,
- * unmaps emptied pages). `gc` is exposed at run time, as cli.ts sets the GC flag: no command-line
- * flag is needed however the supervisor is started.
+ * unmaps emptied pages). `gc` is exposed at run time: no command-line flag is needed however the
+ * supervisor is started.
  */
 export function fullCollection(): () => void {
   v8.setFlagsFromString('--expose-gc');

@@ -4,6 +4,7 @@
 // ~900 MB gateway tree). Where the RSS sits is read from /proc/<pid>/smaps, nothing in the process
 // changes: glibc's main malloc arena (Buffers' backing stores), other anonymous memory (V8's heap
 // pages, threads' arenas and stacks), files (code).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { now, rssBytes, sleep, start } from './lib/procs.mjs';
 import { row } from './lib/report.mjs';
@@ -22,6 +23,17 @@ const MB = 1024 * 1024;
 // 64 KB chunks while 1000 connections are open, which is what left the RSS high.
 const BODY_BYTES = 1024 * 1024;
 
+/** Established TCP connections to 127.0.0.1:port (IPv4, from /proc/net/tcp): the supervisor's sockets to its gateway. */
+function connectionsTo(port) {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let count = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[2]?.endsWith(hex) && fields[3] === '01') count++;
+  }
+  return count;
+}
+
 export async function run({ smoke, log }) {
   const runs = smoke ? 1 : 2;
   const count = smoke ? 100 : 1000;
@@ -39,12 +51,14 @@ export async function run({ smoke, log }) {
       const clients = start(process.execPath, [CLIENTS, JSON.stringify(config)]);
       const opened = clients.waitLine((line) => line.startsWith('{"open"'), 120_000);
       let peak = 0;
+      let upstreamPeak = 0;
       let gone = false;
       void clients.exited.then(() => (gone = true));
       // Bounded by the clients' own bound (holdMs + 60 s) and this loop's.
       const deadline = now() + holdMs + 180_000;
       while (!gone && now() < deadline) {
         peak = Math.max(peak, rssBytes(sup.pid) ?? 0);
+        upstreamPeak = Math.max(upstreamPeak, connectionsTo(sup.gatewayPort));
         await sleep(100);
       }
       const { open, failed } = JSON.parse((await opened).line);
@@ -58,8 +72,8 @@ export async function run({ smoke, log }) {
       }
       const afterMB = rssBytes(sup.pid) / MB;
       const where = residentByKind(sup.pid);
-      results.push({ idleMB, peakMB: peak / MB, afterMB, underGoalAfterS, where, open, failed });
-      log(`burst run ${r + 1}/${runs}: ${open} clients (${failed} refused), RSS idle ${fmt(idleMB, 'MB')}, peak ${fmt(peak / MB, 'MB')}, ${afterMs / 1000} s after ${fmt(afterMB, 'MB')} (malloc arena ${fmt(where?.mallocMB, 'MB')}, other anonymous ${fmt(where?.anonMB, 'MB')}, files ${fmt(where?.fileMB, 'MB')})`);
+      results.push({ idleMB, peakMB: peak / MB, afterMB, underGoalAfterS, where, open, failed, upstreamPeak });
+      log(`burst run ${r + 1}/${runs}: ${open} clients (${failed} refused), upstream connections at most ${upstreamPeak}, RSS idle ${fmt(idleMB, 'MB')}, peak ${fmt(peak / MB, 'MB')}, ${afterMs / 1000} s after ${fmt(afterMB, 'MB')} (malloc arena ${fmt(where?.mallocMB, 'MB')}, other anonymous ${fmt(where?.anonMB, 'MB')}, files ${fmt(where?.fileMB, 'MB')})`);
     } finally {
       await sup.stop();
     }
@@ -74,6 +88,7 @@ export async function run({ smoke, log }) {
     afterMallocArenaMB: medianRun.where?.mallocMB ?? Number.NaN,
     afterOtherAnonMB: medianRun.where?.anonMB ?? Number.NaN,
     afterFilesMB: medianRun.where?.fileMB ?? Number.NaN,
+    upstreamConnectionsPeak: median(results.map((x) => x.upstreamPeak)),
   };
   const under = results.map((x) => x.underGoalAfterS);
   const afterLabel = `${afterMs / 1000} s after`;
@@ -81,7 +96,7 @@ export async function run({ smoke, log }) {
     row(
       `RSS idle → peak → ${afterLabel} ${count} clients that never read a 1 MB body`,
       `${fmt(figures.idleRssMB, 'MB')} → ${fmt(figures.peakRssMB, 'MB')} → ${fmt(figures.afterRssMB, 'MB')}`,
-      `under ${GOAL_AFTER_MB} MB ${under.map((s) => (s === null ? 'never' : `after ${s.toFixed(0)} s`)).join(', ')}`,
+      `under ${GOAL_AFTER_MB} MB ${under.map((s) => (s === null ? 'never' : `after ${s.toFixed(0)} s`)).join(', ')}; connections to the gateway at most ${figures.upstreamConnectionsPeak} (sampled every 100 ms)`,
       `< ${GOAL_AFTER_MB} MB ${afterLabel}`,
       figures.afterRssMB < GOAL_AFTER_MB,
     ),

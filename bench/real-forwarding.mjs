@@ -1,12 +1,16 @@
 // 8. Forwarding through the REAL gateway (the pinned openclaw on Node 24), side by side in
-// interleaved rounds on four paths to the same gateway process: directly, through the supervisor
+// interleaved rounds on five paths to the same gateway process: directly, through the supervisor
 // that spawned it (on the supervisor's Node, i.e. Node 24 from .runtime/ like the image), through
-// nginx, and through http-proxy as the public Node templates run it (ws: true, no agent). Traffic:
+// nginx, through http-proxy as the public Node templates run it (ws: true, no agent), and through
+// the bare Node proxy (bench/peers/bare-proxy.mjs: node:http + undici Pool + raw WebSocket
+// tunnel, the floor of a Node front door, for the supervisor's CPU per request). Traffic:
 // the Control UI page (GET /), its largest JS bundle (found from the page), /health, and a
 // WebSocket session setup (connect → challenge → `connect` with the token → hello-ok).
-// Goal (issue 10): on every row ≥ 1.0× http-proxy's rate and ≥ 0.8× nginx's, with an added p50
-// within 100 µs of nginx's (read on one connection: with several, p50 is the rate again).
+// Goals: on every row ≥ 1.0× http-proxy's rate and ≥ 0.8× nginx's, with an added p50 within 100 µs
+// of nginx's (read on one connection: with several, p50 is the rate again), and a CPU per request
+// at most 1.2× the bare Node proxy's.
 import http from 'node:http';
+import os from 'node:os';
 import zlib from 'node:zlib';
 import { join } from 'node:path';
 import { startNginx } from './lib/nginx.mjs';
@@ -16,17 +20,18 @@ import { take } from './lib/real-gateway-pool.mjs';
 import { cpuMs, runToEnd } from './lib/procs.mjs';
 import { row } from './lib/report.mjs';
 import { fmt, fmtRatio, median, medianDiff, medianRatio } from './lib/stats.mjs';
-import { startSupervisor } from './lib/supervisor.mjs';
+import { IMAGE_ENV, IMAGE_NODE_FLAGS, startSupervisor } from './lib/supervisor.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 export const id = 'realfwd';
 export const title = '8. Real gateway forwarding';
 
-export const TARGETS = ['direct', 'supervisor', 'nginx', 'http-proxy'];
+export const TARGETS = ['direct', 'supervisor', 'nginx', 'http-proxy', 'bare'];
 const WS_CONNECT_LOAD = join(import.meta.dirname, 'lib', 'ws-connect-load.mjs');
 const GOAL_OVER_HTTP_PROXY = 1.0;
 const GOAL_OVER_NGINX = 0.8;
 const GOAL_P50_OVER_NGINX_US = 100;
+const GOAL_CPU_OVER_BARE = 1.2;
 
 // What a browser sends: the gateway serves the Control UI's assets precompressed (.br/.gz) then.
 const BROWSER_HEADERS = { 'accept-encoding': 'gzip, deflate, br' };
@@ -50,7 +55,7 @@ function get(port, path, headers = {}) {
  * The Control UI bundle: of the scripts the page loads (script src and modulepreload), the one whose
  * size as served to a browser is nearest the ~107 KB of the issue's measurement.
  */
-async function findBundle(port) {
+export async function findBundle(port) {
   const page = await get(port, '/', BROWSER_HEADERS);
   if (page.status !== 200) throw new Error(`GET / answered ${page.status}: ${page.body.toString('utf8').slice(0, 200)}`);
   const decode = { br: zlib.brotliDecompressSync, gzip: zlib.gunzipSync, deflate: zlib.inflateSync }[page.encoding] ?? ((body) => body);
@@ -89,8 +94,11 @@ export function fourPathFigures(by) {
     nginxOverDirect: medianRatio(s('nginx', 'rps'), s('direct', 'rps')),
     httpProxyOverDirect: medianRatio(s('http-proxy', 'rps'), s('direct', 'rps')),
     supervisorP50OverNginxUs: medianDiff(s('supervisor', 'p50us'), s('nginx', 'p50us')),
+    supervisorOverBare: by.bare ? medianRatio(s('supervisor', 'rps'), s('bare', 'rps')) : Number.NaN,
+    supervisorCpuOverBare: by.bare ? medianRatio(s('supervisor', 'proxyCpuUsPerRequest'), s('bare', 'proxyCpuUsPerRequest')) : Number.NaN,
   };
   for (const path of TARGETS) {
+    if (!by[path]) continue;
     const key = path === 'http-proxy' ? 'httpProxy' : path;
     f[`${key}Rps`] = median(s(path, 'rps'));
     f[`${key}P50us`] = median(s(path, 'p50us'));
@@ -112,13 +120,18 @@ export async function run({ smoke, log, tools }) {
   const sup = take() ?? (await startSupervisor({ gateway: null, env: { SUPERVISOR_STARTUP_TIMEOUT_MS: '120000' } }));
   let nginx;
   let proxy;
+  let bare;
   try {
     await sup.waitFor('gateway.ready', undefined, 120_000);
     const gatewayPid = sup.events('gateway.spawned').at(-1).record.gatewayPid;
     nginx = await startNginx(tools.nginx, sup.gatewayPort);
     proxy = await startPeer('http-proxy', sup.gatewayPort);
-    const ports = { direct: sup.gatewayPort, supervisor: sup.port, nginx: nginx.port, 'http-proxy': proxy.port };
-    const proxyPids = { direct: [], supervisor: [sup.pid], nginx: [nginx.proc.pid, ...childrenOf(nginx.proc.pid)], 'http-proxy': [proxy.pid] };
+    // REALFWD_BARE_AS_IMAGE=1: the bare proxy with the supervisor's runtime settings (1 MB semi-space,
+    // jemalloc), to tell the front door's own cost from the price of the image's memory bound.
+    const asImage = process.env.REALFWD_BARE_AS_IMAGE === '1';
+    bare = await startPeer('bare', sup.gatewayPort, asImage ? { nodeArgs: IMAGE_NODE_FLAGS, env: IMAGE_ENV } : {});
+    const ports = { direct: sup.gatewayPort, supervisor: sup.port, nginx: nginx.port, 'http-proxy': proxy.port, bare: bare.port };
+    const proxyPids = { direct: [], supervisor: [sup.pid], nginx: [nginx.proc.pid, ...childrenOf(nginx.proc.pid)], 'http-proxy': [proxy.pid], bare: [bare.pid] };
     const cpuOf = (pids) => pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
     const { pageBytes, pageEncoding, bundle } = await findBundle(sup.gatewayPort);
     log(`real gateway ready; Control UI page ${fmt(pageBytes / 1024, 'KB')} (${pageEncoding ?? 'identity'}), bundle ${bundle.path} ${fmt(bundle.bytes / 1024, 'KB')} (${bundle.encoding ?? 'identity'})`);
@@ -143,6 +156,9 @@ export async function run({ smoke, log, tools }) {
       c.ws
         ? wsConnectLoad(ports[target], sup.token, c, secs === 1 ? { warmupMs: 100, durationMs: 1000 } : wsTiming)
         : runWrk(tools.wrk, `http://127.0.0.1:${ports[target]}${c.path}`, { connections: c.connections, seconds: secs, headers: BROWSER_HEADERS });
+    // REALFWD_CASES=health_c1,bundle_c8: only these cases (A/B runs of one change); all by default.
+    const only = process.env.REALFWD_CASES?.split(',');
+    if (only) CASES.splice(0, CASES.length, ...CASES.filter((c) => only.includes(c.key)));
     const results = Object.fromEntries(CASES.map((c) => [c.key, Object.fromEntries(TARGETS.map((t) => [t, []]))]));
     // JIT, keep-alive pools and nginx's upstream connections warm before anything counts.
     if (!smoke) for (const c of CASES) for (const target of TARGETS) await once(target, c, 1);
@@ -172,21 +188,23 @@ export async function run({ smoke, log, tools }) {
         row(
           `${c.label}: ${unit}, supervisor ÷ best peer`,
           `${fmtRatio(f.supervisorOverBestPeer)} (${fmt(f.supervisorRps)})`,
-          `÷ http-proxy ${fmtRatio(f.supervisorOverHttpProxy)}, ÷ nginx ${fmtRatio(f.supervisorOverNginx)}, ÷ direct ${fmtRatio(f.supervisorOverDirect)}; direct ${fmt(f.directRps)}, nginx ${fmt(f.nginxRps)}, http-proxy ${fmt(f.httpProxyRps)}`,
+          `÷ http-proxy ${fmtRatio(f.supervisorOverHttpProxy)}, ÷ nginx ${fmtRatio(f.supervisorOverNginx)}, ÷ direct ${fmtRatio(f.supervisorOverDirect)}; direct ${fmt(f.directRps)}, nginx ${fmt(f.nginxRps)}, http-proxy ${fmt(f.httpProxyRps)}, bare ${fmt(f.bareRps)} (÷ bare ${fmtRatio(f.supervisorOverBare)})`,
           `≥ ${GOAL_OVER_HTTP_PROXY.toFixed(2)}× http-proxy, ≥ ${GOAL_OVER_NGINX.toFixed(2)}× nginx`,
           rateMet,
         ),
         row(
           `${c.label}: p50 / p99`,
           `${fmt(f.supervisorP50us, 'µs')} / ${fmt(f.supervisorP99us, 'µs')} (+${fmt(f.supervisorAddedP50us, 'µs')} p50, ${f.supervisorP50OverNginxUs >= 0 ? '+' : ''}${fmt(f.supervisorP50OverNginxUs, 'µs')} vs nginx)`,
-          `direct ${fmt(f.directP50us, 'µs')} / ${fmt(f.directP99us, 'µs')}; nginx ${fmt(f.nginxP50us, 'µs')} (+${fmt(f.nginxAddedP50us, 'µs')}); http-proxy ${fmt(f.httpProxyP50us, 'µs')} (+${fmt(f.httpProxyAddedP50us, 'µs')})`,
+          `direct ${fmt(f.directP50us, 'µs')} / ${fmt(f.directP99us, 'µs')}; nginx ${fmt(f.nginxP50us, 'µs')} (+${fmt(f.nginxAddedP50us, 'µs')}); http-proxy ${fmt(f.httpProxyP50us, 'µs')} (+${fmt(f.httpProxyAddedP50us, 'µs')}); bare ${fmt(f.bareP50us, 'µs')} (+${fmt(f.bareAddedP50us, 'µs')})`,
           c.connections === 1 ? `added p50 ≤ nginx's + ${GOAL_P50_OVER_NGINX_US} µs` : '',
           c.connections === 1 ? f.supervisorP50OverNginxUs <= GOAL_P50_OVER_NGINX_US : null,
         ),
         row(
-          `${c.label}: proxy CPU per ${c.ws ? 'session' : 'request'}`,
-          fmt(f.supervisorCpuUsPerRequest, 'µs'),
-          `nginx ${fmt(f.nginxCpuUsPerRequest, 'µs')}, http-proxy ${fmt(f.httpProxyCpuUsPerRequest, 'µs')}; the gateway's own: ${fmt(f.directGatewayCpuUsPerRequest, 'µs')} direct, ${fmt(f.supervisorGatewayCpuUsPerRequest, 'µs')} via the supervisor`,
+          `${c.label}: proxy CPU per ${c.ws ? 'session' : 'request'}, supervisor (÷ bare Node proxy)`,
+          `${fmt(f.supervisorCpuUsPerRequest, 'µs')} (${fmtRatio(f.supervisorCpuOverBare)})`,
+          `bare ${fmt(f.bareCpuUsPerRequest, 'µs')}, nginx ${fmt(f.nginxCpuUsPerRequest, 'µs')}, http-proxy ${fmt(f.httpProxyCpuUsPerRequest, 'µs')}; the gateway's own: ${fmt(f.directGatewayCpuUsPerRequest, 'µs')} direct, ${fmt(f.supervisorGatewayCpuUsPerRequest, 'µs')} via the supervisor`,
+          `≤ ${GOAL_CPU_OVER_BARE.toFixed(1)}× bare`,
+          f.supervisorCpuOverBare <= GOAL_CPU_OVER_BARE,
         ),
       );
     }
@@ -194,11 +212,12 @@ export async function run({ smoke, log, tools }) {
       figures,
       rows,
       notes: [
-        `${rounds} round(s) × ${seconds} s per path and case${smoke ? '' : ' after a 1 s warm-up of each'}, path order rotated per round; one real gateway (openclaw ${sup.events('gateway.spawned').at(-1)?.record?.version ?? 'pinned'}) behind all four paths; wrk -t1 for HTTP with a browser's Accept-Encoding (gzip, deflate, br), a closed-loop Node + ws session client for WS; http-proxy with ws: true, no agent; nginx: 1 worker, upstream keep-alive`,
+        `${rounds} round(s) × ${seconds} s per path and case${smoke ? '' : ' after a 1 s warm-up of each'}, path order rotated per round; one real gateway (openclaw ${sup.events('gateway.spawned').at(-1)?.record?.version ?? 'pinned'}) behind all five paths; wrk -t1 for HTTP with a browser's Accept-Encoding (gzip, deflate, br), a closed-loop Node + ws session client for WS; http-proxy with ws: true, no agent; nginx: 1 worker, upstream keep-alive; bare: node:http + undici Pool, raw WebSocket tunnel${process.env.REALFWD_BARE_AS_IMAGE === '1' ? `, run as the image runs the supervisor (${IMAGE_NODE_FLAGS.join(' ')}, jemalloc)` : ", on Node's defaults"}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`,
       ],
     };
   } finally {
     await proxy?.stop();
+    await bare?.stop();
     await nginx?.stop();
     await sup.stop('SIGTERM', 15_000);
   }

@@ -1,4 +1,4 @@
-import { framingProblem, hasHost, type RequestHead } from './headers.js';
+import { scanHead, type RequestHead } from './headers.js';
 import { HEALTH_PATH, READY_PATH, isServing, liveness, readiness, type HealthView } from './health.js';
 
 /**
@@ -53,14 +53,18 @@ export function admit(arrival: Arrival, view: HealthView): Admission {
   if (arrival.rawHeaders.length >= 2 * MAX_REQUEST_HEADERS) {
     return reply(431, { error: 'bad_request', message: `request head too large: at most ${MAX_REQUEST_HEADERS - 1} header lines` }, { close: true });
   }
-  const path = arrival.url.split('?', 1)[0]!;
-  if (!arrival.url.startsWith('/') || TRAVERSAL.test(path)) {
+  const url = arrival.url;
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  // A dot segment needs a `.` or a `%2e`: most paths have neither, and skip the expression.
+  if (!url.startsWith('/') || ((path.includes('.') || path.includes('%')) && TRAVERSAL.test(path))) {
     return reply(400, { error: 'bad_request', message: 'the request target must be a path without . or .. segments' }, { close: true });
   }
   if (arrival.httpVersion !== '1.1' && arrival.httpVersion !== '1.0') {
     return reply(400, { error: 'bad_request', message: `HTTP/${arrival.httpVersion} is not spoken here: use HTTP/1.1` }, { close: true });
   }
-  const framing = framingProblem(arrival, arrival.upgrade !== null);
+  const scan = scanHead(arrival, arrival.upgrade !== null);
+  const framing = scan.problem;
   if (framing !== null) {
     return reply(400, { error: 'ambiguous_framing', message: `refused: ${framing} (RFC 9112 §6); send one Content-Length or Transfer-Encoding: chunked` }, { close: true });
   }
@@ -75,7 +79,7 @@ export function admit(arrival: Arrival, view: HealthView): Admission {
   }
   // Without a Host the engine would send its own (the gateway's loopback address): a request the
   // client never made. Only our own endpoints answer without one (old health checkers).
-  if (!hasHost(arrival)) {
+  if (!scan.hasHost) {
     return reply(400, { error: 'bad_request', message: 'a Host header is required' }, { close: true });
   }
   if (!isServing(view)) {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { endToEndRequestHeaders, type RequestHead } from './headers.js';
+import type { RequestHead } from './headers.js';
 
 export type TrustCheck = (address: string) => boolean;
 
@@ -85,7 +85,7 @@ export type Attribution =
 
 export type ForwardableAttribution = Exclude<Attribution, { readonly kind: 'refused' }>;
 
-const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded'];
+const FORWARDING: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded']);
 
 /**
  * Who the client is. The peer is trusted when it is in SUPERVISOR_TRUSTED_PROXIES, or loopback
@@ -99,11 +99,11 @@ const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 
  */
 export function attributeClient(head: RequestHead, peerAddress: string, policy: AttributionPolicy): Attribution {
   const peer = canonicalAddress(peerAddress) ?? normalizeAddress(peerAddress);
-  const raw = head.rawHeaders;
+  const said = forwardingOf(head.rawHeaders);
   const peerIsLoopback = isLoopback(peer);
   const trusted = (address: string): boolean => isLoopback(address) || policy.trustedProxies(address);
-  const host = joined(raw, 'host');
-  const replaced = joined(raw, 'x-forwarded-for') !== undefined;
+  const host = said.host;
+  const replaced = said.forwardedFor.length > 0;
   if (!peerIsLoopback && !policy.trustedProxies(peer)) {
     return { kind: 'remote', client: peer, source: 'peer', proto: 'http', host, replaced };
   }
@@ -113,12 +113,11 @@ export function attributeClient(head: RequestHead, peerAddress: string, policy: 
   if (peerIsLoopback && policy.loopbackClients === 'remote' && !policy.trustedProxies(peer)) {
     return { kind: 'remote', client: RELAYED_LOOPBACK_CLIENT, source: 'relay', proto: 'http', host, replaced };
   }
-  const chain = listItems(raw, 'x-forwarded-for');
-  const proto = joined(raw, 'x-forwarded-proto') ?? 'http';
-  const forwardedHost = joined(raw, 'x-forwarded-host') ?? host;
+  const chain = said.forwardedFor;
+  const proto = said.proto ?? 'http';
+  const forwardedHost = said.forwardedHost ?? host;
   if (chain.length === 0) {
-    const speaksForSomeone = FORWARDING.some((name) => hasHeader(raw, name));
-    if (speaksForSomeone) {
+    if (said.anyForwarding) {
       return refused('no_x_forwarded_for', 'forwarding headers without X-Forwarded-For: the proxy must name the client in X-Forwarded-For');
     }
     if (!peerIsLoopback) return { kind: 'remote', client: peer, source: 'peer', proto, host: forwardedHost, replaced: false };
@@ -141,22 +140,6 @@ export function attributeClient(head: RequestHead, peerAddress: string, policy: 
     }
   }
   throw new Error('unreachable: the walk returns at its last hop');
-}
-
-/**
- * The headers to send upstream, as a flat name/value list: the request's end-to-end headers
- * (headers.ts) and the attribution rebuilt. A local client gets no forwarding header at all (an
- * X-Forwarded-For of 127.0.0.1 is refused by the gateway with 403); anyone else gets
- * X-Forwarded-For with exactly one address, the client's, so the gateway (trusting loopback only)
- * takes it as is: the chain was walked here, by the one set of rules. X-Real-IP and Forwarded are
- * never passed: the gateway does not read them, only refuses them alone.
- */
-export function forwardedHeaders(head: RequestHead, attribution: ForwardableAttribution): string[] {
-  const headers = endToEndRequestHeaders(head);
-  if (attribution.kind === 'local') return headers;
-  headers.push('x-forwarded-for', attribution.client, 'x-forwarded-proto', attribution.proto);
-  if (attribution.host !== undefined) headers.push('x-forwarded-host', attribution.host);
-  return headers;
 }
 
 function refused(code: RefusalCode, message: string): Attribution {
@@ -187,26 +170,47 @@ function hopAddress(item: string): string | null {
   return canonicalAddress(withPort === null ? item : withPort[1]!);
 }
 
-function hasHeader(raw: readonly string[], name: string): boolean {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return true;
-  return false;
+interface Forwarding {
+  readonly host: string | undefined;
+  /** X-Forwarded-For's items over all its lines, trimmed, empty ones dropped (RFC 9110 §5.6.1). */
+  readonly forwardedFor: string[];
+  readonly proto: string | undefined;
+  readonly forwardedHost: string | undefined;
+  /** Any of the forwarding headers, even empty. */
+  readonly anyForwarding: boolean;
 }
 
-/** A list header's items over all its lines (RFC 9110 §5.3), trimmed; empty items dropped (§5.6.1). */
-function listItems(raw: readonly string[], name: string): string[] {
-  const items: string[] = [];
+/** What a request head says about its route, in one pass: each list header's lines joined (RFC 9110 §5.3). */
+function forwardingOf(raw: readonly string[]): Forwarding {
+  let host: string[] | undefined;
+  let forwardedFor: string[] | undefined;
+  let proto: string[] | undefined;
+  let forwardedHost: string[] | undefined;
+  let anyForwarding = false;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== name) continue;
-    for (const item of raw[i + 1]!.split(',')) {
-      const part = item.trim();
-      if (part) items.push(part);
+    const name = raw[i]!.toLowerCase();
+    if (name === 'host') {
+      host = addItems(host, raw[i + 1]!);
+      continue;
     }
+    if (!FORWARDING.has(name)) continue;
+    anyForwarding = true;
+    if (name === 'x-forwarded-for') forwardedFor = addItems(forwardedFor, raw[i + 1]!);
+    else if (name === 'x-forwarded-proto') proto = addItems(proto, raw[i + 1]!);
+    else if (name === 'x-forwarded-host') forwardedHost = addItems(forwardedHost, raw[i + 1]!);
   }
-  return items;
+  return { host: joinedItems(host), forwardedFor: forwardedFor ?? [], proto: joinedItems(proto), forwardedHost: joinedItems(forwardedHost), anyForwarding };
 }
 
-/** A list header's lines joined as one value, trimmed; undefined when absent or empty. */
-function joined(raw: readonly string[], name: string): string | undefined {
-  const items = listItems(raw, name);
-  return items.length === 0 ? undefined : items.join(', ');
+function addItems(items: string[] | undefined, value: string): string[] {
+  const list = items ?? [];
+  for (const item of value.split(',')) {
+    const part = item.trim();
+    if (part) list.push(part);
+  }
+  return list;
+}
+
+function joinedItems(items: string[] | undefined): string | undefined {
+  return items === undefined || items.length === 0 ? undefined : items.join(', ');
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 export const CAPPED_LOG_PERIOD_MS = 10_000;
 
 /**
- * Keeps the front door's connections under `max` (issue 19): past it Node closes each new
+ * Keeps the front door's connections under `max`: past it Node closes each new
  * connection right at accept (the client sees the close at once instead of hanging), so the
  * descriptors the supervisor needs for itself, a gateway respawn's pipes first, stay free.
  */

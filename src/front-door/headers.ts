@@ -5,7 +5,7 @@
  */
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus those only meaningful to the hop that received them. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -21,22 +21,28 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Framing is recomputed per hop: the client's framing headers describe its connection only. */
-const FRAMING = new Set(['content-length', 'transfer-encoding']);
+export const FRAMING: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding']);
 
 /** Headers the front door derives itself; what a client sends under these names is replaced. */
-export const ATTRIBUTION = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded']);
+export const ATTRIBUTION: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded']);
 
 /**
  * A `Connection` header may name further hop-by-hop fields (RFC 9110 §7.6.1), but naming one of
  * these would strip the message's framing, its routing or its attribution on the way upstream:
- * that is how a body was once smuggled past the front door, so such a request is refused.
+ * a body could be smuggled past the front door that way, so such a request is refused.
  */
-const NEVER_HOP_BY_HOP = new Set(['host', ...FRAMING, ...ATTRIBUTION]);
+export const NEVER_HOP_BY_HOP: ReadonlySet<string> = new Set(['host', ...FRAMING, ...ATTRIBUTION]);
 
 export interface RequestHead {
   readonly httpVersion: string;
   /** Node's `rawHeaders`: name, value, name, value … as received. */
   readonly rawHeaders: readonly string[];
+}
+
+/** What one pass over a request head finds: a framing problem (or null) and whether it names a Host. */
+export interface HeadScan {
+  readonly problem: string | null;
+  readonly hasHost: boolean;
 }
 
 /**
@@ -45,6 +51,11 @@ export interface RequestHead {
  * Node accepts but a proxy must not guess about.
  */
 export function framingProblem(head: RequestHead, upgrade: boolean): string | null {
+  return scanHead(head, upgrade).problem;
+}
+
+/** framingProblem and the Host check in one pass over the head (admission reads both). */
+export function scanHead(head: RequestHead, upgrade: boolean): HeadScan {
   let contentLengths = 0;
   let contentLength = '';
   let transferEncodings = 0;
@@ -53,71 +64,44 @@ export function framingProblem(head: RequestHead, upgrade: boolean): string | nu
   const raw = head.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    const value = raw[i + 1]!;
     if (name === 'content-length') {
       contentLengths++;
-      contentLength = value.trim();
+      contentLength = raw[i + 1]!.trim();
     } else if (name === 'transfer-encoding') {
       transferEncodings++;
-      transferEncoding = value.trim().toLowerCase();
+      transferEncoding = raw[i + 1]!.trim().toLowerCase();
     } else if (name === 'host') {
       hosts++;
     } else if (name === 'connection') {
-      for (const token of value.split(',')) {
+      for (const token of raw[i + 1]!.split(',')) {
         const named = token.trim().toLowerCase();
-        if (NEVER_HOP_BY_HOP.has(named)) return `Connection names ${named}`;
+        if (NEVER_HOP_BY_HOP.has(named)) return { problem: `Connection names ${named}`, hasHost: hosts > 0 || hasHost(head) };
       }
     }
   }
+  return { problem: problemOf(contentLengths, contentLength, transferEncodings, transferEncoding, hosts, head.httpVersion, upgrade), hasHost: hosts > 0 };
+}
+
+function problemOf(contentLengths: number, contentLength: string, transferEncodings: number, transferEncoding: string, hosts: number, httpVersion: string, upgrade: boolean): string | null {
   if (hosts > 1) return 'several Host headers';
   if (contentLengths > 1) return 'several Content-Length headers';
   if (contentLengths === 1 && !/^[0-9]{1,15}$/.test(contentLength)) return 'an invalid Content-Length';
   if (transferEncodings > 0) {
     if (contentLengths > 0) return 'both Transfer-Encoding and Content-Length';
     if (transferEncodings > 1 || transferEncoding !== 'chunked') return 'a Transfer-Encoding other than exactly chunked';
-    if (head.httpVersion !== '1.1') return 'Transfer-Encoding in an HTTP/1.0 request';
+    if (httpVersion !== '1.1') return 'Transfer-Encoding in an HTTP/1.0 request';
   }
   if (upgrade && (transferEncodings > 0 || (contentLengths > 0 && Number(contentLength) > 0))) return 'a WebSocket upgrade with a body';
   return null;
 }
 
-/** How the body of a request whose framing passed `framingProblem` is framed: one scan of its head. */
+/** How the body of a request whose framing passed `framingProblem` is framed. */
 export type BodyFraming = { readonly kind: 'none' } | { readonly kind: 'length'; readonly length: string } | { readonly kind: 'chunked' };
-
-export function bodyFraming(head: RequestHead): BodyFraming {
-  const raw = head.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (name === 'transfer-encoding') return { kind: 'chunked' };
-    if (name === 'content-length') {
-      const length = raw[i + 1]!.trim();
-      return Number(length) > 0 ? { kind: 'length', length } : { kind: 'none' };
-    }
-  }
-  return { kind: 'none' };
-}
 
 export function hasHost(head: RequestHead): boolean {
   const raw = head.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') return true;
   return false;
-}
-
-/**
- * The end-to-end headers of a request, as a flat name/value list for undici: hop-by-hop, framing
- * and attribution headers dropped, and any header the client's `Connection` names. The caller adds
- * the framing back (a known length; undici chunks the rest) and the attribution.
- */
-export function endToEndRequestHeaders(head: RequestHead): string[] {
-  const raw = head.rawHeaders;
-  const named = connectionTokens(raw);
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || FRAMING.has(name) || ATTRIBUTION.has(name) || named?.has(name)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
-  }
-  return out;
 }
 
 /**
@@ -136,16 +120,7 @@ export function endToEndResponseHeaders(headers: Record<string, string | string[
   return out;
 }
 
-function connectionTokens(raw: readonly string[]): Set<string> | null {
-  let set: Set<string> | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'connection') continue;
-    for (const token of tokenSet(raw[i + 1]!)) if (!NEVER_HOP_BY_HOP.has(token)) (set ??= new Set()).add(token);
-  }
-  return set;
-}
-
-function tokenSet(value: string): Set<string> {
+export function tokenSet(value: string): Set<string> {
   const set = new Set<string>();
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();

@@ -19,7 +19,7 @@ export interface HealthView {
 }
 
 /**
- * What /healthz and /readyz add about the gateway (issue 13): restarts, its last exit and how long
+ * What /healthz and /readyz add about the gateway: restarts, its last exit and how long
  * it has been ready, or since when it is not. Numbers and enumerated values only, nothing secret.
  */
 export interface HealthDetails {

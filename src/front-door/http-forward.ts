@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { forwardedHeaders, type ForwardableAttribution } from './client-attribution.js';
-import { bodyFraming, endToEndResponseHeaders } from './headers.js';
+import type { ForwardableAttribution } from './client-attribution.js';
+import { endToEndResponseHeaders } from './headers.js';
 import { sendJson } from './responses.js';
 import type { Upstream } from './upstream.js';
+import { upstreamFailure } from './upstream-errors.js';
+import { upstreamRequest } from './upstream-request.js';
 
 /**
  * A response the client has stopped reading for this long is abandoned: the connection is
@@ -17,43 +19,39 @@ const CLIENT_GONE = Object.assign(new Error('the client closed its connection'),
  * Forwards one request to the gateway and streams its response back. The request reaches the
  * gateway as exactly one request: same method and target, its body re-framed by undici from the
  * body it is given (the client's framing headers are never passed on). `done` is called exactly
- * once, when the exchange is over for whatever reason.
+ * once, when the exchange is over for whatever reason. Returns what the caller calls when `res`
+ * closes (the caller's one close listener; Node closes the response under way when its client's
+ * connection closes, so that also aborts the gateway's request at once).
  */
-export function forwardHttp(req: IncomingMessage, res: ServerResponse, attribution: ForwardableAttribution, upstream: Upstream, done: () => void): void {
-  // Node detaches the socket from the message once the response is done: keep our own reference.
-  const socket = req.socket;
+export function forwardHttp(req: IncomingMessage, res: ServerResponse, attribution: ForwardableAttribution, upstream: Upstream, done: () => void): () => void {
   let controller: Dispatcher.DispatchController | null = null;
   let over = false;
+  /** One timer per exchange, re-armed at each pause: armed while the client does not read. */
   let stallTimer: NodeJS.Timeout | null = null;
+  let paused = false;
   const finish = (): void => {
     if (over) return;
     over = true;
     if (stallTimer !== null) clearTimeout(stallTimer);
-    socket.off('close', onClientGone);
     done();
   };
-  // Ties are kept: the client's connection closing (even for a request still queued behind
-  // another on it, as with HTTP/1.0 pipelining) aborts the gateway's request at once.
-  const onClientGone = (): void => {
-    controller?.abort(CLIENT_GONE);
-    res.destroy();
-    finish();
-  };
-  if (socket.destroyed || !socket.writable) {
-    onClientGone();
-    return;
-  }
-  socket.once('close', onClientGone);
-  res.once('close', () => {
+  const onClose = (): void => {
     if (!res.writableFinished) controller?.abort(CLIENT_GONE);
     finish();
-  });
+  };
+  const socket = req.socket;
+  if (socket.destroyed || !socket.writable) {
+    res.destroy();
+    finish();
+    return onClose;
+  }
+  const onDrain = (): void => {
+    if (!paused) return;
+    paused = false;
+    controller?.resume();
+  };
 
-  const framing = bodyFraming(req);
-  const body = framing.kind === 'none' ? null : req;
-  const headers = forwardedHeaders(req, attribution);
-  // A known length is kept (undici then checks the body against it); a chunked body stays chunked.
-  if (framing.kind === 'length') headers.push('content-length', framing.length);
+  const request = upstreamRequest(req as IncomingMessage & { method: string; url: string }, attribution, 'http');
   const handler: Dispatcher.DispatchHandler = {
     onRequestStart(ctrl) {
       controller = ctrl;
@@ -66,12 +64,15 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, attributi
     onResponseData(ctrl, chunk) {
       if (res.write(chunk)) return;
       ctrl.pause();
-      stallTimer = setTimeout(() => res.destroy(), WRITE_STALL_TIMEOUT_MS);
-      res.once('drain', () => {
-        if (stallTimer !== null) clearTimeout(stallTimer);
-        stallTimer = null;
-        ctrl.resume();
-      });
+      paused = true;
+      if (stallTimer === null) {
+        stallTimer = setTimeout(() => {
+          if (paused) res.destroy();
+        }, WRITE_STALL_TIMEOUT_MS);
+        res.on('drain', onDrain);
+      } else {
+        stallTimer.refresh();
+      }
     },
     onResponseEnd() {
       res.end();
@@ -83,16 +84,11 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, attributi
         res.destroy();
         return;
       }
-      upstream.incidents.failed('http', error);
-      const timedOut = error.code === 'UND_ERR_HEADERS_TIMEOUT';
-      sendJson(
-        res,
-        timedOut ? 504 : 502,
-        { error: timedOut ? 'gateway_timeout' : 'bad_gateway', message: timedOut ? 'the gateway did not answer in time' : 'the gateway did not answer; retry shortly' },
-        { 'retry-after': '1' },
-        true,
-      );
+      const failure = upstreamFailure(error.code);
+      if (failure.incident) upstream.incidents.failed('http', error);
+      sendJson(res, failure.status, failure.body, failure.headers, true);
     },
   };
-  upstream.pool.dispatch({ method: req.method!, path: req.url!, headers, body }, handler);
+  upstream.pool.dispatch({ method: request.method, path: request.path, headers: request.headers, body: request.framing.kind === 'none' ? null : req }, handler);
+  return onClose;
 }

@@ -1,21 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-
-/**
- * Connections that end after the response under way. Node's server parses pipelined requests ahead
- * and emits them while an earlier answer is still pending, so a request that arrives behind a
- * refusal must be dropped here rather than forwarded to an answer nobody will read.
- */
-const closing = new WeakSet<object>();
-
-export function isClosing(socket: object): boolean {
-  return closing.has(socket);
-}
-
-/** The connection ends after the answer under way: nothing behind it is forwarded. */
-export function markClosing(socket: object): void {
-  closing.add(socket);
-}
+import { markClosing } from './connections.js';
 
 /** A JSON answer of the front door's own on a ServerResponse; `close` ends the connection after it. */
 export function sendJson(res: ServerResponse, status: number, body: object, headers: Readonly<Record<string, string>> = {}, close = false): void {

@@ -11,9 +11,11 @@ export const UPSTREAM_BODY_TIMEOUT_MS = 300_000;
 /** A WebSocket handshake the gateway does not answer in this time gets 504. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** The gateway, as the front door reaches it: one undici pool on loopback. */
+/** The gateway, as the front door reaches it: one undici pool on loopback for HTTP. */
 export interface Upstream {
   readonly pool: Dispatcher;
+  /** The gateway's loopback port: WebSocket upgrades connect to it directly (ws-connect.ts). */
+  readonly gatewayPort: number;
   readonly incidents: UpstreamIncidents;
 }
 
@@ -24,10 +26,16 @@ export interface Upstream {
  * hop-by-hop headers in what it is given, and returns a socket to the pool only after a complete
  * exchange; after any error, abort or parse anomaly the socket is destroyed.
  */
-export async function connectUpstream(gatewayPort: number, logger: Logger): Promise<Upstream> {
+export async function connectUpstream(gatewayPort: number, logger: Logger, maxConnections: number | null = null): Promise<Upstream> {
   const { Pool } = await import('undici');
   const pool = new Pool(`http://127.0.0.1:${gatewayPort}`, {
     pipelining: 1,
+    // Bounded by the front door's own connection cap (descriptors), not below: each client
+    // connection has at most one exchange under way (connections.ts), so this only bounds sockets
+    // kept idle. A lower cap measured no memory gain after a 1000-client burst (RSS 60 s after
+    // 98.1-98.9 MB at 32, 64 and uncapped) and let 100 clients that never read a 32 MB answer hold
+    // every socket: a plain GET behind them waited out the 60 s stall bound (BENCHMARKS.md).
+    connections: maxConnections ?? undefined,
     // The gateway's server keeps idle sockets 5 s and says so (Keep-Alive: timeout=5); undici
     // retires ours 2 s before that, so a reused socket is never one the gateway is closing.
     keepAliveTimeout: 3_000,
@@ -37,5 +45,5 @@ export async function connectUpstream(gatewayPort: number, logger: Logger): Prom
     strictContentLength: true,
     connect: { timeout: 2_000 },
   });
-  return { pool, incidents: new UpstreamIncidents(logger) };
+  return { pool, gatewayPort, incidents: new UpstreamIncidents(logger) };
 }

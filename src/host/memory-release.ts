@@ -6,10 +6,9 @@ import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
  * Giving a burst's memory back once the front door is quiet. V8's own idle-time
- * collector (the memory reducer) starts by incremental marking, which cli.ts turns off for
- * forwarding CPU: without this, nothing collects after a burst, and the dead forwarded
- * Buffers and the heap pages they grew stay resident for good. Measured after 1000 never-reading
- * clients: one collection returns 8-10 MB of V8 pages and every dead Buffer in 46-110 ms
+ * collector (the memory reducer) may wait long after a burst, or not run when the heap did not
+ * grow enough: without this, the dead forwarded Buffers and the heap pages they grew stay
+ * resident. Measured after 1000 never-reading clients: one collection returns 8-10 MB of V8 pages and every dead Buffer in 46-110 ms
  * (bench/burst-memory.mjs). The allocator's part (the freed 64 KB socket reads) is jemalloc's to
  * return (src/host/pid1.ts); glibc's main arena keeps it.
  */
@@ -48,8 +47,8 @@ export function pollRelease(state: ReleaseState, rssBytes: number, activity: Act
 
 /**
  * A full, memory-reducing collection (V8's "last resort": compacts, frees dead ArrayBuffers' memory,
- * unmaps emptied pages). `gc` is exposed at run time, as cli.ts sets the GC flag: no command-line
- * flag is needed however the supervisor is started.
+ * unmaps emptied pages). `gc` is exposed at run time: no command-line flag is needed however the
+ * supervisor is started.
  */
 export function fullCollection(): () => void {
   v8.setFlagsFromString('--expose-gc');

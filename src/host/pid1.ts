@@ -5,7 +5,7 @@ const MARKER = 'SUPERVISOR_UNDER_REAPER';
 
 /**
  * V8 flags the supervisor's own Node gets at the hand-over (heap sizes are fixed when the heap is
- * made: v8.setFlagsFromString cannot change them later, unlike --no-incremental-marking in cli.ts).
+ * made: v8.setFlagsFromString cannot change them later).
  * A 1 MB semi-space (V8's default on Node 24: 16 MB) collects forwarded chunks young: after 1000
  * clients that never read a 1 MB body, RSS 60 s later ~145 MB instead of ~190 MB, because glibc
  * keeps the peak of freed Buffers in its arena for good (bench/burst-memory.mjs, BENCHMARKS.md).

@@ -4,13 +4,13 @@ import {
   attributeClient,
   canonicalAddress,
   createTrustCheck,
-  forwardedHeaders,
   isLoopback,
   normalizeAddress,
   type Attribution,
   type AttributionPolicy,
   type ForwardableAttribution,
 } from '../../../src/front-door/client-attribution.js';
+import { upstreamRequest } from '../../../src/front-door/upstream-request.js';
 
 /**
  * src/front-door/client-attribution.ts, one row per input with the exact answer: the edges
@@ -155,8 +155,8 @@ describe('attributeClient: exact answers', () => {
   });
 });
 
-describe('forwardedHeaders: the exact upstream list', () => {
-  const head = { httpVersion: '1.1', rawHeaders: ['Host', 'app.example', 'X-Forwarded-For', '6.6.6.6', 'Accept', '*/*'] };
+describe('the attribution in the upstream request: the exact list', () => {
+  const head = { method: 'GET', url: '/', httpVersion: '1.1', rawHeaders: ['Host', 'app.example', 'X-Forwarded-For', '6.6.6.6', 'Accept', '*/*'] };
   it.each<{ name: string; attribution: ForwardableAttribution; list: string[] }>([
     { name: 'a local client: the end-to-end headers and nothing else', attribution: { kind: 'local' }, list: ['Host', 'app.example', 'Accept', '*/*'] },
     {
@@ -170,6 +170,6 @@ describe('forwardedHeaders: the exact upstream list', () => {
       list: ['Host', 'app.example', 'Accept', '*/*', 'x-forwarded-for', '203.0.113.9', 'x-forwarded-proto', 'https'],
     },
   ])('$name', ({ attribution, list }) => {
-    expect(forwardedHeaders(head, attribution)).toEqual(list);
+    expect(upstreamRequest(head, attribution, 'http').headers).toEqual(list);
   });
 });

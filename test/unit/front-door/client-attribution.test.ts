@@ -7,13 +7,13 @@ import {
   attributeClient,
   canonicalAddress,
   createTrustCheck,
-  forwardedHeaders as forwardedList,
   isLoopback,
   normalizeAddress,
   type Attribution,
   type ForwardableAttribution,
   type LoopbackClients,
 } from '../../../src/front-door/client-attribution.js';
+import { upstreamRequest } from '../../../src/front-door/upstream-request.js';
 
 const rawOf = (incoming: IncomingHttpHeaders): string[] =>
   Object.entries(incoming).flatMap(([name, value]) => (Array.isArray(value) ? value.flatMap((v) => [name, v]) : value === undefined ? [] : [name, value]));
@@ -27,11 +27,11 @@ function attribute(peer: string, incoming: IncomingHttpHeaders, loopbackClients:
 }
 
 /** The flat upstream header list as an object (repeated names as arrays), from Node-style headers. */
-function forwardedHeaders(incoming: IncomingHttpHeaders, peer: string | ForwardableAttribution = CLIENT): Record<string, string | string[]> {
-  const head = { httpVersion: '1.1', rawHeaders: rawOf(incoming) };
+function forwardedHeaders(incoming: IncomingHttpHeaders, peer: string | ForwardableAttribution = CLIENT, kind: 'http' | 'websocket' = 'http'): Record<string, string | string[]> {
+  const head = { method: 'GET', url: '/', httpVersion: '1.1', rawHeaders: rawOf(incoming) };
   const attribution = typeof peer === 'string' ? attributeClient(head, peer, { trustedProxies: TRUSTED, loopbackClients: 'local' }) : peer;
   if (attribution.kind === 'refused') throw new Error(`refused: ${attribution.message}`);
-  const list = forwardedList(head, attribution);
+  const list = upstreamRequest(head, attribution, kind).headers;
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < list.length; i += 2) {
     const [name, value] = [list[i]!, list[i + 1]!];
@@ -358,9 +358,11 @@ describe('forwardedHeaders: WebSocket upgrades', () => {
     'keep-alive': 'timeout=5',
   };
 
-  it('keeps the WebSocket handshake headers and drops Connection and Upgrade (the engine sends its own)', () => {
-    expect(forwardedHeaders(UPGRADE)).toEqual({
+  it("keeps the WebSocket handshake headers and replaces Connection and Upgrade with this hop's own", () => {
+    expect(forwardedHeaders(UPGRADE, CLIENT, 'websocket')).toEqual({
       host: 'app.example',
+      connection: 'Upgrade',
+      upgrade: 'websocket',
       'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
       'sec-websocket-version': '13',
       'sec-websocket-protocol': 'openclaw',
@@ -372,7 +374,7 @@ describe('forwardedHeaders: WebSocket upgrades', () => {
   });
 
   it('still replaces forged attribution on an upgrade', () => {
-    const out = forwardedHeaders({ ...UPGRADE, ...FORGED });
+    const out = forwardedHeaders({ ...UPGRADE, ...FORGED }, CLIENT, 'websocket');
     expect(out['x-forwarded-for']).toBe(CLIENT);
     expect(out).not.toHaveProperty('x-real-ip');
     expect(out).not.toHaveProperty('forwarded');

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { bodyFraming, endToEndRequestHeaders, endToEndResponseHeaders, hasHost, type BodyFraming } from '../../../src/front-door/headers.js';
+import { endToEndResponseHeaders, hasHost, type BodyFraming, type RequestHead } from '../../../src/front-door/headers.js';
+import { upstreamRequest } from '../../../src/front-door/upstream-request.js';
+
+/** The one builder (upstream-request.ts) for a local client's HTTP request: no attribution is added. */
+const built = (head: RequestHead) => upstreamRequest({ method: 'POST', url: '/', ...head }, { kind: 'local' }, 'http');
+const bodyFraming = (head: RequestHead): BodyFraming => built(head).framing;
+/** The end-to-end part of the built head: without the length this hop adds back at its end. */
+function endToEndRequestHeaders(head: RequestHead): string[] {
+  const { headers, framing } = built(head);
+  return framing.kind === 'length' ? headers.slice(0, -2) : headers;
+}
 
 /**
- * The header helpers the HTTP and WebSocket paths share (src/front-door/headers.ts), one row per
- * input: which headers belong to a hop (RFC 9110 §7.6.1), how a body is framed upstream, whether a
+ * The header rules the HTTP and WebSocket paths share (src/front-door/headers.ts and the one
+ * upstream-request builder), one row per input: which headers belong to a hop (RFC 9110 §7.6.1), how a body is framed upstream, whether a
  * Host was sent. Kept apart from admission-rules.test.ts: these helpers may move to other files.
  */
 

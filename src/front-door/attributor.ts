@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../log/logger.js';
-import { attributeClient, isLoopback, normalizeAddress, type Attribution, type AttributionPolicy } from './client-attribution.js';
+import { attributeClient, normalizeAddress, type Attribution, type AttributionPolicy } from './client-attribution.js';
+import { isLoopback } from '../host/loopback.js';
+import { emit } from '../log/emit.js';
 
 /** Attribution of each request (client-attribution.ts), and the few records a proxy's operator needs about it. */
 export class Attributor {
@@ -26,8 +28,10 @@ export class Attributor {
     const key = `${address} ${code}`;
     if (this.#refusedForwarders.has(key) || this.#refusedForwarders.size >= 16) return;
     this.#refusedForwarders.add(key);
-    this.logger.warn(
-      { event: 'front_door.attribution_refused', peer: address, reason: code },
+    emit(
+      this.logger,
+      'front_door.attribution_refused',
+      { peer: address, reason: code },
       `requests from ${address} refused (403): it sends forwarding headers that do not name the client (${code}); make the proxy send X-Forwarded-For with the client's address (nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for)`,
     );
   }
@@ -41,8 +45,10 @@ export class Attributor {
     const advice = isLoopback(address)
       ? 'with SUPERVISOR_LOOPBACK_CLIENTS=remote a relay on this host could name any client, so a proxy here is heard only from an address of its own: give it one (nginx: proxy_bind 127.0.0.2) and list only that address'
       : "add its range if it is your platform's proxy";
-    this.logger.info(
-      { event: 'front_door.forwarded_headers_replaced', peer: address },
+    emit(
+      this.logger,
+      'front_door.forwarded_headers_replaced',
+      { peer: address },
       `X-Forwarded-For from ${address} replaced: that peer is not in SUPERVISOR_TRUSTED_PROXIES (${advice})`,
     );
   }

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { RequestHead } from './headers.js';
+import { isLoopback } from '../host/loopback.js';
 
 export type TrustCheck = (address: string) => boolean;
 
@@ -23,16 +24,6 @@ export function createTrustCheck(cidrs: readonly string[]): TrustCheck {
     const type = net.isIPv6(normalized) ? 'ipv6' : 'ipv4';
     return net.isIP(normalized) !== 0 && list.check(normalized, type);
   };
-}
-
-const LOOPBACK = new net.BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-
-/** Any spelling of a loopback address (`127.0.0.2`, `0:0:0:0:0:0:0:1`, `::ffff:127.0.0.1`). */
-export function isLoopback(address: string): boolean {
-  const family = net.isIP(address);
-  return family !== 0 && LOOPBACK.check(address, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 /**

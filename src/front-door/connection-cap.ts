@@ -1,5 +1,6 @@
 import type { Server } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { emit } from '../log/emit.js';
 
 /** At most one `front_door.connections_capped` record per this period, with the count dropped in it. */
 export const CAPPED_LOG_PERIOD_MS = 10_000;
@@ -17,8 +18,10 @@ export function capConnections(server: Server, max: number, logger: Logger, now:
     dropped++;
     const at = now();
     if (at - loggedAt < CAPPED_LOG_PERIOD_MS) return;
-    logger.warn(
-      { event: 'front_door.connections_capped', maxConnections: max, dropped },
+    emit(
+      logger,
+      'front_door.connections_capped',
+      { maxConnections: max, dropped },
       `${dropped} connection(s) closed at accept: ${max} are open, the most this process's descriptor limit allows with a reserve for the gateway (raise ulimit -n)`,
     );
     loggedAt = at;

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_GOING_AWAY } from './ws-frames.js';
 import type { Tunnel, TunnelEnd } from './ws-tunnel.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 export interface DrainCounts {
   readonly httpCompleted: number;
@@ -13,7 +14,7 @@ export interface DrainCounts {
 }
 
 /** At the drain deadline, how long a WebSocket client gets to take our close frame before its socket is destroyed. */
-export const CUT_GRACE_MS = 500;
+export const CUT_GRACE_MS = TIME_BOUNDS.cutGrace.ms;
 
 /**
  * What is under way on the public port (forwarded requests, WebSocket handshakes and sessions) and

@@ -16,6 +16,8 @@ import { sendJson, writeRawResponse } from './responses.js';
 import { AnswerCounts, type FrontDoorStats } from './stats.js';
 import { connectUpstream, type Upstream } from './upstream.js';
 import { openTunnel } from './ws-connect.js';
+import { ALL_INTERFACES, ALL_IPV4_INTERFACES } from '../host/loopback.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 export { MAX_PIPELINED } from './connections.js';
 export { CUT_GRACE_MS, type DrainCounts } from './drain.js';
@@ -47,11 +49,11 @@ export interface FrontDoorLimits {
 
 export const DEFAULT_LIMITS: FrontDoorLimits = {
   /** Railway's edge drops idle keep-alive connections after 60 s: ours must outlive that, or the edge reuses a socket we are closing (a 502). */
-  keepAliveTimeoutMs: 65_000,
+  keepAliveTimeoutMs: TIME_BOUNDS.frontDoorKeepAlive.ms,
   /** Bounds slow-header (slowloris) clients: the whole request head must arrive within this time (else 408). */
-  headersTimeoutMs: 15_000,
+  headersTimeoutMs: TIME_BOUNDS.frontDoorHeaders.ms,
   /** Bounds slow-body clients: the whole request, head and body, must arrive within this time (else 408). */
-  requestTimeoutMs: 60_000,
+  requestTimeoutMs: TIME_BOUNDS.frontDoorRequest.ms,
 };
 
 /**
@@ -119,8 +121,8 @@ export class FrontDoor {
       bound = await this.#listenOn(this.#options.host);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (this.#options.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
-      bound = await this.#listenOn('0.0.0.0');
+      if (this.#options.host !== ALL_INTERFACES || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
+      bound = await this.#listenOn(ALL_IPV4_INTERFACES);
     }
     void this.#loadUpstream();
     this.#memoryRelease ??= startMemoryRelease({ activity: () => this.#activity(), logger: this.#options.logger });

@@ -6,12 +6,13 @@ import { sendJson } from './responses.js';
 import type { Upstream } from './upstream.js';
 import { upstreamFailure } from './upstream-errors.js';
 import { upstreamRequest } from './upstream-request.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
  * A response the client has stopped reading for this long is abandoned: the connection is
  * destroyed and the gateway's request aborted, so a client that never reads holds nothing for ever.
  */
-export const WRITE_STALL_TIMEOUT_MS = 60_000;
+export const WRITE_STALL_TIMEOUT_MS = TIME_BOUNDS.frontDoorWriteStall.ms;
 
 const CLIENT_GONE = Object.assign(new Error('the client closed its connection'), { code: 'CLIENT_GONE' });
 

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { markClosing } from './connections.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /** A JSON answer of the front door's own on a ServerResponse; `close` ends the connection after it. */
 export function sendJson(res: ServerResponse, status: number, body: object, headers: Readonly<Record<string, string>> = {}, close = false): void {
@@ -22,7 +23,7 @@ export function sendJson(res: ServerResponse, status: number, body: object, head
  * How long a socket we have ended may stay open waiting for its peer to read the rest and close:
  * a peer that never reads (a full send buffer, FIN never sent) must not hold it for ever.
  */
-export const LINGER_MS = 5_000;
+export const LINGER_MS = TIME_BOUNDS.frontDoorLinger.ms;
 
 /** Ends a socket (after `last`, if given) and destroys it if it is still open after LINGER_MS. */
 export function endSocket(socket: Duplex, last?: Buffer | string): void {

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import { emit } from '../log/emit.js';
 
 /**
  * Logs forwarding failures once per incident instead of once per request: the first failure opens
@@ -15,8 +16,10 @@ export class UpstreamIncidents {
     this.#totals[kind]++;
     if (this.#failedRequests++ === 0) {
       this.#since = Date.now();
-      this.logger.error(
-        { event: 'front_door.upstream_error', kind, code: error.code ?? null, error: error.message },
+      emit(
+        this.logger,
+        'front_door.upstream_error',
+        { kind, code: error.code ?? null, error: error.message },
         `forwarding to the gateway failed (${error.code ?? error.message}); clients get 502 until it answers again`,
       );
     }
@@ -29,8 +32,10 @@ export class UpstreamIncidents {
 
   succeeded(): void {
     if (this.#failedRequests === 0) return;
-    this.logger.info(
-      { event: 'front_door.upstream_recovered', failedRequests: this.#failedRequests, durationMs: Date.now() - this.#since },
+    emit(
+      this.logger,
+      'front_door.upstream_recovered',
+      { failedRequests: this.#failedRequests, durationMs: Date.now() - this.#since },
       `the gateway answers again after ${this.#failedRequests} failed requests`,
     );
     this.#failedRequests = 0;

@@ -1,15 +1,17 @@
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../log/logger.js';
 import { UpstreamIncidents } from './upstream-incidents.js';
+import { LOOPBACK_IPV4 } from '../host/loopback.js';
+import { TIME_BOUNDS } from '../time-bounds.js';
 
 /**
  * How long the gateway may take to send a response's headers, and to send the next piece of a
  * body. Railway's edge gives a request at most 5 minutes, so a longer wait has nobody to answer.
  */
-export const UPSTREAM_HEADERS_TIMEOUT_MS = 300_000;
-export const UPSTREAM_BODY_TIMEOUT_MS = 300_000;
+export const UPSTREAM_HEADERS_TIMEOUT_MS = TIME_BOUNDS.upstreamHeaders.ms;
+export const UPSTREAM_BODY_TIMEOUT_MS = TIME_BOUNDS.upstreamBody.ms;
 /** A WebSocket handshake the gateway does not answer in this time gets 504. */
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
+export const HANDSHAKE_TIMEOUT_MS = TIME_BOUNDS.upstreamHandshake.ms;
 
 /** The gateway, as the front door reaches it: one undici pool on loopback for HTTP. */
 export interface Upstream {
@@ -28,7 +30,7 @@ export interface Upstream {
  */
 export async function connectUpstream(gatewayPort: number, logger: Logger, maxConnections: number | null = null): Promise<Upstream> {
   const { Pool } = await import('undici');
-  const pool = new Pool(`http://127.0.0.1:${gatewayPort}`, {
+  const pool = new Pool(`http://${LOOPBACK_IPV4}:${gatewayPort}`, {
     pipelining: 1,
     // Bounded by the front door's own connection cap (descriptors), not below: each client
     // connection has at most one exchange under way (connections.ts), so this only bounds sockets

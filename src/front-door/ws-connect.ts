@@ -9,6 +9,7 @@ import { BAD_HANDSHAKE, HANDSHAKE_TIMEOUT, upstreamFailure } from './upstream-er
 import { serializeRequestHead, upstreamRequest } from './upstream-request.js';
 import { acceptFor, parseHandshakeHead } from './ws-handshake.js';
 import { splice, type TunnelHooks } from './ws-tunnel.js';
+import { LOOPBACK_IPV4 } from '../host/loopback.js';
 
 /** Bytes a client may send behind its upgrade request before the gateway's 101 (frames it should not send yet). */
 const MAX_EARLY_BYTES = 64 * 1024;
@@ -25,7 +26,7 @@ export function openTunnel(req: IncomingMessage, client: Duplex, clientHead: Buf
   const key = soleHeader(req.rawHeaders, 'sec-websocket-key');
   const expectedAccept = key === null ? null : acceptFor(key);
   const request = upstreamRequest(req as IncomingMessage & { method: string; url: string }, attribution, 'websocket');
-  const gateway = net.connect({ host: '127.0.0.1', port: upstream.gatewayPort, noDelay: true });
+  const gateway = net.connect({ host: LOOPBACK_IPV4, port: upstream.gatewayPort, noDelay: true });
   let received: Buffer | null = null;
   let settled = false;
   /** The client is read during the handshake, to see it leave; what it sends early goes after the 101. */

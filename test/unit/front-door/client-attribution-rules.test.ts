@@ -4,12 +4,12 @@ import {
   attributeClient,
   canonicalAddress,
   createTrustCheck,
-  isLoopback,
   normalizeAddress,
   type Attribution,
   type AttributionPolicy,
   type ForwardableAttribution,
 } from '../../../src/front-door/client-attribution.js';
+import { isLoopback } from '../../../src/host/loopback.js';
 import { upstreamRequest } from '../../../src/front-door/upstream-request.js';
 
 /**

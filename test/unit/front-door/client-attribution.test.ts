@@ -7,12 +7,12 @@ import {
   attributeClient,
   canonicalAddress,
   createTrustCheck,
-  isLoopback,
   normalizeAddress,
   type Attribution,
   type ForwardableAttribution,
   type LoopbackClients,
 } from '../../../src/front-door/client-attribution.js';
+import { isLoopback } from '../../../src/host/loopback.js';
 import { upstreamRequest } from '../../../src/front-door/upstream-request.js';
 
 const rawOf = (incoming: IncomingHttpHeaders): string[] =>

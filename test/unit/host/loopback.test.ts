@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopback as frontDoorIsLoopback } from '../../../src/front-door/client-attribution.js';
 import { ALL_INTERFACES, ALL_IPV4_INTERFACES, LOOPBACK_ADDRESSES, isLoopback, isWildcardHost, localAddressFor } from '../../../src/host/loopback.js';
 
 describe('the loopback and wildcard addresses (src/host/loopback.ts)', () => {
@@ -17,11 +16,6 @@ describe('the loopback and wildcard addresses (src/host/loopback.ts)', () => {
     expect(['::1', '127.0.0.1', '10.0.0.1', 'example.com'].map(isWildcardHost)).toEqual([false, false, false, false]);
   });
 
-  it("the front door's own copy (client-attribution.ts, until it reads this one) agrees", () => {
-    for (const address of ['127.0.0.1', '127.9.9.9', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '10.0.0.1', '::', 'localhost', '']) {
-      expect(frontDoorIsLoopback(address), address).toBe(isLoopback(address));
-    }
-  });
 
   it('a local client reaches a wildcard listener on IPv4 loopback, any other on its own address', () => {
     expect(localAddressFor('::')).toBe('127.0.0.1');

@@ -92,7 +92,6 @@ export function attributeClient(head: RequestHead, peerAddress: string, policy: 
   const peer = canonicalAddress(peerAddress) ?? normalizeAddress(peerAddress);
   const said = forwardingOf(head.rawHeaders);
   const peerIsLoopback = isLoopback(peer);
-  const trusted = (address: string): boolean => isLoopback(address) || policy.trustedProxies(address);
   const host = said.host;
   const replaced = said.forwardedFor.length > 0;
   if (!peerIsLoopback && !policy.trustedProxies(peer)) {
@@ -114,14 +113,14 @@ export function attributeClient(head: RequestHead, peerAddress: string, policy: 
     if (!peerIsLoopback) return { kind: 'remote', client: peer, source: 'peer', proto, host: forwardedHost, replaced: false };
     // A loopback address listed in SUPERVISOR_TRUSTED_PROXIES under `remote`: a proxy's own request, never local.
     if (policy.loopbackClients === 'remote') return { kind: 'remote', client: RELAYED_LOOPBACK_CLIENT, source: 'relay', proto: 'http', host, replaced: false };
-    return { kind: 'local' };
+    return LOCAL;
   }
   for (let i = chain.length - 1; i >= 0; i--) {
     const hop = hopAddress(chain[i]!);
     if (hop === null) {
       return refused('not_an_address', `X-Forwarded-For item ${JSON.stringify(chain[i]!.slice(0, 64))} is not an IP address`);
     }
-    if (!trusted(hop)) return { kind: 'remote', client: hop, source: 'forwarded', proto, host: forwardedHost, replaced: false };
+    if (!isLoopback(hop) && !policy.trustedProxies(hop)) return { kind: 'remote', client: hop, source: 'forwarded', proto, host: forwardedHost, replaced: false };
     if (i === 0) {
       // Every hop is trusted: the leftmost made the request itself (a trusted proxy's own request).
       if (isLoopback(hop)) {
@@ -132,6 +131,9 @@ export function attributeClient(head: RequestHead, peerAddress: string, policy: 
   }
   throw new Error('unreachable: the walk returns at its last hop');
 }
+
+/** A local client's attribution: the same for every request. */
+const LOCAL: Attribution = { kind: 'local' };
 
 function refused(code: RefusalCode, message: string): Attribution {
   return { kind: 'refused', code, message };

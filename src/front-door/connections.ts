@@ -4,12 +4,19 @@ import type { Socket } from 'node:net';
 /** Requests one connection may have waiting for their answers (pipelining depth); more ends the connection. */
 export const MAX_PIPELINED = 16;
 
+/** What an exchange under way is told when its response closes. */
+export interface Closing {
+  closed(): void;
+}
+
 /** One request on a connection, from its arrival to its response's close. */
 interface Exchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  /** Called when `res` closes (set once the exchange has started). */
-  onClose: (() => void) | null;
+  readonly state: ConnectionState;
+  readonly handle: Handle;
+  /** Told when `res` closes (set once the exchange has started). */
+  started: Closing | null;
   closed: boolean;
 }
 
@@ -26,13 +33,16 @@ interface ConnectionState {
 
 const STATE = Symbol('front-door connection');
 type Tracked = { [STATE]?: ConnectionState };
+/** A queued response's exchange, on the response itself: one close listener shared by all. */
+const EXCHANGE = Symbol('front-door exchange');
+type Queued = ServerResponse & { [EXCHANGE]?: Exchange };
 
 function stateOf(socket: object): ConnectionState | undefined {
   return (socket as Tracked)[STATE];
 }
 
-/** Runs one exchange; returns what to call when its response closes, if anything. */
-export type Handle = (req: IncomingMessage, res: ServerResponse) => (() => void) | void;
+/** Runs one exchange; returns what to tell when its response closes, if anything. */
+export type Handle = (req: IncomingMessage, res: ServerResponse) => Closing | void;
 
 /**
  * The client connections of the public port: their byte counts, and per connection the pipelining
@@ -79,8 +89,8 @@ export class Connections {
     const socket = req.socket;
     const state = stateOf(socket);
     if (state === undefined) {
-      const onClose = handle(req, res);
-      if (onClose) res.once('close', onClose);
+      const started = handle(req, res);
+      if (started) res.once('close', () => started.closed());
       return;
     }
     // Each request parsed ahead holds a request, a response and a queue entry: a client that
@@ -89,25 +99,32 @@ export class Connections {
       socket.destroy();
       return;
     }
-    const exchange: Exchange = { req, res, onClose: null, closed: false };
-    res.once('close', () => {
-      state.unanswered--;
-      exchange.closed = true;
-      exchange.onClose?.();
-      if (state.active !== exchange) return;
-      state.active = null;
-      let next = state.waiting.shift();
-      while (next !== undefined && next.closed) next = state.waiting.shift();
-      if (next !== undefined) start(state, next, handle);
-    });
-    if (state.active === null) start(state, exchange, handle);
+    const exchange: Exchange = { req, res, state, handle, started: null, closed: false };
+    (res as Queued)[EXCHANGE] = exchange;
+    res.on('close', exchangeClosed);
+    if (state.active === null) start(state, exchange);
     else state.waiting.push(exchange);
   }
 }
 
-function start(state: ConnectionState, exchange: Exchange, handle: Handle): void {
+/** The close listener of every queued response (`this`: the response). */
+function exchangeClosed(this: ServerResponse): void {
+  const exchange = (this as Queued)[EXCHANGE];
+  if (exchange === undefined || exchange.closed) return;
+  const state = exchange.state;
+  state.unanswered--;
+  exchange.closed = true;
+  exchange.started?.closed();
+  if (state.active !== exchange) return;
+  state.active = null;
+  let next = state.waiting.shift();
+  while (next !== undefined && next.closed) next = state.waiting.shift();
+  if (next !== undefined) start(state, next);
+}
+
+function start(state: ConnectionState, exchange: Exchange): void {
   state.active = exchange;
-  exchange.onClose = handle(exchange.req, exchange.res) ?? null;
+  exchange.started = exchange.handle(exchange.req, exchange.res) ?? null;
 }
 
 /** Requests on the connection whose answer is not complete yet. */

@@ -112,6 +112,7 @@ export class Drain {
   }
 
   #changed(): void {
+    if (this.#waiters.length === 0) return;
     for (const resolve of this.#waiters.splice(0)) resolve();
   }
 }

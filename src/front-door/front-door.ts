@@ -8,7 +8,7 @@ import { Attributor, attributionRefusal } from './attributor.js';
 import { createTrustCheck, type LoopbackClients } from './client-attribution.js';
 import { clientErrorAction } from './client-errors.js';
 import { capConnections } from './connection-cap.js';
-import { Connections, isClosing, markClosing, pendingAnswers } from './connections.js';
+import { Connections, isClosing, markClosing, pendingAnswers, type Closing } from './connections.js';
 import { Drain, type DrainCounts } from './drain.js';
 import type { HealthDetails, HealthView } from './health.js';
 import { forwardHttp } from './http-forward.js';
@@ -69,7 +69,11 @@ export class FrontDoor {
   readonly #connections = new Connections();
   readonly #answers = new AnswerCounts();
   readonly #attributor: Attributor;
-  readonly #handle = (req: IncomingMessage, res: ServerResponse): (() => void) | void => this.#handleRequest(req, res);
+  readonly #handle = (req: IncomingMessage, res: ServerResponse): Closing | void => this.#handleRequest(req, res);
+  /** A forwarded exchange is over: not in flight any more (cut at the drain deadline: no status went out). */
+  readonly #httpEnded = (res: ServerResponse): void => {
+    this.#answers.count(this.#drain.httpEnded(res) && res.headersSent && res.writableFinished ? res.statusCode : 0);
+  };
   #upstream: Upstream | null = null;
   #upstreamLoading: Promise<Upstream> | null = null;
   #healthDetails: (() => HealthDetails) | undefined;
@@ -216,7 +220,7 @@ export class FrontDoor {
   }
 
   /** One request, in its turn on its connection (connections.ts); returns what runs when its response closes. */
-  #handleRequest(req: IncomingMessage, res: ServerResponse): (() => void) | void {
+  #handleRequest(req: IncomingMessage, res: ServerResponse): Closing | void {
     const socket = req.socket;
     if (socket.destroyed || isClosing(socket)) {
       res.destroy();
@@ -235,10 +239,7 @@ export class FrontDoor {
       return;
     }
     this.#drain.inflight.add(res);
-    return forwardHttp(req, res, attribution, this.#upstream!, () => {
-      // Not in flight any more: cut at the drain deadline, no status went out.
-      this.#answers.count(this.#drain.httpEnded(res) && res.headersSent && res.writableFinished ? res.statusCode : 0);
-    });
+    return forwardHttp(req, res, attribution, this.#upstream!, this.#httpEnded);
   }
 
   /** A request Node's parser refused (client-errors.ts decides what it gets). */

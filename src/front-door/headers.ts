@@ -120,6 +120,36 @@ export function endToEndResponseHeaders(headers: Record<string, string | string[
   return out;
 }
 
+/**
+ * endToEndResponseHeaders for a head as undici reads it (name, value, … as bytes): the same fields
+ * dropped, as a flat list of lower-case names and values for `writeHead` (what undici's headers
+ * object would hold, each field in its place; repeated fields stay separate lines, as sent).
+ */
+export function endToEndRawResponseHeaders(raw: readonly Buffer[]): string[] {
+  let out: string[] = [];
+  // A Connection header naming anything beyond the hop-by-hop fields (the gateway sends keep-alive
+  // or close) is rare: only then is a set of named fields built, and the list filtered again.
+  let named: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    if (name === 'connection') {
+      for (const token of raw[i + 1]!.toString('latin1').split(',')) {
+        const hop = token.trim().toLowerCase();
+        if (hop !== '' && !HOP_BY_HOP.has(hop)) (named ??= new Set()).add(hop);
+      }
+      continue;
+    }
+    if (HOP_BY_HOP.has(name)) continue;
+    out.push(name, raw[i + 1]!.toString('latin1'));
+  }
+  if (named !== null) {
+    const kept: string[] = [];
+    for (let i = 0; i < out.length; i += 2) if (!named.has(out[i]!)) kept.push(out[i]!, out[i + 1]!);
+    out = kept;
+  }
+  return out;
+}
+
 export function tokenSet(value: string): Set<string> {
   const set = new Set<string>();
   for (const token of value.split(',')) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endToEndResponseHeaders, hasHost, type BodyFraming, type RequestHead } from '../../../src/front-door/headers.js';
+import { endToEndRawResponseHeaders, endToEndResponseHeaders, hasHost, type BodyFraming, type RequestHead } from '../../../src/front-door/headers.js';
 import { upstreamRequest } from '../../../src/front-door/upstream-request.js';
 
 /** The one builder (upstream-request.ts) for a local client's HTTP request: no attribution is added. */
@@ -150,5 +150,19 @@ describe("endToEndResponseHeaders: what of the gateway's response goes to the cl
   ])('$name', ({ headers, out }) => {
     // Strict: a name left with an undefined value would still be sent.
     expect(endToEndResponseHeaders(headers)).toStrictEqual(out);
+    // The HTTP path reads undici's raw head (names in any case, one entry per line): the same fields pass.
+    const raw: Buffer[] = [];
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      const sent = name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+      for (const line of Array.isArray(value) ? value : [value]) raw.push(Buffer.from(sent, 'latin1'), Buffer.from(line, 'latin1'));
+    }
+    const flat = endToEndRawResponseHeaders(raw);
+    const grouped: Record<string, string | string[]> = {};
+    for (let i = 0; i < flat.length; i += 2) {
+      const had = grouped[flat[i]!];
+      grouped[flat[i]!] = had === undefined ? flat[i + 1]! : [...(Array.isArray(had) ? had : [had]), flat[i + 1]!];
+    }
+    expect(grouped).toStrictEqual(out);
   });
 });

@@ -25,16 +25,25 @@ export const RUNTIME_NODE = join(managedNodeBin(ROOT), 'node');
 export const SUPERVISOR_NODE = process.env.BENCH_NODE || (existsSync(RUNTIME_NODE) ? RUNTIME_NODE : process.execPath);
 
 /**
+ * The build's PID 1 module: dist/host/pid1.js since issue 21, dist/cli/pid1.js in older builds. A
+ * stale dist/cli/pid1.js left in a tree built before the move fails to load: the current one first.
+ */
+function importPid1() {
+  const at = (folder) => import(pathToFileURL(join(dirname(CLI), folder, 'pid1.js')).href);
+  return at('host').catch(() => at('cli'));
+}
+
+/**
  * The V8 flags the image's supervisor runs with (its PID 1 hand-over adds them, src/host/pid1.ts), read
  * from the build under test, so every supervisor here runs as the image's does; [] for a build without them.
  */
-export const IMAGE_NODE_FLAGS = await import(pathToFileURL(join(dirname(CLI), 'cli', 'pid1.js')).href).then(
+export const IMAGE_NODE_FLAGS = await importPid1().then(
   (module) => [...(module.SUPERVISOR_NODE_FLAGS ?? [])],
   () => [],
 );
 
 /** The allocator environment the image's supervisor gets at its PID 1 hand-over (jemalloc when installed), likewise. */
-export const IMAGE_ENV = await import(pathToFileURL(join(dirname(CLI), 'cli', 'pid1.js')).href).then(
+export const IMAGE_ENV = await importPid1().then(
   (module) => (typeof module.supervisorAllocatorEnv === 'function' ? module.supervisorAllocatorEnv(process.env) : {}),
   () => ({}),
 );

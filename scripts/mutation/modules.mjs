@@ -4,9 +4,15 @@
  * the modules named on its command line (default: all) and runs only their tests.
  */
 export const MODULES = {
-  'src/front-door/headers.ts': ['test/unit/front-door/admission-rules.test.ts', 'test/unit/front-door/header-rules.test.ts', 'test/unit/front-door/client-attribution.test.ts'],
+  'src/front-door/headers.ts': ['test/unit/front-door/admission-rules.test.ts', 'test/unit/front-door/header-rules.test.ts', 'test/unit/front-door/client-attribution.test.ts', 'test/unit/front-door/upstream-request.test.ts'],
   'src/front-door/admission.ts': ['test/unit/front-door/admission-rules.test.ts', 'test/unit/front-door/health.test.ts', 'test/unit/front-door/health-details.test.ts'],
   'src/front-door/client-attribution.ts': ['test/unit/front-door/client-attribution.test.ts', 'test/unit/front-door/client-attribution-rules.test.ts'],
+  'src/front-door/upstream-request.ts': ['test/unit/front-door/upstream-request.test.ts', 'test/unit/front-door/header-rules.test.ts', 'test/unit/front-door/client-attribution-rules.test.ts'],
+  'src/front-door/upstream-errors.ts': ['test/unit/front-door/upstream-errors.test.ts'],
+  'src/front-door/client-errors.ts': ['test/unit/front-door/client-errors.test.ts'],
+  'src/front-door/ws-handshake.ts': ['test/unit/front-door/ws-handshake.test.ts', 'test/unit/front-door/ws-handshake-rules.test.ts'],
+  'src/front-door/ws-frames.ts': ['test/unit/front-door/ws-frames.test.ts'],
+  'src/config/stop-timings.ts': ['test/unit/supervisor/stop.test.ts'],
   'src/front-door/health.ts': ['test/unit/front-door/health.test.ts', 'test/unit/front-door/health-details.test.ts', 'test/unit/front-door/admission-rules.test.ts'],
   'src/config/resolve-config.ts': ['test/unit/config/resolve-config.test.ts', 'test/unit/config/resolve-config-rules.test.ts', 'test/unit/config/settings.test.ts'],
   'src/gateway/restart-policy.ts': ['test/unit/gateway/restart-policy.test.ts', 'test/unit/gateway/restart-policy-rules.test.ts'],

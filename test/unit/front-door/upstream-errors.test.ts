@@ -22,3 +22,17 @@ describe('upstreamFailure: one table for HTTP and WebSocket', () => {
     expect(failure.headers).toEqual(status === 502 ? { 'retry-after': '1' } : {});
   });
 });
+
+describe('each answer, whole', () => {
+  it.each<[string | undefined, ReturnType<typeof upstreamFailure>]>([
+    ['UND_ERR_HEADERS_TIMEOUT', { status: 504, body: { error: 'gateway_timeout', message: 'the gateway did not answer in time' }, headers: {}, incident: true }],
+    ['UND_ERR_INVALID_ARG', { status: 400, body: { error: 'bad_request', message: 'the request cannot be forwarded as sent' }, headers: {}, incident: false }],
+    ['ECONNREFUSED', { status: 502, body: { error: 'bad_gateway', message: 'the gateway did not answer; retry shortly' }, headers: { 'retry-after': '1' }, incident: true }],
+  ])('%s', (code, failure) => {
+    expect(upstreamFailure(code)).toEqual(failure);
+  });
+
+  it("the raw WebSocket path's own codes cannot be mistaken for undici's or the system's", () => {
+    expect([HANDSHAKE_TIMEOUT, BAD_HANDSHAKE]).toEqual(['FRONT_DOOR_HANDSHAKE_TIMEOUT', 'FRONT_DOOR_BAD_HANDSHAKE']);
+  });
+});

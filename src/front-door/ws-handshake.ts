@@ -57,7 +57,8 @@ export function parseHandshakeHead(received: Buffer, expectedAccept: string | nu
   const status = STATUS_LINE.exec(lines[0]!);
   if (status === null) return invalid('not an HTTP/1.1 status line');
   const code = Number(status[1]);
-  const headers: Record<string, string | string[]> = {};
+  // Names come from the gateway: a `__proto__` line must be a header like any other, not the object's prototype.
+  const headers = Object.create(null) as Record<string, string | string[]>;
   const counts = new Map<string, number>();
   for (let i = 1; i < lines.length; i++) {
     // A bare CR or LF, an obs-fold, a control character or a bad name all fail here.

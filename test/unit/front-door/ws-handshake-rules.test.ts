@@ -98,3 +98,14 @@ describe('any other answer: relayed with its body framing', () => {
     expect(parse(text)).toEqual(verdict.kind === 'answer' ? { ...verdict, headLength: text.length } : verdict);
   });
 });
+
+describe('header names are data', () => {
+  it('a `__proto__` line is a header like any other, and gives the headers no prototype', () => {
+    const head = parse('HTTP/1.1 403 Forbidden\r\n__proto__: x\r\n__proto__: y\r\nContent-Length: 0\r\n\r\n');
+    expect(head.kind).toBe('answer');
+    const headers = (head as Extract<HandshakeHead, { kind: 'answer' }>).headers;
+    expect(Object.getPrototypeOf(headers)).toBe(null);
+    expect(Object.keys(headers)).toEqual(['__proto__', 'content-length']);
+    expect(headers['__proto__']).toEqual(['x', 'y']);
+  });
+});

@@ -136,6 +136,11 @@ describe("endToEndResponseHeaders: what of the gateway's response goes to the cl
     expect(endToEndResponseHeaders({ ...base, [name]: sample(name) })).toEqual(base);
   });
 
+  it.each(HOP_BY_HOP)("hop-by-hop %s is dropped from undici's raw head too (the HTTP path)", (name) => {
+    const raw = [name, sample(name), 'Content-Type', 'text/plain'].map((text) => Buffer.from(text, 'latin1'));
+    expect(endToEndRawResponseHeaders(raw)).toEqual(['content-type', 'text/plain']);
+  });
+
   it.each<{ name: string; headers: Record<string, string | string[] | undefined>; out: Record<string, string | string[]> }>([
     { name: 'Content-Length is kept (Node frames the response with it)', headers: { ...base, 'content-length': '5' }, out: { ...base, 'content-length': '5' } },
     { name: 'attribution headers in a response are not ours to drop', headers: { ...base, 'x-forwarded-for': '10.0.0.1' }, out: { ...base, 'x-forwarded-for': '10.0.0.1' } },

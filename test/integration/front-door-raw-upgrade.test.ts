@@ -1,7 +1,7 @@
 import net, { type AddressInfo } from 'node:net';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FrontDoor } from '../../src/front-door/front-door.js';
+import { inProcessFrontDoor } from '../helpers/in-process-front-door.js';
+import type { FrontDoor } from '../../src/front-door/front-door.js';
 import { MAX_HANDSHAKE_HEAD_BYTES, acceptFor } from '../../src/front-door/ws-handshake.js';
 import { pollUntil } from '../helpers/proc.js';
 
@@ -58,18 +58,9 @@ describe('front door: the raw WebSocket upgrade to the gateway', () => {
       });
     });
     await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
-    frontDoor = new FrontDoor({
-      host: '127.0.0.1',
-      port: 0,
-      gatewayPort: (gateway.address() as AddressInfo).port,
-      trustedProxies: [],
-      logger: pino({ level: 'silent' }),
-      gatewayState: () => 'ready',
-    });
-    port = (await frontDoor.listen()).port;
-    // Forwarding starts once the engine has loaded: a 502 from the fake gateway says it has.
+    // Forwarding starts once the engine has loaded: an answer from the fake gateway says it has.
     behaviour = ({ socket }) => void socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-    expect(await pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => null))?.status === 404, 5_000)).toBe(true);
+    ({ frontDoor, port } = await inProcessFrontDoor((gateway.address() as AddressInfo).port));
   });
 
   beforeEach(() => {

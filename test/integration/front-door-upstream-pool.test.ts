@@ -1,8 +1,8 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrontDoor } from '../../src/front-door/front-door.js';
+import { inProcessFrontDoor } from '../helpers/in-process-front-door.js';
+import type { FrontDoor } from '../../src/front-door/front-door.js';
 import { pollUntil } from '../helpers/proc.js';
 
 /**
@@ -20,17 +20,7 @@ describe('front door: the upstream pool', () => {
   beforeAll(async () => {
     gateway = http.createServer((req, res) => (req.url === '/big' ? res.end(BIG) : res.end('ok')));
     await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
-    frontDoor = new FrontDoor({
-      host: '127.0.0.1',
-      port: 0,
-      gatewayPort: (gateway.address() as AddressInfo).port,
-      trustedProxies: [],
-      logger: pino({ level: 'silent' }),
-      gatewayState: () => 'ready',
-      maxConnections: 200,
-    });
-    port = (await frontDoor.listen()).port;
-    expect(await pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => null))?.status === 200, 5_000)).toBe(true);
+    ({ frontDoor, port } = await inProcessFrontDoor((gateway.address() as AddressInfo).port, { maxConnections: 200 }));
   });
 
   afterAll(async () => {

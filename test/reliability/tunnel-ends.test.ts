@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { inProcessFrontDoor } from '../helpers/in-process-front-door.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CUT_GRACE_MS, FrontDoor } from '../../src/front-door/front-door.js';
 import { LINGER_MS } from '../../src/front-door/responses.js';
@@ -56,16 +57,7 @@ describe('WebSocket tunnels end in bounded time, whatever the client does', () =
     gateway = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     gateway.on('connection', (ws) => onSession(ws));
     await new Promise((resolve) => gateway.once('listening', resolve));
-    frontDoor = new FrontDoor({
-      host: '127.0.0.1',
-      port: 0,
-      gatewayPort: (gateway.address() as AddressInfo).port,
-      trustedProxies: [],
-      logger: pino({ level: 'silent' }),
-      gatewayState: () => 'ready',
-    });
-    port = (await frontDoor.listen()).port;
-    expect(await pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => null))?.status === 426 || false, 5_000)).toBe(true);
+    ({ frontDoor, port } = await inProcessFrontDoor((gateway.address() as AddressInfo).port));
   });
 
   afterEach(() => {

@@ -257,6 +257,13 @@ export class FrontDoor {
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    // Node announces an upgrade as soon as its head is parsed, even behind requests still waiting
+    // for their answers: a 101 (or a refusal) would overtake them, and their answers would land in
+    // the tunnel. The connection's framing is in doubt: it ends here, nothing is forwarded.
+    if (pendingAnswers(socket) > 0 || isClosing(socket)) {
+      socket.destroy();
+      return;
+    }
     const admission = this.#admit(req, req.headers.upgrade ?? '');
     if (admission.action === 'reply') {
       this.#answers.count(admission.status);

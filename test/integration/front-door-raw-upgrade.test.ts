@@ -198,6 +198,17 @@ describe('front door: the raw WebSocket upgrade to the gateway', () => {
     await sides[0]!.closed;
   });
 
+  it('an upgrade pipelined behind a request still waiting for its answer ends the connection: nothing overtakes that answer, nothing lands in a tunnel', async () => {
+    behaviour = async ({ socket }) => {
+      await sleep(500);
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nSLOW!');
+    };
+    const { received, closed } = await exchange(`GET /slow HTTP/1.1\r\nHost: app.example\r\n\r\n${UPGRADE}`, 2_000);
+    expect(closed).toBe(true);
+    expect(received.toString('latin1')).not.toContain('101');
+    expect(sides.filter((side) => side.head.startsWith('GET /ws'))).toEqual([]);
+  });
+
   it('a client that leaves mid-handshake takes the gateway socket with it', async () => {
     behaviour = () => undefined; // never answers
     const client = net.connect({ port, host: '127.0.0.1' });
